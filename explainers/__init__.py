@@ -1,0 +1,1 @@
+"""Models and the computations that open them up. No streamlit, no plotly here."""

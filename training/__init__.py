@@ -1,0 +1,1 @@
+"""Training entry point: `python -m training <name>|all`. Every shipped model is rebuilt from here."""

@@ -1,0 +1,110 @@
+"""Shared mechanism for training any model: seeding, progress bar, saving, metrics, model card.
+
+A model track provides a `Trainer`: a name, a plain-words description and a `train(seed)`
+function that returns a `TrainResult`. The runner seeds everything, times the run and
+writes weights, config.json (with measured metrics) and README.md via explainers.store.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from explainers.store import rebuild_command, save_model
+
+T = TypeVar("T")
+
+
+@dataclass
+class TrainResult:
+    tensors: dict[str, torch.Tensor]
+    architecture: dict[str, Any]
+    training: dict[str, Any]
+    data: dict[str, Any]
+    metrics: dict[str, Any]
+    # Plain-words descriptions of each metric, used in the model card table.
+    metric_notes: dict[str, str] = field(default_factory=dict)
+    extra_files: dict[str, bytes] = field(default_factory=dict)
+    card_notes: str = ""
+
+
+@dataclass(frozen=True)
+class Trainer:
+    name: str
+    title: str
+    description: str
+    train: Callable[[int], TrainResult]
+    default_seed: int = 0
+
+
+def progress(iterable: Iterable[T] | None = None, total: int | None = None, desc: str = "") -> Iterator[T] | tqdm:
+    """A tqdm bar; call `.set_postfix(loss=...)` on it to show the current loss."""
+    return tqdm(iterable, total=total, desc=desc, dynamic_ncols=True, mininterval=0.5)
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def render_card(trainer: Trainer, result: TrainResult, config: dict[str, Any], parameters: int) -> str:
+    lines = [
+        f"# {trainer.title}",
+        "",
+        trainer.description.strip(),
+        "",
+        "## At a glance",
+        "",
+        f"- Parameters: {parameters:,}",
+        f"- Training data: {result.data.get('description', result.data.get('source', 'see config.json'))}",
+        f"- Trained on CPU in {config['training']['wall_seconds']:.0f} s with seed {config['training']['seed']}",
+        f"- Rebuild: `{rebuild_command(trainer.name)}`",
+        "",
+        "## Measured quality",
+        "",
+        "| metric | value | meaning |",
+        "|---|---|---|",
+    ]
+    for key, value in result.metrics.items():
+        shown = f"{value:.4g}" if isinstance(value, float) else str(value)
+        lines.append(f"| `{key}` | {shown} | {result.metric_notes.get(key, '')} |")
+    lines += ["", "## Architecture", "", "```json", _json(result.architecture), "```"]
+    if result.card_notes.strip():
+        lines += ["", "## Notes", "", result.card_notes.strip()]
+    return "\n".join(lines) + "\n"
+
+
+def _json(obj: Any) -> str:
+    import json
+
+    return json.dumps(obj, indent=2)
+
+
+def run_trainer(trainer: Trainer, seed: int | None = None, root: Path | None = None) -> Path:
+    """Train from scratch, then save weights, config with metrics, and model card."""
+    seed = trainer.default_seed if seed is None else seed
+    seed_everything(seed)
+    started = time.perf_counter()
+    result = trainer.train(seed)
+    wall = time.perf_counter() - started
+    config = {
+        "title": trainer.title,
+        "architecture": result.architecture,
+        "training": {**result.training, "seed": seed, "wall_seconds": round(wall, 1),
+                     "torch_threads": torch.get_num_threads(), "torch_version": torch.__version__},
+        "data": result.data,
+        "metrics": result.metrics,
+        "metric_notes": result.metric_notes,
+    }
+    parameters = int(sum(t.numel() for t in result.tensors.values()))
+    card = render_card(trainer, result, config, parameters)
+    return save_model(trainer.name, result.tensors, config, card, root=root, extra_files=result.extra_files)

@@ -1,0 +1,1 @@
+"""Streamlit-side helpers shared by every page: the page frame, tour registry, cached model loaders."""

@@ -1,0 +1,148 @@
+"""The shared page frame. Every page calls `setup_page` first, then uses the boxes below.
+
+Works in Streamlit's file-based multipage mode: each page is its own script, so each
+one calls `setup_page` itself (the entry script does not run before the others).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+import streamlit as st
+
+from explainers.store import ModelLoadError, read_config
+from ui.tour import GROUPS, HOME, live_pages, page
+
+T = TypeVar("T")
+_TIMING_KEY = "_glassbox_timing"
+_PAGE_KEY = "_glassbox_page"
+
+
+def setup_page(key: str) -> None:
+    """Page config, navigation back to the tour, title and one-sentence promise."""
+    entry = page(key)
+    st.set_page_config(
+        page_title=f"{entry.title} · Glassbox" if key != HOME.key else "Glassbox: how generative AI works",
+        page_icon=entry.icon,
+        layout="wide",
+    )
+    st.session_state[_PAGE_KEY] = key
+    _sidebar_navigation()
+    if key != HOME.key:
+        st.page_link(HOME.path, label="Back to the tour", icon="⬅️")
+        st.title(f"{entry.icon} {entry.title}")
+        st.markdown(f"**{entry.promise}**")
+
+
+def _sidebar_navigation() -> None:
+    with st.sidebar:
+        st.page_link(HOME.path, label="The tour", icon=HOME.icon)
+        pages = live_pages()
+        for group in GROUPS:
+            members = [p for p in pages if p.group == group]
+            if not members:
+                continue
+            st.caption(group.upper())
+            for p in members:
+                st.page_link(p.path, label=p.title, icon=p.icon)
+
+
+def what_you_are_seeing(text: str) -> None:
+    """2-4 plain sentences pointing at what just changed on screen."""
+    st.info(f"**What you are seeing.** {text}", icon="👁️")
+
+
+def go_deeper(markdown: str, title: str = "Go deeper: the technical version") -> None:
+    with st.expander(title, icon="🔬"):
+        st.markdown(markdown)
+
+
+@contextmanager
+def timed(label: str = "last computation") -> Iterator[None]:
+    """Time a block of model work; the model card shows the latest figure for this page."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings = st.session_state.setdefault(_TIMING_KEY, {})
+        timings[st.session_state.get(_PAGE_KEY, "")] = (label, time.perf_counter() - started)
+
+
+def last_timing() -> tuple[str, float] | None:
+    return st.session_state.get(_TIMING_KEY, {}).get(st.session_state.get(_PAGE_KEY, ""))
+
+
+def format_seconds(seconds: float) -> str:
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.0f} µs"
+    if seconds < 1:
+        return f"{seconds * 1e3:.1f} ms"
+    return f"{seconds:.2f} s"
+
+
+def format_bytes(n: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:,.0f} {unit}" if unit == "bytes" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return f"{n} bytes"
+
+
+def show_load_error(error: ModelLoadError) -> None:
+    st.error(
+        f"**The {error.name} model is not available right now.** {error.reason.capitalize()}.\n\n"
+        f"The rest of the tour still works. To rebuild this model, run this in the project folder:",
+        icon="🧰",
+    )
+    st.code(error.command, language="bash")
+
+
+def load_or_stop(name: str, loader: Callable[[], T]) -> T:
+    """Run a (cached) model loader; on a missing or damaged model, explain and stop this page only."""
+    try:
+        return loader()
+    except ModelLoadError as error:
+        show_load_error(error)
+        st.stop()
+        raise  # unreachable: st.stop() raises
+
+
+def model_card(*names: str) -> None:
+    """The model card expander: what the model is, size, data, measured quality, live cost."""
+    with st.expander("Model card: the real model behind this page", icon="🪪"):
+        for name in names:
+            _model_card_body(name)
+        timing = last_timing()
+        if timing is not None:
+            label, seconds = timing
+            st.markdown(f"**Live cost.** The {label} on this page took **{format_seconds(seconds)}** on this server.")
+
+
+def _model_card_body(name: str) -> None:
+    try:
+        config = read_config(name)
+    except ModelLoadError as error:
+        st.warning(str(error))
+        return
+    weights = config.get("weights", {})
+    data = config.get("data", {})
+    training = config.get("training", {})
+    st.markdown(f"#### {config.get('title', name)}")
+    cols = st.columns(3)
+    cols[0].metric("Parameters", f"{weights.get('parameters', 0):,}")
+    cols[1].metric("File size", format_bytes(int(weights.get("bytes", 0))))
+    cols[2].metric("Training time (CPU)", format_seconds(float(training.get("wall_seconds", 0))))
+    st.markdown(f"**Training data.** {data.get('description', data.get('source', 'See config.json.'))}")
+    metrics = config.get("metrics", {})
+    notes = config.get("metric_notes", {})
+    if metrics:
+        rows = ["| measured quality | value | meaning |", "|---|---|---|"]
+        for key, value in metrics.items():
+            shown = f"{value:.4g}" if isinstance(value, float) else str(value)
+            rows.append(f"| `{key}` | {shown} | {notes.get(key, '')} |")
+        st.markdown("\n".join(rows))
+    st.caption(f"Files: `pretrained/{name}/` "
+               f"(model.safetensors, config.json, README.md). Rebuild: `python -m training {name}`.")
