@@ -1,8 +1,8 @@
 """Retrain shipped models from scratch on CPU.
 
-    python -m training all          # every model, in dependency order
-    python -m training gpt judge    # just these
-    python -m training --list
+python -m training all          # every model, in dependency order
+python -m training gpt judge    # just these
+python -m training --list
 """
 
 from __future__ import annotations
@@ -38,8 +38,9 @@ def available() -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m training", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("names", nargs="*", help="model names, or 'all'")
     parser.add_argument("--seed", type=int, default=None, help="override the model's default seed")
     parser.add_argument("--list", action="store_true", help="list trainable models")

@@ -99,8 +99,13 @@ def run_trainer(trainer: Trainer, seed: int | None = None, root: Path | None = N
     config = {
         "title": trainer.title,
         "architecture": result.architecture,
-        "training": {**result.training, "seed": seed, "wall_seconds": round(wall, 1),
-                     "torch_threads": torch.get_num_threads(), "torch_version": torch.__version__},
+        "training": {
+            **result.training,
+            "seed": seed,
+            "wall_seconds": round(wall, 1),
+            "torch_threads": torch.get_num_threads(),
+            "torch_version": torch.__version__,
+        },
         "data": result.data,
         "metrics": result.metrics,
         "metric_notes": result.metric_notes,

@@ -144,5 +144,7 @@ def _model_card_body(name: str) -> None:
             shown = f"{value:.4g}" if isinstance(value, float) else str(value)
             rows.append(f"| `{key}` | {shown} | {notes.get(key, '')} |")
         st.markdown("\n".join(rows))
-    st.caption(f"Files: `pretrained/{name}/` "
-               f"(model.safetensors, config.json, README.md). Rebuild: `python -m training {name}`.")
+    st.caption(
+        f"Files: `pretrained/{name}/` "
+        f"(model.safetensors, config.json, README.md). Rebuild: `python -m training {name}`."
+    )
