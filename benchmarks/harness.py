@@ -1,0 +1,114 @@
+"""Start and stop real `streamlit run` servers for the benchmarks, load test and failover check."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import tomllib
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results"
+PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def app_config() -> dict:
+    """The app's own .streamlit/config.toml (what production uses)."""
+    path = ROOT / ".streamlit" / "config.toml"
+    return tomllib.loads(path.read_text()) if path.exists() else {}
+
+
+def disconnected_session_ttl() -> float:
+    return float(app_config().get("server", {}).get("disconnectedSessionTTL", 120))
+
+
+def start_streamlit(
+    port: int,
+    *,
+    app: str = "app.py",
+    log_path: Path | None = None,
+    extra_args: list[str] | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.Popen:
+    """Launch `streamlit run` from the project folder on 127.0.0.1:port (not waiting for it)."""
+    command = [
+        PYTHON,
+        "-m",
+        "streamlit",
+        "run",
+        app,
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--server.headless",
+        "true",
+        *(extra_args or []),
+    ]
+    log = open(log_path, "w") if log_path else subprocess.DEVNULL  # noqa: SIM115 - closed with the process
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, **(env or {})},
+        start_new_session=True,  # its own process group, so cleanup never touches anything else
+    )
+
+
+def wait_healthy(url: str, process: subprocess.Popen | None = None, timeout: float = 90) -> float:
+    """Poll /_stcore/health until it answers ok; returns seconds waited. Raises on timeout or early exit."""
+    started = time.monotonic()
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().strip() == b"ok":
+                    return time.monotonic() - started
+        except OSError:
+            pass
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"server exited early with code {process.returncode}")
+        if time.monotonic() - started > timeout:
+            raise RuntimeError(f"{url} not healthy after {timeout:.0f} s")
+        time.sleep(0.2)
+
+
+def stop(process: subprocess.Popen | None, timeout: float = 10) -> None:
+    """Terminate one process we started (and its own process group), then kill it if it lingers."""
+    if process is None or process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=timeout)
+
+
+def machine_note() -> dict:
+    """What the figures were measured on, so a reader can judge them."""
+    try:
+        load = os.getloadavg()
+    except OSError:
+        load = (0.0, 0.0, 0.0)
+    return {
+        "cpus": os.cpu_count(),
+        "load_average_at_start": [round(x, 2) for x in load],
+        "python": sys.version.split()[0],
+    }

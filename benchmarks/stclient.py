@@ -1,0 +1,362 @@
+"""A small Streamlit client that speaks the app's own websocket protocol, for load tests and the failover check.
+
+It does what the browser's frontend does, minus drawing: it opens `ws://host/_stcore/stream` with the
+subprotocol "streamlit", sends protobuf `BackMsg.rerun_script` messages (page, query string, widget
+states) and reads `ForwardMsg`s until `script_finished`. From the deltas it learns which widgets the
+page drew (so an interaction can move a slider by its `key`), which fragments asked for timed reruns
+(`st.fragment(run_every=...)`, used by live training), and whether an exception element was drawn.
+
+Only uses packages that streamlit itself depends on (websockets, protobuf).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import websockets
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+FINISHED_EARLY_FOR_RERUN = 2
+FINISHED_WITH_COMPILE_ERROR = 1
+
+# Element types that are widgets a visitor can change, and how their value travels (see register_widget
+# value_type in streamlit/elements/widgets/*.py).
+VALUE_WIDGETS = {
+    "slider",
+    "number_input",
+    "selectbox",
+    "radio",
+    "checkbox",
+    "button_group",
+    "text_input",
+    "text_area",
+    "select_slider",
+    "multiselect",
+}
+TRIGGER_WIDGETS = {"button", "form_submit_button"}
+
+
+class ProtocolError(RuntimeError):
+    """The server closed the connection or did not finish a run in time."""
+
+
+@dataclass
+class Widget:
+    kind: str  # element type, e.g. "slider", "button", "selectbox"
+    id: str
+    label: str
+    proto: Any = field(repr=False)
+
+    @property
+    def key(self) -> str:
+        # Widget ids of keyed widgets end with "-<user key>" ("$$ID-<hash>-<key>").
+        return self.id.rsplit("-", 1)[-1] if self.id.startswith("$$ID-") else ""
+
+    def matches(self, name: str) -> bool:
+        """True when `name` is this widget's key, or a case-insensitive piece of its label."""
+        if not name:
+            return False
+        return name == self.key or name.lower() in self.label.lower()
+
+    def random_value(self, rng: random.Random) -> Any:
+        """A random valid value, different from the default where possible (used by the generic interaction)."""
+        p = self.proto
+        if self.kind == "slider":
+            if p.data_type in (0, 1):  # INT, FLOAT
+                lo, hi = p.min, p.max
+                step = p.step or 1
+                n = max(1, int(round((hi - lo) / step)))
+                return lo + step * rng.randint(0, n)
+            return None  # dates and times: not driven
+        if self.kind == "number_input":
+            lo = p.min if p.has_min else 0
+            hi = p.max if p.has_max else lo + 10
+            step = p.step or 1
+            n = max(1, int(round((hi - lo) / step)))
+            value = lo + step * rng.randint(0, min(n, 1000))
+            return int(value) if p.data_type == 0 else value  # INT = 0
+        if self.kind in ("selectbox", "radio"):
+            options = list(p.options)
+            return rng.choice(options) if options else None
+        if self.kind == "select_slider":
+            options = list(p.options)
+            return [rng.choice(options)] if options else None
+        if self.kind == "button_group":
+            options = [o.content for o in p.options]
+            return [rng.choice(options)] if options else None
+        if self.kind == "checkbox":
+            return rng.random() < 0.5
+        if self.kind in ("text_input", "text_area"):
+            return rng.choice(["the cat sat on the", "once upon a time", "hello world"])
+        return None
+
+
+def widget_state(widget: Widget, value: Any) -> WidgetState:
+    """The WidgetState the frontend would send for `value` (value types as registered by each widget)."""
+    state = WidgetState(id=widget.id)
+    kind = widget.kind
+    if kind in TRIGGER_WIDGETS:
+        state.trigger_value = True
+    elif kind == "slider":
+        values = value if isinstance(value, list | tuple) else [value]
+        state.double_array_value.data.extend(float(v) for v in values)
+    elif kind == "number_input":
+        state.double_value = float(value)
+    elif kind in ("selectbox", "radio", "text_input", "text_area"):
+        state.string_value = str(value)
+    elif kind in ("button_group", "select_slider", "multiselect"):
+        values = value if isinstance(value, list | tuple) else [value]
+        state.string_array_value.data.extend(str(v) for v in values)
+    elif kind == "checkbox":
+        state.bool_value = bool(value)
+    else:
+        raise ValueError(f"cannot set a {kind} widget")
+    return state
+
+
+@dataclass
+class RunResult:
+    ok: bool  # finished normally, no exception element drawn
+    latency_s: float  # rerun sent -> script_finished received
+    bytes_received: int
+    messages: int
+    exceptions: list[str]
+    status: int | None
+    fragment: bool = False
+
+
+@dataclass
+class PageRef:
+    script_hash: str
+    url_pathname: str
+    page_name: str
+
+
+def url_pathname_for(path: str) -> str:
+    """The URL path Streamlit gives a file-based page: 'pages/2_Next_token.py' -> 'Next_token'."""
+    stem = Path(path).stem
+    return re.sub(r"^[0-9]+[_ -]*", "", stem) or stem
+
+
+class Session:
+    """One simulated visitor: one websocket, one Streamlit session.
+
+    All calls are sequential, like a person: send a rerun, wait for it to finish, look, act again.
+    """
+
+    def __init__(self, base_url: str, *, origin: str | None = None, open_timeout: float = 20) -> None:
+        self.ws_url = base_url.replace("http://", "ws://").rstrip("/") + "/_stcore/stream"
+        self.origin = origin
+        self.open_timeout = open_timeout
+        self.ws: Any = None
+        self.session_id = ""
+        self.pages: dict[str, PageRef] = {}  # url_pathname -> page ("" is the landing page)
+        self.page_hash = ""
+        self.query_string = ""
+        self.widgets: dict[str, Widget] = {}  # drawn on the current page, by id
+        self.widget_values: dict[str, WidgetState] = {}  # values this visitor changed on the current page
+        self.fragments: dict[str, float] = {}  # fragment id -> run_every interval (seconds)
+        self.total_bytes = 0
+
+    async def connect(self) -> None:
+        headers = {"Origin": self.origin} if self.origin else None
+        self.ws = await websockets.connect(
+            self.ws_url,
+            subprotocols=["streamlit"],
+            max_size=None,
+            open_timeout=self.open_timeout,
+            additional_headers=headers,
+            ping_interval=None,
+        )
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            with contextlib.suppress(Exception):  # closing a dead socket is fine
+                await self.ws.close()
+            self.ws = None
+
+    async def __aenter__(self) -> Session:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # --- navigation -------------------------------------------------------------------------------------
+    def page_hash_for(self, path: str) -> str | None:
+        """Script hash of a page file like 'pages/5_GAN.py' (None if the server does not know it)."""
+        if path in ("", "app.py"):
+            return self.pages[""].script_hash if "" in self.pages else ""
+        wanted = url_pathname_for(path).lower()
+        for ref in self.pages.values():
+            if ref.url_pathname.lower() == wanted:
+                return ref.script_hash
+        return None
+
+    async def open_page(self, path: str = "app.py", query_string: str = "", timeout: float = 60) -> RunResult:
+        """Navigate to a page (fresh widget state, like clicking a link)."""
+        script_hash = self.page_hash_for(path)
+        if script_hash is None and self.pages:
+            raise ProtocolError(f"the server does not list a page for {path}")
+        self.page_hash = script_hash or ""
+        self.query_string = query_string
+        self.widget_values.clear()
+        self.widgets.clear()
+        self.fragments.clear()
+        return await self.rerun(timeout=timeout)
+
+    # --- interactions -----------------------------------------------------------------------------------
+    def find(self, name: str, kinds: set[str] | None = None) -> Widget | None:
+        for widget in self.widgets.values():
+            if (kinds is None or widget.kind in kinds) and widget.matches(name):
+                return widget
+        return None
+
+    def value_widgets(self) -> list[Widget]:
+        return [w for w in self.widgets.values() if w.kind in VALUE_WIDGETS and not getattr(w.proto, "disabled", False)]
+
+    async def set_widget(self, widget: Widget, value: Any, timeout: float = 60) -> RunResult:
+        self.widget_values[widget.id] = widget_state(widget, value)
+        return await self.rerun(timeout=timeout)
+
+    async def click(self, widget: Widget, timeout: float = 60) -> RunResult:
+        # A trigger is true for one run only, exactly like the frontend.
+        return await self.rerun(extra=[widget_state(widget, True)], timeout=timeout)
+
+    async def run_fragment(self, fragment_id: str, timeout: float = 60) -> RunResult:
+        """What the browser does when a `run_every` timer fires."""
+        return await self.rerun(fragment_id=fragment_id, auto=True, timeout=timeout)
+
+    # --- the protocol -----------------------------------------------------------------------------------
+    async def rerun(
+        self,
+        *,
+        extra: list[WidgetState] | None = None,
+        fragment_id: str = "",
+        auto: bool = False,
+        timeout: float = 60,
+    ) -> RunResult:
+        if self.ws is None:
+            raise ProtocolError("not connected")
+        msg = BackMsg()
+        state = msg.rerun_script
+        state.query_string = self.query_string
+        state.page_script_hash = self.page_hash
+        state.widget_states.widgets.extend(self.widget_values.values())
+        if extra:
+            state.widget_states.widgets.extend(extra)
+        if fragment_id:
+            state.fragment_id = fragment_id
+            state.is_auto_rerun = auto
+        else:
+            self.fragments.clear()  # a full run re-registers the timers it still wants, as in the browser
+        started = time.perf_counter()
+        await self.ws.send(msg.SerializeToString())
+        return await self._read_until_finished(started, bool(fragment_id), timeout)
+
+    async def _read_until_finished(self, started: float, fragment: bool, timeout: float) -> RunResult:
+        deadline = started + timeout
+        received = 0
+        count = 0
+        exceptions: list[str] = []
+        while True:
+            remaining = deadline - time.perf_counter()
+            if remaining <= 0:
+                raise ProtocolError(f"no script_finished within {timeout:.0f} s")
+            try:
+                data = await asyncio.wait_for(self.ws.recv(), remaining)
+            except TimeoutError as error:
+                raise ProtocolError(f"no script_finished within {timeout:.0f} s") from error
+            except websockets.ConnectionClosed as error:
+                raise ProtocolError(f"connection closed: {error}") from error
+            received += len(data)
+            count += 1
+            fwd = ForwardMsg()
+            fwd.ParseFromString(data)
+            kind = fwd.WhichOneof("type")
+            if kind == "new_session":
+                self.session_id = fwd.new_session.initialize.session_id or self.session_id
+                self._learn_pages(fwd.new_session.app_pages)
+                if fwd.new_session.page_script_hash:
+                    self.page_hash = fwd.new_session.page_script_hash
+            elif kind == "navigation":
+                self._learn_pages(fwd.navigation.app_pages)
+                if fwd.navigation.page_script_hash:
+                    self.page_hash = fwd.navigation.page_script_hash
+            elif kind == "page_info_changed":
+                self.query_string = fwd.page_info_changed.query_string
+            elif kind == "delta":
+                self._learn_delta(fwd, exceptions)
+            elif kind == "auto_rerun":
+                self.fragments[fwd.auto_rerun.fragment_id] = fwd.auto_rerun.interval
+            elif kind == "stop_auto_rerun":
+                for fid in fwd.stop_auto_rerun.fragment_ids:
+                    self.fragments.pop(fid, None)
+            elif kind == "page_not_found":
+                exceptions.append(f"page not found: {fwd.page_not_found.page_name}")
+            elif kind == "script_finished":
+                status = fwd.script_finished
+                if status == FINISHED_EARLY_FOR_RERUN:
+                    self.fragments.clear()  # a full rerun follows and re-registers its timers
+                    continue  # st.rerun() or an interrupted run: the next run follows
+                latency = time.perf_counter() - started
+                self.total_bytes += received
+                if status == FINISHED_WITH_COMPILE_ERROR:
+                    exceptions.append("script failed to compile")
+                return RunResult(
+                    ok=not exceptions,
+                    latency_s=latency,
+                    bytes_received=received,
+                    messages=count,
+                    exceptions=exceptions,
+                    status=status,
+                    fragment=fragment,
+                )
+
+    def _learn_pages(self, app_pages: Any) -> None:
+        for p in app_pages:
+            self.pages[p.url_pathname] = PageRef(p.page_script_hash, p.url_pathname, p.page_name)
+
+    def _learn_delta(self, fwd: ForwardMsg, exceptions: list[str]) -> None:
+        delta = fwd.delta
+        if delta.WhichOneof("type") != "new_element":
+            return
+        element = delta.new_element
+        etype = element.WhichOneof("type")
+        if etype == "exception":
+            exc = element.exception
+            exceptions.append(f"{exc.type}: {exc.message}".strip(": ") or "exception element")
+            return
+        if etype in VALUE_WIDGETS or etype in TRIGGER_WIDGETS:
+            proto = getattr(element, etype)
+            self.widgets[proto.id] = Widget(etype, proto.id, getattr(proto, "label", ""), proto)
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """Nearest-rank percentile (q in 0..100) of a list; None when empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), int(round(q / 100 * len(ordered) + 0.5))))
+    return ordered[rank - 1]
+
+
+def read_rss_mb(pid: int) -> float | None:
+    """Resident memory of a process in MB, from /proc (no psutil needed)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None

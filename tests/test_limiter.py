@@ -1,0 +1,197 @@
+"""The heavy-work limiter: bounded concurrency, non-blocking answers in plain words, fairness between sessions.
+
+No timing assertions: threads coordinate through events; timeouts are only generous safety nets.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from explainers.limiter import HEAVY, HeavyWorkLimiter, Ticket, default_slots
+
+SAFETY = 10.0  # seconds; only hit if something is broken
+
+
+def test_default_is_at_least_one_slot_and_module_limiter_exists() -> None:
+    assert default_slots() >= 1
+    assert HEAVY.slots >= 1
+    assert HeavyWorkLimiter().slots == default_slots()
+
+
+def test_rejects_nonsense_configuration() -> None:
+    with pytest.raises(ValueError):
+        HeavyWorkLimiter(slots=0)
+    with pytest.raises(ValueError):
+        HeavyWorkLimiter(slots=1, per_session=0)
+
+
+def test_grants_up_to_slots_then_answers_busy_without_blocking() -> None:
+    limiter = HeavyWorkLimiter(slots=2)
+    first, second = limiter.try_acquire(), limiter.try_acquire()
+    assert first and second
+    third = limiter.try_acquire(timeout=0)
+    assert not third and third.reason == "busy"
+    assert third.running == 2
+    assert "Busy, queued" in third.message and "2 other visitors" in third.message
+    assert "<" not in third.message  # plain words, no markup
+    limiter.release(first)
+    fourth = limiter.try_acquire()
+    assert fourth
+    for ticket in (second, fourth):
+        limiter.release(ticket)
+    assert limiter.status() == {"slots": 2, "running": 0, "queued": 0}
+
+
+def test_context_manager_releases_even_on_error_and_yields_refusals() -> None:
+    limiter = HeavyWorkLimiter(slots=1)
+    with pytest.raises(RuntimeError), limiter.slot() as ticket:
+        assert ticket
+        raise RuntimeError("the heavy job failed")
+    assert limiter.running == 0
+    with limiter.slot() as held, limiter.slot() as refused:
+        assert held and not refused
+        assert refused.message
+    assert limiter.running == 0
+
+
+def test_release_of_refused_ticket_is_harmless_and_double_release_is_caught() -> None:
+    limiter = HeavyWorkLimiter(slots=1)
+    ticket = limiter.try_acquire()
+    limiter.release(limiter.try_acquire())  # refused: no-op
+    assert limiter.running == 1
+    limiter.release(ticket)
+    with pytest.raises(RuntimeError):
+        limiter.release(ticket)
+
+
+def test_concurrency_never_exceeds_slots() -> None:
+    limiter = HeavyWorkLimiter(slots=2)
+    lock = threading.Lock()
+    active = 0
+    peak = 0
+    granted = 0
+    start = threading.Barrier(8)
+
+    def worker() -> None:
+        nonlocal active, peak, granted
+        start.wait(timeout=SAFETY)
+        for _ in range(50):
+            with limiter.slot(timeout=SAFETY) as ticket:
+                if not ticket:
+                    continue
+                with lock:
+                    active += 1
+                    granted += 1
+                    peak = max(peak, active)
+                with lock:
+                    active -= 1
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=SAFETY * 3)
+    assert not any(t.is_alive() for t in threads)
+    assert 1 <= peak <= 2
+    assert granted == 8 * 50  # with a generous timeout everyone gets through
+    assert limiter.status()["running"] == 0 and limiter.status()["queued"] == 0
+
+
+def test_a_waiter_gets_the_slot_when_it_frees_up() -> None:
+    limiter = HeavyWorkLimiter(slots=1)
+    held = limiter.try_acquire()
+    result: list[Ticket] = []
+    waiting = threading.Thread(target=lambda: result.append(limiter.try_acquire(timeout=SAFETY)))
+    waiting.start()
+    _wait_until(lambda: limiter.queued == 1)
+    assert not limiter.try_acquire(timeout=0)  # a newcomer does not jump the line
+    limiter.release(held)
+    waiting.join(timeout=SAFETY)
+    assert result and result[0].granted
+    limiter.release(result[0])
+
+
+def test_waiters_are_served_first_come_first_served() -> None:
+    limiter = HeavyWorkLimiter(slots=1)
+    held = limiter.try_acquire()
+    order: list[int] = []
+    order_lock = threading.Lock()
+    threads = []
+    for index in range(4):
+
+        def wait(i: int = index) -> None:
+            ticket = limiter.try_acquire(timeout=SAFETY)
+            with order_lock:
+                order.append(i)
+            limiter.release(ticket)
+
+        thread = threading.Thread(target=wait)
+        thread.start()
+        threads.append(thread)
+        _wait_until(lambda n=index + 1: limiter.queued == n)  # enqueue in a known order
+    limiter.release(held)
+    for thread in threads:
+        thread.join(timeout=SAFETY)
+    assert order == [0, 1, 2, 3]
+
+
+def test_timed_out_waiter_leaves_the_line() -> None:
+    limiter = HeavyWorkLimiter(slots=1)
+    held = limiter.try_acquire()
+    ticket = limiter.try_acquire(timeout=0.05)
+    assert not ticket and ticket.reason == "busy"
+    assert limiter.queued == 0
+    limiter.release(held)
+    assert limiter.try_acquire()
+
+
+def test_one_session_cannot_take_every_slot() -> None:
+    limiter = HeavyWorkLimiter(slots=3, per_session=1)
+    mine = limiter.try_acquire(session="alice")
+    assert mine
+    again = limiter.try_acquire(session="alice", timeout=SAFETY)  # answered at once, not after the timeout
+    assert not again and again.reason == "session_busy"
+    assert "previous step" in again.message
+    other = limiter.try_acquire(session="bob")
+    assert other  # the others still get a slot
+    limiter.release(mine)
+    assert limiter.try_acquire(session="alice")
+
+
+def test_a_waiting_session_does_not_block_other_sessions() -> None:
+    limiter = HeavyWorkLimiter(slots=1, per_session=1)
+    held = limiter.try_acquire(session="alice")
+    results: dict[str, Ticket] = {}
+    bob = threading.Thread(target=lambda: results.setdefault("bob", limiter.try_acquire("bob", timeout=SAFETY)))
+    bob.start()
+    _wait_until(lambda: limiter.queued == 1)
+    # alice is already running and waiting would exceed her share: refused at once, bob keeps his place.
+    assert limiter.try_acquire("alice", timeout=SAFETY).reason == "session_busy"
+    limiter.release(held)
+    bob.join(timeout=SAFETY)
+    assert results["bob"].granted
+    limiter.release(results["bob"])
+
+
+def test_close_wakes_waiters_with_a_clear_answer() -> None:
+    limiter = HeavyWorkLimiter(slots=1)
+    limiter.try_acquire()
+    result: list[Ticket] = []
+    waiter = threading.Thread(target=lambda: result.append(limiter.try_acquire(timeout=SAFETY * 3)))
+    waiter.start()
+    _wait_until(lambda: limiter.queued == 1)
+    limiter.close()
+    waiter.join(timeout=SAFETY)
+    assert result and result[0].reason == "closed" and result[0].message
+    assert limiter.try_acquire().reason == "closed"
+
+
+def _wait_until(condition, limit: float = SAFETY) -> None:
+    done = threading.Event()
+    for _ in range(int(limit / 0.01)):
+        if condition():
+            return
+        done.wait(0.01)
+    raise AssertionError("condition not reached")
