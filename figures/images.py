@@ -1,0 +1,412 @@
+"""Figure builders for the VAE and diffusion pages: plain numpy in, go.Figure out.
+
+Digit images come in as arrays in [0, 1] with 1 = ink, and are drawn dark ink on white paper, upscaled
+with hard pixel edges (nearest neighbour) so they stay crisp on a projector. Signed arrays (noise) are
+drawn mid-grey = 0. Images are sent as small PNGs (binary strings), not as per-pixel JSON.
+"""
+
+from __future__ import annotations
+
+import base64
+from io import BytesIO
+
+import numpy as np
+import plotly.graph_objects as go
+from PIL import Image
+from plotly.subplots import make_subplots
+
+from figures.style import MUTED, PALETTE, apply_style
+
+# Ten colours for the ten digits: Okabe-Ito plus two extra dark tones. The digit's own glyph is also the
+# marker, so the class never depends on colour alone.
+DIGIT_COLOURS = (*PALETTE[:6], "#8C6D1F", "#000000", "#6A3D9A", "#117733")
+SCALE = 8  # screen pixels per digit pixel inside the PNG (then the browser scales the whole figure)
+
+
+def _png_uri(gray: np.ndarray) -> str:
+    """(H, W) array in [0, 1] where 1 = white -> PNG data URI."""
+    buf = BytesIO()
+    Image.fromarray((np.clip(gray, 0, 1) * 255).astype(np.uint8), mode="L").save(buf, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _paper(ink: np.ndarray) -> np.ndarray:
+    """Ink (1 = ink) -> display grey (1 = white paper)."""
+    return 1.0 - np.clip(ink, 0, 1)
+
+
+def _signed_grey(values: np.ndarray, limit: float = 2.5) -> np.ndarray:
+    """Signed values -> grey with 0 = mid grey, +limit = white, -limit = black."""
+    return np.clip(0.5 + values / (2 * limit), 0, 1)
+
+
+def mosaic(images: np.ndarray, gap: int = 1, scale: int = SCALE, background: float = 1.0) -> np.ndarray:
+    """(R, C, 8, 8) display greys -> one (R*(8s+g)-g, C*(8s+g)-g) canvas with `gap`-pixel white lines."""
+    rows, cols, h, w = images.shape
+    big = images.repeat(scale, axis=2).repeat(scale, axis=3)
+    th, tw = h * scale + gap, w * scale + gap
+    canvas = np.full((rows * th - gap, cols * tw - gap), background, dtype=np.float32)
+    for r in range(rows):
+        for c in range(cols):
+            canvas[r * th : r * th + h * scale, c * tw : c * tw + w * scale] = big[r, c]
+    return canvas
+
+
+def _image_axes(fig: go.Figure, row: int | None = None, col: int | None = None) -> None:
+    kwargs = {"row": row, "col": col} if row else {}
+    fig.update_xaxes(visible=False, **kwargs)
+    fig.update_yaxes(visible=False, scaleanchor="x" if not row else None, **kwargs)
+
+
+def digit_strip(
+    images: np.ndarray, captions: list[str], title: str, height: int = 260, signed: bool = False
+) -> go.Figure:
+    """A row of K digits (K, 8, 8) with a caption under each."""
+    k = images.shape[0]
+    greys = _signed_grey(images) if signed else _paper(images)
+    fig = go.Figure(go.Image(source=_png_uri(mosaic(greys[None], gap=SCALE))))
+    tile = 8 * SCALE + SCALE
+    for i, caption in enumerate(captions):
+        fig.add_annotation(
+            x=i * tile + 4 * SCALE, y=8 * SCALE, text=caption, showarrow=False, yanchor="top", font={"size": 16}
+        )
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, range=[8 * SCALE + 34, -2])
+    apply_style(fig, title, height)
+    fig.update_layout(margin={"l": 5, "r": 5, "t": 60, "b": 5})
+    del k
+    return fig
+
+
+def single_digit(image: np.ndarray, title: str, height: int = 300, signed: bool = False) -> go.Figure:
+    grey = _signed_grey(image) if signed else _paper(image)
+    fig = go.Figure(go.Image(source=_png_uri(mosaic(grey[None, None], gap=0))))
+    _image_axes(fig)
+    apply_style(fig, title, height)
+    fig.update_layout(margin={"l": 5, "r": 5, "t": 50, "b": 5}, title_font_size=17)
+    return fig
+
+
+# ------------------------------------------------------------------------------------------------ VAE
+
+
+def latent_map(
+    grid_images: np.ndarray,
+    axis: np.ndarray,
+    title: str,
+    lattice: int = 36,
+    marks: list[tuple[float, float, str]] | None = None,
+    path: np.ndarray | None = None,
+    height: int = 560,
+) -> go.Figure:
+    """The decoded grid (S, S, 8, 8) as one picture, in latent coordinates, with a clickable lattice on top.
+
+    `axis` (S,) holds the latent coordinate of each tile centre. Clicking a lattice point returns its
+    customdata [z1, z2]. `marks` are (z1, z2, label) points drawn as stars; `path` (K, 2) a line."""
+    size = grid_images.shape[0]
+    step = float(axis[1] - axis[0])
+    lo, hi = float(axis[0] - step / 2), float(axis[-1] + step / 2)
+    canvas = mosaic(_paper(grid_images), gap=2, scale=4, background=0.82)  # light grey lines between tiles
+    px = canvas.shape[0]
+    per = (hi - lo) / px
+    # go.Image: pixel (i, j) sits at x = x0 + j*dx; y grows downwards, so flip the axis range below.
+    fig = go.Figure(
+        go.Image(source=_png_uri(canvas), x0=lo + per / 2, dx=per, y0=lo + per / 2, dy=per, hoverinfo="skip")
+    )
+    # The picture's rows go top (high z2) to bottom, so draw it with y reversed: y_pixel = hi + lo - z2.
+    ticks = np.round(np.linspace(axis[0], axis[-1], 5), 1)
+    fine = np.linspace(lo + (hi - lo) / (2 * lattice), hi - (hi - lo) / (2 * lattice), lattice)
+    gx, gy = np.meshgrid(fine, fine)
+    fig.add_trace(
+        go.Scatter(
+            x=gx.ravel(),
+            y=(hi + lo) - gy.ravel(),
+            mode="markers",
+            marker={"size": max(4, int(560 / lattice) - 2), "symbol": "square", "color": "rgba(0,114,178,0.02)"},
+            customdata=np.stack([gx.ravel(), gy.ravel()], axis=1).round(3),
+            hovertemplate="click to decode z = (%{customdata[0]:.2f}, %{customdata[1]:.2f})<extra></extra>",
+            name="map",
+            showlegend=False,
+        )
+    )
+    if path is not None and len(path):
+        fig.add_trace(
+            go.Scatter(
+                x=path[:, 0],
+                y=(hi + lo) - path[:, 1],
+                mode="lines+markers",
+                line={"color": PALETTE[5], "width": 4},
+                marker={"size": 9, "color": PALETTE[5]},
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        )
+    for z1, z2, label in marks or []:
+        if lo <= z1 <= hi and lo <= z2 <= hi:
+            fig.add_trace(
+                go.Scatter(
+                    x=[z1],
+                    y=[(hi + lo) - z2],
+                    mode="markers+text",
+                    text=[label],
+                    textposition="top center",
+                    textfont={"size": 18, "color": PALETTE[5], "shadow": "0 0 4px white"},
+                    marker={"size": 22, "symbol": "star", "color": PALETTE[5], "line": {"color": "white", "width": 2}},
+                    hoverinfo="skip",
+                    showlegend=False,
+                )
+            )
+    fig.update_xaxes(range=[lo, hi], title="map position z₁", tickvals=ticks, showgrid=False, zeroline=False)
+    fig.update_yaxes(
+        range=[hi, lo],
+        title="map position z₂",
+        tickvals=(hi + lo) - ticks,
+        ticktext=[str(t) for t in ticks],
+        showgrid=False,
+        zeroline=False,
+        scaleanchor="x",
+    )
+    apply_style(fig, title, height)
+    fig.update_layout(clickmode="event+select", dragmode=False, margin={"l": 60, "r": 10, "t": 60, "b": 50})
+    del size
+    return fig
+
+
+def encoded_scatter(
+    mu: np.ndarray,
+    labels: np.ndarray,
+    title: str,
+    extent: float,
+    marks: list[tuple[float, float, str]] | None = None,
+    height: int = 560,
+) -> go.Figure:
+    """Where real digits land: each point is drawn as its own digit, coloured per digit. Clickable."""
+    fig = go.Figure()
+    for d in range(10):
+        sel = np.flatnonzero(labels == d)
+        fig.add_trace(
+            go.Scatter(
+                x=mu[sel, 0],
+                y=mu[sel, 1],
+                mode="text",
+                text=[str(d)] * len(sel),
+                name=f"digit {d}",
+                textfont={"size": 13, "color": DIGIT_COLOURS[d]},
+                customdata=np.stack([sel, mu[sel, 0], mu[sel, 1]], 1),
+                showlegend=False,
+                hovertemplate=f"a real {d}<br>lands at (%{{x:.2f}}, %{{y:.2f}})<extra></extra>",
+            )
+        )
+    fig.add_shape(type="rect", x0=-extent, x1=extent, y0=-extent, y1=extent, line={"color": MUTED, "dash": "dash"})
+    for z1, z2, label in marks or []:
+        fig.add_trace(
+            go.Scatter(
+                x=[z1],
+                y=[z2],
+                mode="markers+text",
+                text=[label],
+                textposition="top center",
+                textfont={"size": 18, "color": "black", "shadow": "0 0 4px white"},
+                showlegend=False,
+                hoverinfo="skip",
+                marker={"size": 22, "symbol": "star", "color": PALETTE[5], "line": {"color": "white", "width": 2}},
+            )
+        )
+    fig.update_xaxes(title="map position z₁", zeroline=False)
+    fig.update_yaxes(title="map position z₂", zeroline=False, scaleanchor="x")
+    apply_style(fig, title, height)
+    fig.update_layout(clickmode="event+select", dragmode="pan")
+    return fig
+
+
+def loss_terms_bar(recon: float, kl: float, title: str, height: int = 260) -> go.Figure:
+    fig = go.Figure(
+        go.Bar(
+            x=[recon, kl],
+            y=["redraw<br>error", "KL: distance<br>from centre"],
+            orientation="h",
+            marker_color=[PALETTE[0], PALETTE[1]],
+            text=[f"{recon:.1f}", f"{kl:.1f}"],
+            textposition="auto",
+            hovertemplate="%{x:.2f} nats<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title="cost in nats (lower is better)")
+    return apply_style(fig, title, height)
+
+
+# ----------------------------------------------------------------------------------------- diffusion
+
+
+def schedule_figure(
+    timesteps: np.ndarray, signal: np.ndarray, noise: np.ndarray, current: int | None, title: str, height: int = 330
+) -> go.Figure:
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(x=timesteps, y=signal, name="how much digit is left √ᾱₜ", line={"color": PALETTE[0], "width": 4})
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=timesteps,
+            y=noise,
+            name="how much noise is mixed in √(1−ᾱₜ)",
+            line={"color": PALETTE[1], "width": 4, "dash": "dash"},
+        )
+    )
+    if current is not None:
+        fig.add_vline(x=current, line={"color": PALETTE[5], "width": 3})
+        fig.add_annotation(x=current, y=1.05, text=f"t = {current}", showarrow=False, font={"color": PALETTE[5]})
+    fig.update_xaxes(title="noise step t (0 = clean digit)")
+    fig.update_yaxes(title="share (scale of each part)", range=[0, 1.12])
+    apply_style(fig, title, height)
+    fig.update_layout(legend={"orientation": "h", "y": -0.3})
+    return fig
+
+
+PANELS = ("noisy image xₜ", "predicted noise", "predicted clean image")
+
+
+def _step_images(x_t: np.ndarray, eps: np.ndarray, x0: np.ndarray) -> list[str]:
+    """Three PNGs for one reverse step: images in [-1, 1] shown as ink; noise in mid-grey."""
+    to_ink = lambda a: (a + 1) / 2  # noqa: E731
+    return [
+        _png_uri(mosaic(_paper(to_ink(x_t))[None, None], gap=0)),
+        _png_uri(mosaic(_signed_grey(eps)[None, None], gap=0)),
+        _png_uri(mosaic(_paper(to_ink(x0))[None, None], gap=0)),
+    ]
+
+
+def reverse_step_figure(x_t: np.ndarray, eps: np.ndarray, x0: np.ndarray, title: str, height: int = 380) -> go.Figure:
+    """One reverse step, three panels side by side. Arrays (8, 8)."""
+    fig = make_subplots(rows=1, cols=3, subplot_titles=PANELS, horizontal_spacing=0.04)
+    for i, uri in enumerate(_step_images(x_t, eps, x0)):
+        fig.add_trace(go.Image(source=uri, hoverinfo="skip"), row=1, col=i + 1)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    apply_style(fig, title, height)
+    fig.update_annotations(font_size=17)
+    return fig
+
+
+def trajectory_animation(
+    x_t: np.ndarray,
+    eps: np.ndarray,
+    x0: np.ndarray,
+    timesteps: np.ndarray,
+    title: str,
+    height: int = 470,
+    max_frames: int = 100,
+) -> go.Figure:
+    """Browser-side playback of a finished trajectory (S, 8, 8) x 3 with Plotly frames: no server reruns."""
+    steps = x_t.shape[0]
+    keep = np.unique(np.linspace(0, steps - 1, min(steps, max_frames)).round().astype(int))
+    fig = make_subplots(rows=1, cols=3, subplot_titles=PANELS, horizontal_spacing=0.04)
+    first = _step_images(x_t[keep[0]], eps[keep[0]], x0[keep[0]])
+    for i, uri in enumerate(first):
+        fig.add_trace(go.Image(source=uri, hoverinfo="skip"), row=1, col=i + 1)
+    frames = [
+        go.Frame(name=str(k), data=[go.Image(source=u) for u in _step_images(x_t[k], eps[k], x0[k])], traces=[0, 1, 2])
+        for k in keep
+    ]
+    fig.frames = frames
+    slider_steps = [
+        {
+            "args": [[str(k)], {"frame": {"duration": 0, "redraw": True}, "mode": "immediate"}],
+            "label": f"{int(timesteps[k])}",
+            "method": "animate",
+        }
+        for k in keep
+    ]
+    fig.update_layout(
+        updatemenus=[
+            {
+                "type": "buttons",
+                "direction": "left",
+                "x": 0,
+                "y": -0.08,
+                "xanchor": "left",
+                "showactive": False,
+                "font": {"size": 16},
+                "buttons": [
+                    {
+                        "label": "▶ Play",
+                        "method": "animate",
+                        "args": [
+                            None,
+                            {
+                                "frame": {"duration": 80, "redraw": True},
+                                "transition": {"duration": 0},
+                                "fromcurrent": True,
+                            },
+                        ],
+                    },
+                    {
+                        "label": "⏸ Pause",
+                        "method": "animate",
+                        "args": [[None], {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}],
+                    },
+                ],
+            }
+        ],
+        sliders=[
+            {
+                "active": 0,
+                "steps": slider_steps,
+                "x": 0.22,
+                "len": 0.78,
+                "y": -0.02,
+                "currentvalue": {"prefix": "noise step t = ", "font": {"size": 16}},
+                "pad": {"t": 10},
+            }
+        ],
+    )
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    apply_style(fig, title, height)
+    fig.update_annotations(font_size=17)
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 80, "b": 90})
+    return fig
+
+
+def sample_grid(images: np.ndarray, title: str, cols: int = 8, height: int = 360) -> go.Figure:
+    """(N, 8, 8) in [-1, 1] -> a grid of digits."""
+    n = images.shape[0]
+    rows = int(np.ceil(n / cols))
+    padded = np.full((rows * cols, 8, 8), -1.0, dtype=np.float32)
+    padded[:n] = images
+    canvas = mosaic(_paper((padded.reshape(rows, cols, 8, 8) + 1) / 2), gap=SCALE // 2)
+    fig = go.Figure(go.Image(source=_png_uri(canvas), hoverinfo="skip"))
+    _image_axes(fig)
+    apply_style(fig, title, height)
+    fig.update_layout(margin={"l": 5, "r": 5, "t": 60, "b": 5})
+    return fig
+
+
+def drawing_pad(cells: np.ndarray, title: str, height: int = 380) -> go.Figure:
+    """An 8x8 clickable drawing grid: each square is a marker; clicking returns its customdata [row, col]."""
+    rows, cols = np.mgrid[0:8, 0:8]
+    ink = cells.ravel()
+    fig = go.Figure(
+        go.Scatter(
+            x=cols.ravel(),
+            y=rows.ravel(),
+            mode="markers",
+            customdata=np.stack([rows.ravel(), cols.ravel()], 1),
+            marker={
+                "symbol": "square",
+                "size": 34,
+                "color": ink,
+                "cmin": 0,
+                "cmax": 1,
+                "colorscale": "Greys",
+                "line": {"color": MUTED, "width": 1},
+            },
+            hovertemplate="row %{customdata[0]}, column %{customdata[1]}: click to toggle ink<extra></extra>",
+            showlegend=False,
+        )
+    )
+    fig.update_xaxes(visible=False, range=[-0.6, 7.6])
+    fig.update_yaxes(visible=False, range=[7.6, -0.6], scaleanchor="x")
+    apply_style(fig, title, height)
+    fig.update_layout(clickmode="event+select", dragmode=False)
+    return fig

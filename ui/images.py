@@ -1,0 +1,239 @@
+"""Streamlit-side helpers for the VAE and diffusion pages: cached loaders and cached computations.
+
+Models are loaded once per server (`st.cache_resource`) and never mutated. Deterministic results
+(decoded grids, trajectories for a given digit/seed/guidance) are cached per input with `st.cache_data`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import streamlit as st
+import torch
+
+from explainers.diffusion import DiffusionModel, Trajectory, forward_process, load_diffusion, sample
+from explainers.digits import load_digits_tensors, split, to_signed
+from explainers.judge import Judge, judge_report, load_judge
+from explainers.vae import VAE, Encoding, LatentGrid, decode_points, encode_images, latent_grid, load_vae
+
+
+@st.cache_resource(show_spinner="Loading the judge…")
+def get_judge() -> Judge:
+    return load_judge()
+
+
+@st.cache_resource(show_spinner="Loading the VAE…")
+def get_vae() -> VAE:
+    return load_vae()
+
+
+@st.cache_resource(show_spinner="Loading the diffusion model…")
+def get_diffusion() -> DiffusionModel:
+    return load_diffusion()
+
+
+@st.cache_resource
+def all_digits() -> tuple[torch.Tensor, torch.Tensor]:
+    """All 1,797 real digits (N, 1, 8, 8) in [0, 1] and their labels."""
+    return load_digits_tensors()
+
+
+def heldout_examples() -> tuple[torch.Tensor, torch.Tensor]:
+    data = split()
+    return data.heldout_images, data.heldout_labels
+
+
+# ----------------------------------------------------------------------------------------------- VAE
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def vae_grid() -> LatentGrid:
+    return latent_grid(get_vae())
+
+
+@st.cache_data(max_entries=2, show_spinner=False)
+def vae_encoded_dataset() -> Encoding:
+    images, _ = all_digits()
+    return encode_images(get_vae(), images)
+
+
+@st.cache_data(max_entries=2, show_spinner=False)
+def vae_grid_report() -> tuple[np.ndarray, np.ndarray]:
+    grid = vae_grid()
+    report = judge_report(get_judge(), torch.from_numpy(grid.images).reshape(-1, 1, 8, 8))
+    return report.predicted, report.confidence
+
+
+# ----------------------------------------------------------------------------------------- diffusion
+
+
+@dataclass(frozen=True)
+class TimedTrajectory:
+    trajectory: Trajectory
+    seconds: float
+    judged: int
+    confidence: float
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def diffusion_trajectory(digit: int, guidance: float, seed: int, sampler: str, steps: int) -> TimedTrajectory:
+    """One digit with every intermediate recorded (cached per setting: the measured time is the first run's)."""
+    model = get_diffusion()
+    started = time.perf_counter()
+    traj = sample(model, [digit], seed=seed, guidance=guidance, sampler=sampler, steps=steps, record=True)
+    seconds = time.perf_counter() - started
+    report = judge_report(get_judge(), ((torch.from_numpy(traj.samples) + 1) / 2).clamp(0, 1)[:, None])
+    return TimedTrajectory(traj, seconds, int(report.predicted[0]), float(report.confidence[0]))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def diffusion_batch(digit: int, guidance: float, seed: int, sampler: str, steps: int, n: int = 16) -> TimedTrajectory:
+    """n samples of one digit (no intermediates), timed; judge's accuracy stored as `judged` (count correct)."""
+    model = get_diffusion()
+    started = time.perf_counter()
+    traj = sample(model, [digit] * n, seed=seed, guidance=guidance, sampler=sampler, steps=steps)
+    seconds = time.perf_counter() - started
+    report = judge_report(get_judge(), ((torch.from_numpy(traj.samples) + 1) / 2).clamp(0, 1)[:, None])
+    return TimedTrajectory(traj, seconds, int((report.predicted == digit).sum()), float(report.confidence.mean()))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def diffusion_forward(example: int, seed: int, timesteps: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, int]:
+    """Noise held-out example #example to each timestep; returns images, signal share and the digit's label."""
+    images, labels = heldout_examples()
+    fp = forward_process(get_diffusion(), to_signed(images[example]), list(timesteps), seed)
+    return fp.images, fp.signal, int(labels[example])
+
+
+# ------------------------------------------------------------------------------- VAE input widgets
+
+INPUT_SOURCES = ("Pick a real digit", "Draw one", "Upload a picture")
+_CELLS = "vae_cells"
+
+
+def drawing_cells() -> np.ndarray:
+    """The visitor's 8x8 drawing (ink 0..1), kept in this session only."""
+    if _CELLS not in st.session_state:
+        images, _ = heldout_examples()
+        st.session_state[_CELLS] = (images[0, 0].numpy() > 0.4).astype(np.float32)  # start from a real digit
+    return st.session_state[_CELLS]
+
+
+def toggle_cell(chart_key: str) -> None:
+    """on_select callback of the drawing pad: flip the clicked square."""
+    points = st.session_state[chart_key].selection.get("points", [])
+    if points and points[0].get("customdata") is not None:
+        r, c = (int(v) for v in points[0]["customdata"][:2])
+        cells = drawing_cells().copy()
+        cells[r, c] = 0.0 if cells[r, c] > 0.5 else 1.0
+        st.session_state[_CELLS] = cells
+
+
+def clear_cells() -> None:
+    st.session_state[_CELLS] = np.zeros((8, 8), dtype=np.float32)
+
+
+def set_latent_from_click(chart_key: str, mode: str) -> None:
+    """on_select callback of the map (customdata = [z1, z2]) or the scatter (customdata = [index, z1, z2])."""
+    points = st.session_state[chart_key].selection.get("points", [])
+    if not points or points[0].get("customdata") is None:
+        return
+    data = points[0]["customdata"]
+    z1, z2 = (data[0], data[1]) if mode == "map" else (data[1], data[2])
+    st.session_state["z1"] = round(float(np.clip(z1, -4, 4)), 2)
+    st.session_state["z2"] = round(float(np.clip(z2, -4, 4)), 2)
+
+
+def example_picker(label: str, key: str, default_digit: int) -> tuple[torch.Tensor, str]:
+    """Choose a held-out real digit by class and example number. Returns (1, 1, 8, 8) image and a caption."""
+    images, labels = heldout_examples()
+    c1, c2 = st.columns(2)
+    digit = c1.selectbox(
+        label,
+        range(10),
+        index=default_digit,
+        key=f"{key}_digit",
+        bind="query-params",
+        help="Which digit to take from the real held-out digits (never seen in training).",
+    )
+    which = np.flatnonzero(labels.numpy() == digit)
+    n = c2.number_input(
+        "example number",
+        1,
+        len(which),
+        1,
+        key=f"{key}_ex",
+        bind="query-params",
+        help=f"There are {len(which)} held-out examples of each digit.",
+    )
+    return images[int(which[int(n) - 1])][None], f"a real {digit} (example {int(n)})"
+
+
+def decode_and_judge(z1: float, z2: float) -> tuple[np.ndarray, int, float]:
+    """Decode one map point; returns the (8, 8) image and what the judge reads in it."""
+    point = decode_points(get_vae(), np.array([[z1, z2]], dtype=np.float32))[0]
+    seen = judge_report(get_judge(), torch.from_numpy(point)[None, None])
+    return point, int(seen.predicted[0]), float(seen.confidence[0])
+
+
+def encode_and_judge(image: torch.Tensor) -> tuple[Encoding, int, float]:
+    """Encode one (1, 1, 8, 8) image; also what the judge reads in its reconstruction."""
+    enc = encode_images(get_vae(), image)
+    seen = judge_report(get_judge(), torch.from_numpy(enc.reconstruction)[:, None])
+    return enc, int(seen.predicted[0]), float(seen.confidence[0])
+
+
+def grid_extent(grid: LatentGrid) -> float:
+    return float(grid.axis[-1] + (grid.axis[1] - grid.axis[0]) / 2)
+
+
+def confident_digits(min_confidence: float = 0.8) -> list[int]:
+    pred, conf = vae_grid_report()
+    return sorted({int(p) for p, c in zip(pred, conf, strict=True) if c >= min_confidence})
+
+
+def digit_source_input() -> tuple[torch.Tensor | None, str]:
+    """Radio (bound to the URL) + the chosen input: a held-out digit, a drawing or an upload (validated)."""
+    from explainers.digits import MAX_UPLOAD_BYTES, BadImageError, image_from_cells, image_from_upload
+    from figures.images import drawing_pad
+
+    source = st.radio(
+        "Where the digit comes from",
+        INPUT_SOURCES,
+        horizontal=True,
+        key="src",
+        bind="query-params",
+        help="Pick one of the real digits the model never trained on, draw one, or upload a photo.",
+    )
+    if source == INPUT_SOURCES[1]:
+        st.plotly_chart(
+            drawing_pad(drawing_cells(), "Click squares to add or remove ink"),
+            key="pad",
+            on_select=lambda: toggle_cell("pad"),
+            selection_mode="points",
+            width="stretch",
+        )
+        st.button("Clear the drawing", on_click=clear_cells)
+        try:
+            return image_from_cells(drawing_cells()), "your drawing"
+        except BadImageError as err:
+            st.warning(str(err))
+            return None, ""
+    if source == INPUT_SOURCES[2]:
+        upload = st.file_uploader(
+            "A picture of one digit (PNG or JPEG, up to 2 MB)",
+            type=["png", "jpg", "jpeg"],
+            max_upload_size=2,
+            help="Dark ink on light paper works best; crop to one digit.",
+        )
+        if upload is None:
+            st.caption("No picture yet: upload one above.")
+            return None, ""
+        try:
+            return image_from_upload(upload.getvalue()[: MAX_UPLOAD_BYTES + 1]), "your picture"
+        except BadImageError as err:
+            st.error(f"We could not use that file: {err}")
+            return None, ""
+    return example_picker("Digit", "enc", 3)
