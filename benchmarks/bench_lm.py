@@ -1,0 +1,111 @@
+"""Server compute for the language-model pages, on the shipped weights.
+
+    .venv/bin/python benchmarks/bench_lm.py [--threads N]
+
+Writes benchmarks/results/lm.json and prints a markdown table. Times are medians of repeated
+calls of the same explain functions the pages use (no Streamlit overhead, no caching).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+
+from explainers import lm as lmx  # noqa: E402
+from explainers.lm_quality import heldout_stories  # noqa: E402
+
+
+def median_ms(fn, reps: int, warmup: int = 3) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+def prompt_of(lm: lmx.LM, n_tokens: int) -> str:
+    """A real story prefix that is n_tokens long once the start marker is added."""
+    text = " ".join(s.text for s in heldout_stories()[:20])
+    ids = lm.tok.encode(text).ids[: n_tokens - 1]
+    return lm.tok.decode(ids)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--reps", type=int, default=50)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    lm = lmx.load_lm("gpt")
+    rows = []
+    for n in (32, 128):
+        prompt = prompt_of(lm, n)
+        assert len(lmx.prompt_ids(lm, prompt)) == n, len(lmx.prompt_ids(lm, prompt))
+        rows.append((f"tokens page: tokenize, {n} tokens", median_ms(lambda p=prompt: lmx.tokenize(lm, p), args.reps)))
+        rows.append(
+            (f"next-token page: forward pass, {n} tokens", median_ms(lambda p=prompt: lmx.next_token(lm, p), args.reps))
+        )
+        rows.append(
+            (
+                f"attention page: forward pass with attention, {n} tokens",
+                median_ms(lambda p=prompt: lmx.attention(lm, p), args.reps),
+            )
+        )
+    logits = lmx.next_token(lm, prompt_of(lm, 32)).logits
+    rows.append(
+        (
+            "sampling-knob change (temperature, top-k, top-p on cached scores)",
+            median_ms(lambda: lmx.apply_sampling(logits, 0.8, 20, 0.9), args.reps * 10),
+        )
+    )
+    start = "Once upon a time,"
+    rows.append(
+        (
+            "generate 50 tokens, sampled",
+            median_ms(lambda: lmx.generate(lm, start, 50, seed=1, temperature=1.0), 5, warmup=1),
+        )
+    )
+    rows.append(
+        (
+            "generate 50 tokens, greedy",
+            median_ms(lambda: lmx.generate(lm, start, 50, seed=1, temperature=0.0), 5, warmup=1),
+        )
+    )
+    result = {
+        "threads": args.threads,
+        "cpu_count": os.cpu_count(),
+        "load_average_1min": round(os.getloadavg()[0], 2),
+        "machine": platform.machine(),
+        "torch": torch.__version__,
+        "parameters": lm.config["weights"]["parameters"],
+        "median_ms": {name: round(ms, 3) for name, ms in rows},
+    }
+    out = ROOT / "benchmarks" / "results" / "lm.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(
+        f"Language model ({result['parameters']:,} parameters), {args.threads} thread(s), "
+        f"load average {result['load_average_1min']} on {result['cpu_count']} cores\n"
+    )
+    print("| what | median |\n|---|---|")
+    for name, ms in rows:
+        print(f"| {name} | {ms:.2f} ms |" if ms < 100 else f"| {name} | {ms:.0f} ms |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,396 @@
+"""Figures for the language-model pages: token chips, next-token bars, cumulative top-p curve,
+generation timeline, attention heatmaps. Plain data in, go.Figure out.
+
+Visitor and model text only ever goes into Plotly text fields, escaped, never into raw HTML.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from figures.style import ACCENT, MUTED, PALETTE, PRIMARY, SEQUENTIAL, apply_style, percent
+
+CHIP_COLOURS = ("#D6E9F8", "#FCE8C3", "#CDEFE3", "#F3D9E8", "#DDEFFB", "#F8DCCB")
+
+
+def esc(text: str) -> str:
+    """Plotly renders a few HTML-like tags in text; escape so visitor text shows literally."""
+    return html.escape(text, quote=False)
+
+
+def quoted(label: str) -> str:
+    return "'" + label + "'"
+
+
+def _chip_layout(labels: Sequence[str], per_row: int) -> list[tuple[float, int, float]]:
+    """(x, row, width) for each chip, wrapping rows at `per_row` characters."""
+    out, x, row = [], 0.0, 0
+    for lab in labels:
+        w = max(len(lab), 2) + 1.2
+        if x > 0 and x + w > per_row:
+            x, row = 0.0, row + 1
+        out.append((x, row, w))
+        x += w + 0.4
+    return out
+
+
+def token_chips(
+    labels: Sequence[str],
+    ids: Sequence[int],
+    title: str,
+    colour_values: Sequence[float] | None = None,
+    hover: Sequence[str] | None = None,
+    per_row: int = 34,
+    highlight: int | None = None,
+) -> go.Figure:
+    """Coloured chips, one per token, with the token id under each. If `colour_values` (0..1) is
+    given, chips are shaded by it (e.g. probability) instead of alternating colours."""
+    lay = _chip_layout(labels, per_row)
+    rows = (lay[-1][1] + 1) if lay else 1
+    fig = go.Figure()
+    xs, ys, texts, ids_text, hovers = [], [], [], [], []
+    for i, ((x, row, w), lab) in enumerate(zip(lay, labels, strict=True)):
+        if colour_values is not None:
+            v = float(colour_values[i])
+            fill = _blend("#FFFFFF", "#6CA9DA", v)
+        else:
+            fill = CHIP_COLOURS[i % len(CHIP_COLOURS)]
+        y = -row * 2.0
+        fig.add_shape(
+            type="rect",
+            x0=x,
+            x1=x + w,
+            y0=y - 1.45,
+            y1=y + 0.4,
+            fillcolor=fill,
+            line={"color": "#0B2E4F" if i == highlight else "#8795A1", "width": 3 if i == highlight else 1},
+            layer="below",
+        )
+        xs.append(x + w / 2)
+        ys.append(y)
+        texts.append(esc(lab))
+        ids_text.append(str(ids[i]))
+        hovers.append(esc(hover[i]) if hover is not None else f"token {i + 1}: {esc(quoted(lab))}, id {ids[i]}")
+    fig.add_trace(
+        go.Scatter(
+            x=xs,
+            y=ys,
+            mode="text",
+            text=texts,
+            textfont={"family": "monospace", "size": 18, "color": "#111418"},
+            hovertext=hovers,
+            hoverinfo="text",
+            showlegend=False,
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=xs,
+            y=[y - 1.05 for y in ys],
+            mode="markers+text",
+            text=ids_text,
+            textfont={"family": "monospace", "size": 12, "color": "#4A5561"},
+            marker={"size": 18, "opacity": 0},
+            hovertext=hovers,
+            hoverinfo="text",
+            showlegend=False,
+        )
+    )
+    fig.update_xaxes(visible=False, range=[-0.3, per_row + 0.3], fixedrange=True)
+    fig.update_yaxes(visible=False, range=[-rows * 2.0 + 0.2, 0.8], fixedrange=True)
+    apply_style(fig, title, height=70 + 62 * rows)
+    fig.update_layout(dragmode=False)
+    return fig
+
+
+def _blend(a: str, b: str, t: float) -> str:
+    t = min(max(t, 0.0), 1.0)
+    ca = [int(a[i : i + 2], 16) for i in (1, 3, 5)]
+    cb = [int(b[i : i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(x + (y - x) * t):02X}" for x, y in zip(ca, cb, strict=True))
+
+
+def word_split_bars(words: Sequence[str], counts: Sequence[int]) -> go.Figure:
+    """How many tokens each word became."""
+    n = len(words)
+    worst = int(np.argmax(counts)) if n else 0
+    title = (
+        f"{quoted(words[worst])} is cut into {counts[worst]} pieces"
+        if n and counts[worst] > 1
+        else "Every word here is a single token"
+    )
+    fig = go.Figure(
+        go.Bar(
+            x=[esc(w if len(w) <= 14 else w[:13] + "…") + f" ({i + 1})" for i, w in enumerate(words)],
+            y=list(counts),
+            marker_color=[ACCENT if c > 1 else PRIMARY for c in counts],
+            text=[str(c) for c in counts],
+            textposition="outside",
+            hovertemplate="%{x}: %{y} token(s)<extra></extra>",
+        )
+    )
+    fig.update_yaxes(title="tokens for this word", rangemode="tozero", dtick=1)
+    fig.update_xaxes(title="word in your text")
+    return apply_style(fig, title, height=360)
+
+
+def next_token_bars(
+    labels: Sequence[str],
+    probs: Sequence[float],
+    base: Sequence[float],
+    kept: Sequence[bool],
+    true_probs: Sequence[float] | None = None,
+) -> go.Figure:
+    """Horizontal bars for the top tokens: probability after the knobs (blue), tokens the knobs removed
+    (grey outline), and, when known, what the data says (orange)."""
+    n = len(labels)
+    names = [f"{esc(quoted(lab))}" for lab in labels]
+    top = int(np.argmax(probs)) if n else 0
+    title = f"{esc(quoted(labels[top]))} is the most likely next token ({percent(float(probs[top]))})" if n else ""
+    fig = go.Figure()
+    fig.add_trace(
+        go.Bar(
+            y=names,
+            x=list(probs),
+            orientation="h",
+            name="model, after your settings",
+            marker_color=PRIMARY,
+            text=[percent(float(p)) if k else "removed" for p, k in zip(probs, kept, strict=True)],
+            textposition="outside",
+            cliponaxis=False,
+            textfont={"size": 15},
+            hovertemplate="%{y}: %{x:.1%} after your settings<extra></extra>",
+        )
+    )
+    fig.add_trace(
+        go.Bar(
+            y=names,
+            x=[b if not k else 0 for b, k in zip(base, kept, strict=True)],
+            orientation="h",
+            name="removed by top-k / top-p",
+            marker_color=MUTED,
+            opacity=0.6,
+            hovertemplate="%{y}: %{x:.1%} before the cut<extra></extra>",
+        )
+    )
+    if true_probs is not None:
+        fig.add_trace(
+            go.Bar(
+                y=names,
+                x=list(true_probs),
+                orientation="h",
+                name="the data's true odds",
+                marker_color=ACCENT,
+                text=[percent(float(p)) if p > 0 else "" for p in true_probs],
+                textposition="outside",
+                cliponaxis=False,
+                textfont={"size": 15},
+                hovertemplate="%{y}: %{x:.1%} in the stories' grammar<extra></extra>",
+            )
+        )
+    fig.update_layout(barmode="group", bargap=0.25, legend={"orientation": "h", "y": -0.12, "x": 0})
+    fig.update_yaxes(autorange="reversed", title=None, tickfont={"size": 17, "family": "monospace"})
+    xmax = max([float(np.max(probs)) if n else 0.0] + ([float(np.max(true_probs))] if true_probs is not None else []))
+    fig.update_xaxes(title="probability of being the next token", tickformat=".0%", range=[0, min(1.0, xmax * 1.25)])
+    return apply_style(fig, title, height=max(360, 120 + n * (46 if true_probs is not None else 32)))
+
+
+def cumulative_curve(cumulative: Sequence[float], top_p: float, n_kept: int, shown: int = 30) -> go.Figure:
+    """Cumulative probability along the ranking, with the top-p line and where the cut falls."""
+    c = np.asarray(cumulative)[:shown]
+    ranks = np.arange(1, len(c) + 1)
+    if top_p < 1.0:
+        title = f"Top-p {top_p:.2f}: the {n_kept} most likely token{'s' if n_kept != 1 else ''} reach that mass"
+    else:
+        title = f"The top 5 tokens hold {percent(float(c[min(4, len(c) - 1)]))} of the probability"
+    fig = go.Figure(
+        go.Scatter(
+            x=ranks,
+            y=c,
+            mode="lines+markers",
+            line={"color": PRIMARY, "width": 3},
+            name="cumulative probability",
+            hovertemplate="top %{x} tokens: %{y:.1%}<extra></extra>",
+        )
+    )
+    if top_p < 1.0:
+        fig.add_hline(
+            y=top_p,
+            line={"color": ACCENT, "dash": "dash", "width": 3},
+            annotation_text=f"p = {top_p:.2f}",
+            annotation_position="bottom right",
+        )
+        fig.add_vrect(
+            x0=0.5,
+            x1=n_kept + 0.5,
+            fillcolor=PALETTE[2],
+            opacity=0.15,
+            line_width=0,
+            annotation_text="kept",
+            annotation_position="top left",
+        )
+    fig.update_xaxes(title="tokens, most likely first (rank)", range=[0.5, len(c) + 0.5])
+    fig.update_yaxes(title="probability of the top tokens together", tickformat=".0%", range=[0, 1.05])
+    return apply_style(fig, title, height=340)
+
+
+def timeline(
+    labels: Sequence[str],
+    probs: Sequence[float],
+    ranks: Sequence[int],
+    forced: Sequence[bool],
+    selected: int | None,
+    per_row: int = 34,
+) -> go.Figure:
+    """Generated tokens as chips shaded by the probability they had when picked."""
+    hover = [
+        f"step {i + 1}: {quoted(lab)}, {percent(p)} (rank {r}){' · picked by you' if f else ''}"
+        for i, (lab, p, r, f) in enumerate(zip(labels, probs, ranks, forced, strict=True))
+    ]
+    chips = [lab + ("✋" if f else "") for lab, f in zip(labels, forced, strict=True)]
+    n_surprise = sum(1 for r in ranks if r > 1)
+    title = (
+        f"{len(labels)} tokens written; {n_surprise} were not the model's first choice"
+        if labels
+        else "Nothing generated yet: press a button"
+    )
+    return token_chips(
+        chips,
+        [f"{percent(p)}" for p in probs],
+        title,
+        colour_values=list(probs),
+        hover=hover,
+        per_row=per_row,
+        highlight=selected,
+    )
+
+
+def alternatives_bars(labels: Sequence[str], probs: Sequence[float], chosen: int, step: int) -> go.Figure:
+    colours = [PALETTE[5] if i == chosen else MUTED for i in range(len(labels))]
+    fig = go.Figure(
+        go.Bar(
+            y=[esc(quoted(lab)) for lab in labels],
+            x=list(probs),
+            orientation="h",
+            marker_color=colours,
+            text=[percent(float(p)) for p in probs],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{x:.1%}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title="probability at this step", tickformat=".0%", range=[0, min(1.0, max(probs) * 1.3 + 0.02)])
+    title = f"Step {step + 1}: {esc(quoted(labels[chosen]))} was picked ({percent(float(probs[chosen]))})"
+    return apply_style(fig, title, height=300)
+
+
+def _ticks(labels: Sequence[str]) -> list[str]:
+    return [f"{esc(lab)} ·{i}" for i, lab in enumerate(labels)]
+
+
+def attention_heatmap(att: np.ndarray, labels: Sequence[str], title: str, selected: int | None = None) -> go.Figure:
+    """Query (row: the token looking) x key (column: where it looks). Future cells are masked (grey)."""
+    T = att.shape[0]
+    z = np.where(np.tril(np.ones((T, T), dtype=bool)), att, np.nan)
+    ticks = _ticks(labels)
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=ticks,
+            y=ticks,
+            colorscale=SEQUENTIAL,
+            zmin=0,
+            zmax=1,
+            hoverongaps=False,
+            colorbar={"title": {"text": "weight"}, "tickformat": ".0%", "thickness": 14},
+            hovertemplate="%{y} looks at %{x}: %{z:.0%}<extra></extra>",
+        )
+    )
+    fig.update_layout(plot_bgcolor="#D9DDE2")  # masked (future) cells show this grey
+    fig.update_yaxes(
+        autorange="reversed",
+        title="the token that is looking",
+        tickfont={"size": 13 if T > 30 else 15},
+        type="category",
+    )
+    fig.update_xaxes(
+        title="the earlier token it looks at", tickangle=-60, tickfont={"size": 13 if T > 30 else 15}, type="category"
+    )
+    if selected is not None:
+        fig.add_shape(
+            type="rect",
+            xref="paper",
+            x0=0,
+            x1=1,
+            y0=selected - 0.5,
+            y1=selected + 0.5,
+            line={"color": PALETTE[5], "width": 3},
+        )
+    return apply_style(fig, title, height=max(420, min(900, 200 + 16 * T)))
+
+
+def head_grid(att: np.ndarray, highlight: tuple[int, int] | None = None) -> go.Figure:
+    """Every layer x head as a small heatmap (att: (layers, heads, T, T))."""
+    L, H, T, _ = att.shape
+    titles = [f"L{li + 1} H{h + 1}" + (" ★" if highlight == (li, h) else "") for li in range(L) for h in range(H)]
+    fig = make_subplots(rows=L, cols=H, subplot_titles=titles, horizontal_spacing=0.02, vertical_spacing=0.05)
+    mask = np.tril(np.ones((T, T), dtype=bool))
+    for li in range(L):
+        for h in range(H):
+            fig.add_trace(
+                go.Heatmap(
+                    z=np.where(mask, att[li, h], np.nan),
+                    colorscale=SEQUENTIAL,
+                    zmin=0,
+                    zmax=1,
+                    showscale=False,
+                    hovertemplate="query %{y} → key %{x}: %{z:.0%}<extra></extra>",
+                ),
+                row=li + 1,
+                col=h + 1,
+            )
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False, autorange="reversed")
+    fig.update_layout(plot_bgcolor="#D9DDE2")
+    apply_style(fig, "Every head has its own pattern: rows are layers, columns are heads", height=150 + 170 * L)
+    fig.update_annotations(font_size=14)
+    return fig
+
+
+def looks_at_bars(weights: np.ndarray, labels: Sequence[str], query: int) -> go.Figure:
+    """Where one token looks: its attention row over the earlier tokens."""
+    w = np.asarray(weights)[: query + 1]
+    best = int(np.argmax(w))
+    fig = go.Figure(
+        go.Bar(
+            x=_ticks(labels[: query + 1]),
+            y=w,
+            marker_color=[PALETTE[5] if i == best else PRIMARY for i in range(len(w))],
+            hovertemplate="%{x}: %{y:.0%}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(title="attention weight", tickformat=".0%", range=[0, 1])
+    fig.update_xaxes(title="earlier token", tickangle=-60, type="category")
+    title = f"{esc(quoted(labels[query]))} looks most at {esc(quoted(labels[best]))} ({percent(float(w[best]))})"
+    return apply_style(fig, title, height=360)
+
+
+def effective_choices_text(n: float) -> str:
+    if n < 1.5:
+        return "very sure"
+    if n < 3:
+        return "fairly sure"
+    if n < 8:
+        return "unsure"
+    return "very unsure"
+
+
+def nats_to_bits(x: float) -> float:
+    return x / math.log(2)

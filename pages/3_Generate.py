@@ -1,0 +1,149 @@
+import streamlit as st
+
+from explainers import lm as lmx
+from figures import lm as figs
+from ui.frame import go_deeper, load_or_stop, model_card, setup_page, timed, what_you_are_seeing
+from ui.lm import cached_generation, load_gpt, parse_picks, prompt_box
+
+setup_page("generate")
+lm = load_or_stop("gpt", load_gpt)
+picks = parse_picks(st.query_params.get("picks", ""))  # {step: token} chosen by the visitor ("what if")
+
+
+def set_picks(new: dict[int, int]) -> None:
+    if new:
+        st.query_params["picks"] = ",".join(f"{k}:{v}" for k, v in sorted(new.items()))
+    elif "picks" in st.query_params:
+        del st.query_params["picks"]
+
+
+def add_steps(n: int) -> None:
+    st.session_state["steps"] = min(lmx.MAX_GENERATE_STEPS, st.session_state["steps"] + n)
+    st.session_state.pop("at_slider", None)  # jump to the newest step
+
+
+def reset() -> None:
+    st.session_state["steps"] = 0
+    st.session_state.pop("at_slider", None)
+    set_picks({})
+
+
+prompt = prompt_box("gen_prompt", "Once upon a time,", label="Start of the story", height=90)
+c1, c2, c3, c4 = st.columns([1.3, 1, 1, 1])
+mode = c1.radio(
+    "How to choose",
+    ["Roll the dice (sampled)", "Always the favourite (greedy)"],
+    key="mode",
+    bind="query-params",
+    help="Greedy always takes the most likely token. Sampled draws one at random, in proportion to the odds.",
+)
+seed = c2.number_input(
+    "Dice seed",
+    0,
+    99_999,
+    7,
+    1,
+    key="seed",
+    bind="query-params",
+    help="The same seed gives the same dice rolls, so the same text. Change it for other text.",
+)
+temperature = c3.slider(
+    "Creativity (temperature)",
+    0.1,
+    2.0,
+    1.0,
+    0.1,
+    key="gtemp",
+    bind="query-params",
+    disabled=mode.startswith("Always"),
+    help="Below 1: safer choices. Above 1: wilder ones.",
+)
+n = c4.slider("Tokens per 'generate'", 1, 50, 20, 1, key="n", bind="query-params")
+steps = st.number_input(
+    "Tokens written so far",
+    0,
+    lmx.MAX_GENERATE_STEPS,
+    0,
+    1,
+    key="steps",
+    bind="query-params",
+    help=f"At most {lmx.MAX_GENERATE_STEPS} tokens per story here, so one visitor cannot hog the server.",
+)
+b1, b2, b3 = st.columns(3)
+b1.button("➡️ Next token", on_click=add_steps, args=(1,), width="stretch", type="primary")
+b2.button(f"⏩ Generate {n}", on_click=add_steps, args=(n,), width="stretch")
+b3.button("↩️ Reset", on_click=reset, width="stretch")
+
+greedy = mode.startswith("Always")
+with timed(f"generation of {steps} tokens"):
+    gen = cached_generation(
+        prompt,
+        steps,
+        seed,
+        0.0 if greedy else temperature,
+        0,
+        1.0,
+        tuple(sorted((k, v) for k, v in picks.items() if k < steps)),
+    )
+
+labels = [lmx.label(lm, s.token) if s.token != lm.eot else "⟨end⟩" for s in gen.steps]
+st.markdown("**The story so far** (your start, then the model's tokens):")
+st.code(prompt + lmx.decode(lm, gen.token_ids), language=None, wrap_lines=True)
+if gen.finished and gen.steps and gen.steps[-1].token == lm.eot:
+    st.caption("The model chose ⟨end⟩: it thinks the story is over.")
+
+if gen.steps:
+    at = st.slider("Look at step", 1, len(gen.steps), len(gen.steps), key="at_slider") - 1
+    st.plotly_chart(
+        figs.timeline(
+            labels, [s.prob for s in gen.steps], [s.rank for s in gen.steps], [s.forced for s in gen.steps], at
+        ),
+        key="timeline",
+        width="stretch",
+        config={"displayModeBar": False},
+    )
+    step = gen.steps[at]
+    alt_labels = [lmx.label(lm, t) if t != lm.eot else "⟨end⟩" for t in step.alternatives]
+    chosen = [i for i, t in enumerate(step.alternatives) if t == step.token]
+    left, right = st.columns([3, 2])
+    if chosen:
+        left.plotly_chart(
+            figs.alternatives_bars(alt_labels, list(step.alt_probs), chosen[0], at),
+            key="alts",
+            width="stretch",
+            config={"displayModeBar": False},
+        )
+    else:
+        left.info(f"At step {at + 1} a token outside the top {len(alt_labels)} was picked.")
+    others = [(i, lab) for i, lab in enumerate(alt_labels) if int(step.alternatives[i]) != step.token]
+    with right:
+        st.markdown(f"**What if step {at + 1} had gone differently?**")
+        pick = st.radio("Pick another token", [lab for _, lab in others], key=f"alt_{at}", horizontal=True)
+        if st.button("🔀 Continue from this choice", width="stretch"):
+            token = int(step.alternatives[next(i for i, lab in others if lab == pick)])
+            set_picks({k: v for k, v in picks.items() if k < at} | {at: token})
+            st.rerun()
+        if picks:
+            st.caption("✋ marks tokens you picked. Reset clears them.")
+
+what_you_are_seeing(
+    "The model writes **one token at a time**: it computes the odds for the next token, one is chosen, it is "
+    "added to the text, and the whole thing repeats. Each chip shows how likely the chosen token was (darker = "
+    "more likely). With dice, the same seed always gives the same story; another seed gives another. Pick a "
+    "different token at any step to see the story branch."
+)
+go_deeper(
+    r"""
+**Autoregressive generation.** $x_{t+1} \sim p_\theta(\cdot \mid x_{\le t})$, then append and repeat.
+Greedy takes $\arg\max$; sampling draws from the softmax with temperature $T$. Here each step draws one uniform
+number $u$ from a seeded generator and picks the first token whose cumulative probability passes $u$, so the text
+is a pure function of (prompt, seed, settings, your picks). That is why a shared link reproduces it exactly.
+
+**Rank** is the token's place in the model's ranking at that step (1 = favourite). A sampled story often contains
+rank 2 or 3 tokens: that is where variety comes from. Greedy text is repetitive because it never takes them.
+
+**Not shown.** Each step reruns the full forward pass over the text so far (no key/value cache), capped at
+"""
+    + f"{lmx.MAX_GENERATE_STEPS} tokens."
+)
+model_card("gpt")

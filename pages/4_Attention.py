@@ -1,0 +1,123 @@
+import streamlit as st
+
+from explainers import lm as lmx
+from figures import lm as figs
+from figures.style import percent
+from ui.frame import go_deeper, load_or_stop, model_card, setup_page, timed, what_you_are_seeing
+from ui.lm import cached_attention, load_gpt, prompt_box
+
+setup_page("attention")
+lm = load_or_stop("gpt", load_gpt)
+cfg = lm.model.cfg
+role = lmx.name_head(lm)
+role_layer, role_head = (role[0], role[1]) if role else (cfg.n_layer - 1, 0)
+AVERAGE = "Average of all heads"
+
+prompt = prompt_box("att_prompt", lmx.DEFAULT_STORY_PROMPT, label="Your text")
+c1, c2 = st.columns(2)
+layer = (
+    c1.selectbox(
+        "Layer",
+        list(range(1, cfg.n_layer + 1)),
+        index=role_layer,
+        key="layer",
+        bind="query-params",
+        help="Layer 1 reads the tokens directly; later layers read what earlier layers wrote.",
+    )
+    - 1
+)
+head_choice = c2.selectbox(
+    "Head",
+    [str(h) for h in range(1, cfg.n_head + 1)] + [AVERAGE],
+    index=role_head,
+    key="head",
+    bind="query-params",
+    help="Each head learns its own way of looking back.",
+)
+
+with timed("forward pass with attention"):
+    view = cached_attention(prompt)
+T = len(view.labels)
+if T > lmx.MAX_ATTENTION_TOKENS - 1:
+    st.warning(f"Long text: only the last {lmx.MAX_ATTENTION_TOKENS} tokens are shown.")
+
+if head_choice == AVERAGE:
+    att, name = view.mean_over_heads[layer], f"layer {layer + 1}, average of its {cfg.n_head} heads"
+else:
+    head = int(head_choice) - 1
+    att, name = view.attention[layer, head], f"layer {layer + 1}, head {head + 1}"
+
+if role:
+    st.success(
+        f"**A head with a job we measured: layer {role[0] + 1}, head {role[1] + 1} copies names.** When the next "
+        f"word must be a character's name (as after 'Mia went to the park with'), this head puts on average "
+        f"**{percent(role[2])}** of its attention on the earlier mention of that name (held-out stories).",
+        icon="🔎",
+    )
+    look = lmx.name_lookback(lm, view, role[0], role[1])
+    if look is not None:
+        st.markdown(
+            f"Here the model's favourite next token is **{look.predicted}**, and that head puts "
+            f"**{percent(look.weight_on_name)}** of its attention on the earlier '{look.predicted}'."
+        )
+
+query = st.select_slider(
+    "Which token is looking?",
+    options=list(range(T)),
+    value=T - 1,
+    format_func=lambda i: f"{i}: {view.labels[i]}",
+    key="query",
+    help="Pick a token to see where it looks: its row in the heatmap.",
+)
+title = f"Where each token looks ({name})"
+st.plotly_chart(
+    figs.attention_heatmap(att, view.labels, title, selected=query),
+    key="heatmap",
+    width="stretch",
+    config={"displayModeBar": False},
+)
+st.caption(
+    "Each row is a token looking back; each column is a token it can look at; a row adds up to 100%. "
+    "Grey cells are the future: a token may not look ahead (the causal mask)."
+)
+st.plotly_chart(
+    figs.looks_at_bars(att[query], view.labels, query), key="row", width="stretch", config={"displayModeBar": False}
+)
+nxt = ", ".join(
+    f"'{lmx.label(lm, t)}' {percent(float(p))}" for t, p in zip(view.next_ids, view.next_probs, strict=True)
+)
+st.markdown(f"**After the whole text, the model's next-token guesses:** {nxt}")
+
+with st.expander("All heads at once", expanded=False):
+    st.plotly_chart(
+        figs.head_grid(view.attention, (role_layer, role_head) if role else None),
+        key="grid",
+        width="stretch",
+        config={"displayModeBar": False},
+    )
+
+what_you_are_seeing(
+    "To guess the next word, each word **looks back at the earlier words that matter**. The heatmap shows how "
+    "much each token (row) looks at each earlier token (column) in one *head*. The star head has a job we "
+    "measured: when a name has to be repeated, it looks at where that name appeared before."
+)
+go_deeper(
+    r"""
+**Scaled dot-product attention** (Vaswani et al. 2017, *Attention Is All You Need*). Each token makes a query
+$q$, a key $k$ and a value $v$. Weights are $\mathrm{softmax}\big(\frac{q k^\top}{\sqrt{d}} + M\big)$, where the mask
+$M$ is $-\infty$ above the diagonal, so every row sums to 1 over the past only. The head's output is the
+weighted sum of values. This model has """
+    + f"{cfg.n_layer} layers x {cfg.n_head} heads, {cfg.n_embd // cfg.n_head} dimensions per head."
+    + r"""
+
+**How the head's job was measured.** On held-out stories, at every position where the grammar says the next
+word is certainly a character's name, we sum the head's weights on earlier tokens of that name, and average.
+The best head and its number are in the model card (`name_head_*`).
+
+**What attention does not explain.** A weight says where a head *reads from*, not what it does with it: the
+value vectors, the MLPs and later layers transform that information, and the residual stream carries plenty
+the heatmap never shows. High attention is not proof that a token *caused* the prediction (Jain & Wallace 2019,
+*Attention is not Explanation*); a proper test changes the input or the weights and watches the output.
+"""
+)
+model_card("gpt")

@@ -1,0 +1,132 @@
+"""Explain functions on a tiny random model: sampling knobs, generation, tokens view, attention, true odds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from explainers import corpus
+from explainers import lm as lmx
+from explainers.gpt import GPT, GPTConfig
+from explainers.tokenizer import eot_id, train_tokenizer
+
+
+@pytest.fixture(scope="module")
+def lm() -> lmx.LM:
+    tok = train_tokenizer((s.text for s in corpus.generate_stories(400, seed=1)), vocab_size=512)
+    torch.manual_seed(0)
+    model = GPT(GPTConfig(vocab_size=tok.get_vocab_size(), block_size=96, n_layer=2, n_head=2, n_embd=32)).eval()
+    with torch.no_grad():  # sharpen the random model a bit so sampling has something to do
+        model.wte.weight.mul_(3)
+    config = {"metrics": {"name_head_layer": 2, "name_head_head": 1, "name_head_mean_weight": 0.5}}
+    return lmx.LM(model, tok, eot_id(tok), config)
+
+
+LOGITS = np.array([2.0, 1.0, 0.5, 0.4, -1.0, -3.0, 0.0, 1.5])
+
+
+def test_temperature_zero_is_greedy() -> None:
+    greedy = lmx.apply_sampling(LOGITS, temperature=0.0)
+    assert greedy.greedy and greedy.n_kept == 1 and greedy.probs[0] == 1.0
+    cold = lmx.apply_sampling(LOGITS, temperature=0.01)
+    assert int(np.argmax(cold.probs)) == 0 and cold.probs[0] > 0.999
+
+
+def test_temperature_one_is_softmax_and_high_flattens() -> None:
+    s = lmx.apply_sampling(LOGITS, 1.0)
+    e = np.exp(LOGITS - LOGITS.max())
+    assert np.allclose(s.probs, e / e.sum())
+    assert lmx.apply_sampling(LOGITS, 5.0).entropy > s.entropy > lmx.apply_sampling(LOGITS, 0.5).entropy
+
+
+@given(st.integers(1, 8))
+def test_top_k_keeps_exactly_k(k: int) -> None:
+    s = lmx.apply_sampling(LOGITS, 1.0, top_k=k)
+    assert s.n_kept == k == int((s.probs > 0).sum())
+    assert set(np.nonzero(s.kept)[0]) == set(np.argsort(-LOGITS)[:k])
+    assert s.probs.sum() == pytest.approx(1.0)
+
+
+@given(st.floats(0.01, 1.0))
+@settings(max_examples=60)
+def test_top_p_keeps_the_smallest_set_reaching_p(p: float) -> None:
+    s = lmx.apply_sampling(LOGITS, 1.0, top_p=p)
+    base = np.sort(s.base)[::-1]
+    n = s.n_kept
+    assert base[:n].sum() >= p - 1e-9  # reaches p
+    assert n == 1 or base[: n - 1].sum() < p  # and one fewer would not
+    assert s.probs.sum() == pytest.approx(1.0)
+
+
+def test_knobs_stack_in_order() -> None:
+    s = lmx.apply_sampling(LOGITS, 0.7, top_k=3, top_p=0.9)
+    assert s.n_kept <= 3
+    assert np.all(np.diff(s.cumulative) >= -1e-12) and s.cumulative[-1] == pytest.approx(1.0)
+
+
+def test_generation_is_reproducible_for_a_seed(lm) -> None:
+    a = lmx.generate(lm, "Once upon a time,", 12, seed=3, temperature=1.5)
+    b = lmx.generate(lm, "Once upon a time,", 12, seed=3, temperature=1.5)
+    c = lmx.generate(lm, "Once upon a time,", 12, seed=4, temperature=1.5)
+    assert a.token_ids.tolist() == b.token_ids.tolist()
+    assert a.token_ids.tolist() != c.token_ids.tolist()
+    short = lmx.generate(lm, "Once upon a time,", 5, seed=3, temperature=1.5)
+    assert short.token_ids.tolist() == a.token_ids[: len(short.steps)].tolist()  # "next token" extends the same text
+
+
+def test_greedy_takes_rank_one_and_branching_keeps_the_past(lm) -> None:
+    g = lmx.generate(lm, "The cat", 8, seed=0, temperature=0.0)
+    assert all(s.rank == 1 for s in g.steps)
+    base = lmx.generate(lm, "The cat", 8, seed=5, temperature=1.2)
+    alt = int(base.steps[3].alternatives[1] if base.steps[3].rank == 1 else base.steps[3].alternatives[0])
+    branched = lmx.generate(lm, "The cat", 8, seed=5, temperature=1.2, overrides={3: alt})
+    assert branched.token_ids[:3].tolist() == base.token_ids[:3].tolist()
+    assert branched.steps[3].token == alt and branched.steps[3].forced
+    for s in branched.steps:
+        assert s.alt_probs.sum() <= 1.0 + 1e-9 and s.rank >= 1
+
+
+def test_generation_is_capped(lm) -> None:
+    g = lmx.generate(lm, "a " * 90, 500, seed=1)
+    assert len(g.prompt_ids) + len(g.steps) <= lm.max_tokens
+
+
+def test_tokens_view_handles_any_text(lm) -> None:
+    view = lmx.tokenize(lm, "Zoë ate a crêpe 🥞 and a snorkelwhistle. 猫")
+    assert len(view.labels) == len(view.ids) == len(view.spans)
+    assert not view.complete.all()  # the emoji / kanji become byte pieces
+    assert view.word_tokens.max() > 1
+    assert lmx.tokenize(lm, "").ids.size == 0
+
+
+def test_true_odds_map_words_to_first_tokens(lm) -> None:
+    odds = lmx.true_odds(lm, "The cat sat on the")
+    assert odds is not None and odds.words[0] == "mat"
+    assert odds.token_probs.sum() == pytest.approx(1.0)
+    assert odds.token_probs[lm.tok.encode(" mat").ids[0]] == pytest.approx(0.5)
+    assert lmx.true_odds(lm, "The cat sat on the ") is None
+    assert lmx.true_odds(lm, "Hello there") is None
+    first = lmx.true_odds(lm, "")
+    assert first is not None and first.token_probs[lm.tok.encode("Once").ids[0]] == pytest.approx(0.8)
+
+
+def test_attention_view(lm) -> None:
+    view = lmx.attention(lm, lmx.DEFAULT_STORY_PROMPT)
+    L, H, T, _ = view.attention.shape
+    assert (L, H) == (2, 2) and len(view.labels) == T and view.labels[0] == "⟨start⟩"
+    assert np.allclose(view.attention.sum(-1), 1, atol=1e-5)
+    assert view.mean_over_heads.shape == (L, T, T)
+    long = lmx.attention(lm, "Mia " * 300)
+    assert long.attention.shape[-1] <= lmx.MAX_ATTENTION_TOKENS
+    assert lmx.name_head(lm) == (1, 0, 0.5)
+
+
+def test_next_token_logits_match_forward(lm) -> None:
+    nt = lmx.next_token(lm, "The cat sat")
+    with torch.inference_mode():
+        logits, _ = lm.model(torch.tensor([nt.ids.tolist()]))
+    assert np.allclose(nt.logits, logits[0, -1].double().numpy())
+    assert nt.ids[0] == lm.eot
