@@ -153,9 +153,17 @@ class Session:
     All calls are sequential, like a person: send a rerun, wait for it to finish, look, act again.
     """
 
-    def __init__(self, base_url: str, *, origin: str | None = None, open_timeout: float = 20) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        origin: str | None = None,
+        headers: dict[str, str] | None = None,
+        open_timeout: float = 20,
+    ) -> None:
         self.ws_url = base_url.replace("http://", "ws://").rstrip("/") + "/_stcore/stream"
         self.origin = origin
+        self.headers = dict(headers or {})
         self.open_timeout = open_timeout
         self.ws: Any = None
         self.session_id = ""
@@ -168,13 +176,13 @@ class Session:
         self.total_bytes = 0
 
     async def connect(self) -> None:
-        headers = {"Origin": self.origin} if self.origin else None
+        headers = {**self.headers, **({"Origin": self.origin} if self.origin else {})}
         self.ws = await websockets.connect(
             self.ws_url,
             subprotocols=["streamlit"],
             max_size=None,
             open_timeout=self.open_timeout,
-            additional_headers=headers,
+            additional_headers=headers or None,
             ping_interval=None,
         )
 
@@ -260,7 +268,10 @@ class Session:
         else:
             self.fragments.clear()  # a full run re-registers the timers it still wants, as in the browser
         started = time.perf_counter()
-        await self.ws.send(msg.SerializeToString())
+        try:
+            await self.ws.send(msg.SerializeToString())
+        except websockets.ConnectionClosed as error:
+            raise ProtocolError(f"connection closed: {error}") from error
         return await self._read_until_finished(started, bool(fragment_id), timeout)
 
     async def _read_until_finished(self, started: float, fragment: bool, timeout: float) -> RunResult:
