@@ -65,15 +65,17 @@ from ui.tour import TOUR, live_pages  # noqa: E402
 class PagePlan:
     set: dict[str, list[Any] | None] = field(default_factory=dict)
     click: tuple[str, ...] = ()
+    click_share: float = 0.25  # how often an interaction is a click rather than a setting change
     live: str | None = None  # key or label piece of the widget that starts live training
     live_stop: str | None = None  # key or label piece of the widget that stops it (pressed when done)
 
 
+SENTENCES = ["The cat sat on the mat.", "Mia met a snorkelwhistle.", "Once upon a time, Tom had a red ball."]
 PLANS: dict[str, PagePlan] = {
-    "tokens": PagePlan(),
-    "next_token": PagePlan(),
-    "generate": PagePlan(),
-    "attention": PagePlan(),
+    "tokens": PagePlan(set={"text": SENTENCES}),
+    "next_token": PagePlan(set={"temperature": None, "top_k": None, "top_p": None, "prompt": SENTENCES}),
+    "generate": PagePlan(set={"gtemp": None, "seed": None, "n": None}, click=("Next token",), click_share=0.6),
+    "attention": PagePlan(set={"layer": None, "head": None, "query": None}),
     # Points view (the default): move the hyper-parameters, take single steps; trainers press Play and follow ticks.
     "gan": PagePlan(
         set={"lr_g": None, "lr_d": None, "speed": None, "loss": None, "data": None},
@@ -81,8 +83,9 @@ PLANS: dict[str, PagePlan] = {
         live="gan_points_play",
         live_stop="gan_points_play",
     ),
-    "vae": PagePlan(),
-    "diffusion": PagePlan(),
+    "vae": PagePlan(set={"z1": None, "z2": None, "walk": None}),
+    # Mostly stepping through the reverse process (cheap); sometimes a new prompt digit or noise step.
+    "diffusion": PagePlan(set={"k_*": None, "t": None, "digit": None}),
 }
 LIVE_PAGE = "gan"
 
@@ -117,7 +120,7 @@ def pick_interaction(session: Session, plan: PagePlan, rng: random.Random, stats
             stats.plan_misses[f"{page}:{name}"] = stats.plan_misses.get(f"{page}:{name}", 0) + 1
             continue
         choices.append((widget, values))
-    if plan.click and rng.random() < 0.25:
+    if plan.click and rng.random() < plan.click_share:
         for name in plan.click:
             widget = session.find(name, {"button"})
             if widget is not None:

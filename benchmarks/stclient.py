@@ -62,9 +62,12 @@ class Widget:
         return self.id.rsplit("-", 1)[-1] if self.id.startswith("$$ID-") else ""
 
     def matches(self, name: str) -> bool:
-        """True when `name` is this widget's key, or a case-insensitive piece of its label."""
+        """True when `name` is this widget's key ("k_*" matches keys starting with "k_"), or a case-insensitive
+        piece of its label."""
         if not name:
             return False
+        if name.endswith("*"):
+            return bool(self.key) and self.key.startswith(name[:-1])
         return name == self.key or name.lower() in self.label.lower()
 
     def random_value(self, rng: random.Random) -> Any:
