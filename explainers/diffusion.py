@@ -13,6 +13,7 @@ w = 1 is plain conditioning; larger w pushes harder towards the requested digit.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -32,10 +33,15 @@ MAX_STEPS = 1000  # compute cap per request
 MAX_BATCH = 64
 
 
+@functools.lru_cache(maxsize=8)
+def _frequencies(half: int) -> torch.Tensor:
+    return torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / half)
+
+
 def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
     """Sinusoidal embedding of the timestep (Vaswani et al. 2017, as used in DDPM): (N,) -> (N, dim)."""
     half = dim // 2
-    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / half)
+    freqs = _frequencies(half)
     angles = t.float()[:, None] * freqs[None, :]  # (N, half)
     return torch.cat([angles.sin(), angles.cos()], dim=-1)
 
@@ -50,8 +56,9 @@ class ResBlock(nn.Module):
         self.cond = nn.Linear(hidden, hidden)
         self.fc2 = nn.Linear(hidden, hidden)
 
-    def forward(self, h: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
-        u = F.silu(self.fc1(self.norm(h)) + self.cond(c))
+    def forward(self, h: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
+        """`cond` is this block's projection of the condition, self.cond(c), computed by Denoiser.conditions."""
+        u = F.silu(self.fc1(self.norm(h)) + cond)
         return h + self.fc2(u)
 
 
@@ -70,12 +77,21 @@ class Denoiser(nn.Module):
         self.out_norm = nn.LayerNorm(hidden)
         self.out = nn.Linear(hidden, pixels)
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    def conditions(self, t: torch.Tensor, labels: torch.Tensor) -> list[torch.Tensor]:
+        """What the network is told besides the image: timestep + digit, projected for each block, each (N, hidden).
+
+        It does not depend on x_t, so a sampler can compute it for every step in one batch up front."""
         c = F.silu(self.time_mlp(timestep_embedding(t, self.time_dim)) + self.label_emb(labels))  # (N, hidden)
+        return [block.cond(c) for block in self.blocks]
+
+    def denoise(self, x: torch.Tensor, conds: list[torch.Tensor]) -> torch.Tensor:
         h = self.inp(x.flatten(1))  # (N, 1, 8, 8) -> (N, 64) -> (N, hidden)
-        for block in self.blocks:
-            h = block(h, c)
+        for block, cond in zip(self.blocks, conds, strict=True):
+            h = block(h, cond)
         return self.out(F.silu(self.out_norm(h))).view_as(x)  # (N, 64) -> (N, 1, 8, 8)
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        return self.denoise(x, self.conditions(t, labels))
 
 
 def build_denoiser(architecture: dict[str, Any] | None = None) -> Denoiser:
@@ -121,11 +137,22 @@ def load_diffusion() -> DiffusionModel:
     )
 
 
-def guided_eps(net: Denoiser, x: torch.Tensor, t: int, labels: torch.Tensor, guidance: float) -> torch.Tensor:
-    """Classifier-free guidance: one batched pass for the digit and for the null label."""
+def guided_eps(
+    net: Denoiser,
+    x: torch.Tensor,
+    t: int,
+    labels: torch.Tensor,
+    guidance: float,
+    conds: list[torch.Tensor] | None = None,
+) -> torch.Tensor:
+    """Classifier-free guidance: one batched pass for the digit and for the null label.
+
+    `conds` (optional) are net.conditions(...) for this step's 2N rows, precomputed by the sampler."""
     n = x.shape[0]
-    tt = torch.full((2 * n,), t, dtype=torch.long)
-    both = net(torch.cat([x, x]), tt, torch.cat([labels, torch.full_like(labels, NULL_CLASS)]))  # (2N, 1, 8, 8)
+    if conds is None:
+        tt = torch.full((2 * n,), t, dtype=torch.long)
+        conds = net.conditions(tt, torch.cat([labels, torch.full_like(labels, NULL_CLASS)]))
+    both = net.denoise(torch.cat([x, x]), conds)  # (2N, 1, 8, 8): rows 0..N-1 with the digit, N..2N-1 without
     eps_cond, eps_null = both[:n], both[n:]
     return eps_null + guidance * (eps_cond - eps_null)
 
@@ -172,8 +199,12 @@ def sample(
         raise ValueError(f"unknown sampler {sampler!r}")
     xs, epss, x0s = [], [], []
     with torch.inference_mode():
+        # The condition (timestep + digit) does not depend on the image: compute it for all steps in one batch.
+        both_labels = torch.cat([labels_t, torch.full_like(labels_t, NULL_CLASS)])  # (2N,)
+        t_all = torch.tensor(ts, dtype=torch.long).repeat_interleave(2 * n)  # (S * 2N,)
+        conds = [c.view(len(ts), 2 * n, -1) for c in model.net.conditions(t_all, both_labels.repeat(len(ts)))]
         for i, t in enumerate(ts):
-            eps = guided_eps(model.net, x, t, labels_t, guidance)
+            eps = guided_eps(model.net, x, t, labels_t, guidance, conds=[c[i] for c in conds])  # (S, 2N, hidden)
             if sampler == "ddpm":
                 out = model.ddpm.step(eps, t, x, generator=gen)
             else:

@@ -68,6 +68,9 @@ class NoiseSchedule:
         self.alphas = 1.0 - self.betas
         self.alphas_cumprod = torch.cumprod(self.alphas, dim=0)  # alpha_bar_t
         self.num_train_timesteps = self.config.num_train_timesteps
+        # Plain-float copies: a sampler step needs scalars, and tensor indexing per step costs more than the maths.
+        self._ab = [1.0] + self.alphas_cumprod.tolist()  # _ab[t + 1] = alpha_bar_t, _ab[0] = 1 for t = -1
+        self._beta = self.betas.tolist()
 
     def alpha_bar(self, t: int | torch.Tensor) -> torch.Tensor:
         """alpha_bar_t; t = -1 means 'before any noise' (alpha_bar = 1)."""
@@ -82,9 +85,13 @@ class NoiseSchedule:
         ab = ab.view(-1, *([1] * (x0.ndim - 1))) if ab.ndim else ab  # (N, 1, 1, 1) to broadcast over pixels
         return ab.sqrt() * x0 + (1 - ab).sqrt() * noise
 
+    def ab(self, t: int) -> float:
+        """alpha_bar_t as a float (t = -1 gives 1)."""
+        return self._ab[t + 1]
+
     def predict_x0(self, sample: torch.Tensor, eps: torch.Tensor, t: int) -> torch.Tensor:
         """Invert eq. 4 (DDPM eq. 15 / DDIM eq. 12's 'predicted x0'): x0 = (x_t - sqrt(1 - a_bar) eps) / sqrt(a_bar)."""
-        ab = float(self.alpha_bar(t))
+        ab = self.ab(t)
         x0 = (sample - math.sqrt(1 - ab) * eps) / math.sqrt(ab)
         return x0.clamp(-1, 1) if self.config.clip_sample else x0
 
@@ -101,8 +108,8 @@ class DDPMScheduler(NoiseSchedule):
 
     def posterior_variance(self, t: int) -> float:
         """beta_tilde_t = (1 - alpha_bar_{t-1}) / (1 - alpha_bar_t) * beta_t (DDPM eq. 7)."""
-        ab, ab_prev = float(self.alpha_bar(t)), float(self.alpha_bar(t - 1))
-        return (1 - ab_prev) / (1 - ab) * float(self.betas[t])
+        ab, ab_prev = self.ab(t), self.ab(t - 1)
+        return (1 - ab_prev) / (1 - ab) * self._beta[t]
 
     def step(
         self,
@@ -116,8 +123,9 @@ class DDPMScheduler(NoiseSchedule):
 
         Uses the posterior mean of q(x_{t-1} | x_t, x0) with x0 predicted from eps (DDPM eqs. 6-7, 15),
         which equals eq. 11 when x0 is not clipped, plus sigma_t z with sigma_t^2 = beta_tilde_t."""
-        ab, ab_prev = float(self.alpha_bar(t)), float(self.alpha_bar(t - 1))
-        beta, alpha = float(self.betas[t]), float(self.alphas[t])
+        ab, ab_prev = self.ab(t), self.ab(t - 1)
+        beta = self._beta[t]
+        alpha = 1.0 - beta
         x0 = self.predict_x0(sample, model_output, t)
         # DDPM eq. 7: mu_tilde = sqrt(a_bar_{t-1}) beta_t / (1 - a_bar_t) x0 + sqrt(alpha_t)(1 - a_bar_{t-1})/(1 - a_bar_t) x_t
         mean = (math.sqrt(ab_prev) * beta / (1 - ab)) * x0 + (math.sqrt(alpha) * (1 - ab_prev) / (1 - ab)) * sample
@@ -152,7 +160,7 @@ class DDIMScheduler(NoiseSchedule):
         x_prev = sqrt(a_prev) x0_pred + sqrt(1 - a_prev - sigma^2) eps + sigma z,
         sigma = eta * sqrt((1 - a_prev) / (1 - a_t)) * sqrt(1 - a_t / a_prev)   (DDIM eq. 16).
         With eta = 1 and consecutive timesteps this is exactly the DDPM step."""
-        ab, ab_prev = float(self.alpha_bar(t)), float(self.alpha_bar(prev_t))
+        ab, ab_prev = self.ab(t), self.ab(prev_t)
         x0 = self.predict_x0(sample, model_output, t)
         # Re-derive eps from the (possibly clipped) x0 so the step stays consistent, as diffusers does.
         eps = (sample - math.sqrt(ab) * x0) / math.sqrt(1 - ab)

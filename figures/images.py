@@ -410,3 +410,58 @@ def drawing_pad(cells: np.ndarray, title: str, height: int = 380) -> go.Figure:
     apply_style(fig, title, height)
     fig.update_layout(clickmode="event+select", dragmode=False)
     return fig
+
+
+def confidence_curve(
+    timesteps: np.ndarray,
+    confidence: np.ndarray,
+    current: int | None,
+    title: str,
+    height: int = 330,
+    closeness: np.ndarray | None = None,
+) -> go.Figure:
+    """How sure the judge is, step by step, that the guessed clean image is the digit; optionally how close
+    that guess already is to the final picture."""
+    fig = go.Figure(
+        go.Scatter(
+            x=timesteps,
+            y=confidence,
+            mode="lines",
+            name="judge sees the digit in the guess",
+            line={"color": PALETTE[2], "width": 4},
+            hovertemplate="t = %{x}: %{y:.0%}<extra></extra>",
+        )
+    )
+    if closeness is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=timesteps,
+                y=closeness,
+                mode="lines",
+                name="guess matches the final picture",
+                line={"color": PALETTE[0], "width": 4, "dash": "dot"},
+                hovertemplate="t = %{x}: %{y:.0%}<extra></extra>",
+            )
+        )
+    fig.update_layout(legend={"orientation": "h", "y": -0.35})
+    if current is not None:
+        fig.add_vline(x=current, line={"color": PALETTE[5], "width": 3})
+    fig.update_xaxes(title="noise step t (the reverse process runs right to left)", autorange="reversed")
+    fig.update_yaxes(title="share", range=[0, 1.05], tickformat=".0%")
+    return apply_style(fig, title, height)
+
+
+def timing_bars(labels: list[str], seconds: list[float], title: str, height: int = 240) -> go.Figure:
+    fig = go.Figure(
+        go.Bar(
+            x=[s * 1000 for s in seconds],
+            y=labels,
+            orientation="h",
+            marker_color=[PALETTE[0], PALETTE[1]],
+            text=[f"{s * 1000:.0f} ms" for s in seconds],
+            textposition="auto",
+            hovertemplate="%{x:.0f} ms<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title="time on this server (milliseconds)")
+    return apply_style(fig, title, height)

@@ -135,3 +135,22 @@ def test_shipped_diffusion_meets_bar() -> None:
     # The fast sampler also makes the requested digits.
     fast = sample(model, labels[::2], seed=7, sampler="ddim", steps=20)
     assert judge_report(judge, to_unit(torch.from_numpy(fast.samples)[:, None])).accuracy(labels[::2]) >= 0.9
+
+
+def test_precomputed_conditions_match_plain_forward() -> None:
+    torch.manual_seed(0)
+    net = build_denoiser({"pixels": 64, "hidden": 32, "blocks": 2, "time_dim": 16, "num_classes": 10}).eval()
+    x = torch.randn(3, 1, 8, 8)
+    labels = torch.tensor([1, 4, 10])
+    t = torch.tensor([0, 7, 19])
+    assert torch.allclose(net(x, t, labels), net.denoise(x, net.conditions(t, labels)))
+    from explainers.diffusion import guided_eps
+
+    plain = guided_eps(net, x, 5, labels[:3].clamp(max=9), 2.5)
+    both = torch.cat([labels.clamp(max=9), torch.full((3,), 10)])
+    pre = guided_eps(net, x, 5, labels.clamp(max=9), 2.5, conds=net.conditions(torch.full((6,), 5), both))
+    assert torch.allclose(plain, pre, atol=1e-6)
+    # guidance 1 is plain conditioning; 0 ignores the digit.
+    assert torch.allclose(
+        guided_eps(net, x, 5, labels.clamp(max=9), 1.0), net(x, torch.full((3,), 5), labels.clamp(max=9)), atol=1e-5
+    )

@@ -1,0 +1,114 @@
+"""Diffusion: pull a digit out of pure noise, one denoising step at a time (DDPM and DDIM, with guidance)."""
+
+import streamlit as st
+
+import figures.images as fx
+import ui.images as ui
+from figures.style import percent
+from ui.frame import go_deeper, load_or_stop, model_card, setup_page, timed, what_you_are_seeing
+
+setup_page("diffusion")
+model = load_or_stop("diffusion", ui.get_diffusion)
+load_or_stop("judge", ui.get_judge)
+T = model.schedule.num_train_timesteps
+st.markdown(
+    "A diffusion model learns one small skill: **look at a noisy picture and guess the noise in it**. "
+    "Start from pure static, remove a little of the guessed noise, repeat, and a digit appears. "
+    "Telling the model which digit to make is the *prompt*: a tiny cousin of text-to-image."
+)
+
+help_w = "How hard to push towards the prompt: 0 ignores it, 1 follows it, more exaggerates it (guidance scale)."
+help_s = f"DDPM takes all {T} small steps; DDIM jumps, taking only a few big steps."
+digit = st.segmented_control("The prompt: which digit?", list(range(10)), default=3, key="digit", bind="query-params")
+digit = 3 if digit is None else int(digit)
+c2, c3, c4, c5 = st.columns([3, 1, 2, 3])
+guidance = c2.slider("Guidance", 0.0, 6.0, model.default_guidance, 0.5, key="w", bind="query-params", help=help_w)
+seed = int(c3.number_input("Seed", 0, 9999, 0, key="seed", bind="query-params", help="Same seed, same picture."))
+sampler = c4.radio("Sampler", ["DDPM", "DDIM"], horizontal=True, key="sampler", bind="query-params", help=help_s)
+steps = c5.slider("DDIM steps", 2, 50, 20, key="steps", bind="query-params", disabled=sampler == "DDPM")
+kind, n_steps = sampler.lower(), (T if sampler == "DDPM" else steps)
+
+st.subheader("1 · Forward: how training makes noisy pictures")
+f1, f2 = st.columns([1, 2])
+t_fwd = f1.slider(
+    "Noise step t",
+    0,
+    T - 1,
+    T // 4,
+    key="t",
+    bind="query-params",
+    help="0 = the clean digit; the last step is almost pure static.",
+)
+strip_ts = tuple(int(round(x)) for x in [0, T * 0.1, T * 0.25, T * 0.5, T * 0.75, T - 1]) + (t_fwd,)
+noisy, signal, label = ui.diffusion_forward(ui.first_heldout_index(digit), seed, strip_ts)
+title = f"A real {label} at t = {t_fwd}: {percent(signal[-1])} signal"
+f1.plotly_chart(fx.single_digit((noisy[-1] + 1) / 2, title, 300), key="fwd", width="stretch")
+t_axis, sig, noi = ui.schedule_curves()
+title = f"By t = {t_fwd}, the digit's share has faded to {percent(sig[t_fwd])}"
+f2.plotly_chart(fx.schedule_figure(t_axis, sig, noi, t_fwd, title), key="schedule", width="stretch")
+fig = fx.digit_strip((noisy[:-1] + 1) / 2, [f"t = {t}" for t in strip_ts[:-1]], "More and more noise", height=230)
+st.plotly_chart(fig, key="fwdstrip", width="stretch")
+
+st.subheader(f"2 · Reverse: making a {digit} from static")
+with timed(f"{sampler} sampling of one digit ({n_steps} steps, all intermediates)"):
+    run = ui.diffusion_trajectory(digit, guidance, seed, kind, n_steps)
+    conf, closeness = ui.judge_along_trajectory(digit, guidance, seed, kind, n_steps)
+traj, S = run.trajectory, len(run.trajectory.timesteps)
+k = st.slider("Step", 1, S, S // 2, key=f"k_{kind}", help="Move through the reverse process one step at a time.")
+t_k = int(traj.timesteps[k - 1])
+r1, r2 = st.columns([3, 2])
+title = f"Step {k} of {S} (t = {t_k})"
+fig = fx.reverse_step_figure(traj.x_t[k - 1, 0], traj.eps[k - 1, 0], traj.x0_pred[k - 1, 0], title)
+r1.plotly_chart(fig, key="revstep", width="stretch")
+first = next((int(traj.timesteps[i]) for i in range(S) if conf[i] >= 0.5), None)
+title = f"The guess looks like a {digit} from t = {first} on" if first is not None else "The judge never agrees"
+r2.plotly_chart(fx.confidence_curve(traj.timesteps, conf, t_k, title, closeness=closeness), key="conf", width="stretch")
+st.caption(
+    f"Left to right: the noisy image at this step; the noise the model thinks is in it (grey = none, "
+    f"light/dark = positive/negative); the clean image that guess implies. Final image judged as a "
+    f"**{run.judged}** ({percent(run.confidence)} sure). {sampler} took **{run.seconds * 1000:.0f} ms** "
+    f"for all {S} steps, measured when first computed."
+)
+title = "Press ▶ Play: the whole run replays in your browser"
+fig = fx.trajectory_animation(traj.x_t[:, 0], traj.eps[:, 0], traj.x0_pred[:, 0], traj.timesteps, title)
+st.plotly_chart(fig, key="anim", width="stretch")
+
+st.subheader("3 · Full DDPM against few-step DDIM")
+with timed(f"16 {digit}s with DDPM and with DDIM ({steps} steps)"):
+    full = ui.diffusion_batch(digit, guidance, seed, "ddpm", T)
+    fast = ui.diffusion_batch(digit, guidance, seed, "ddim", steps)
+g1, g2, g3 = st.columns([2, 2, 2])
+title = f"DDPM, {T} steps:<br>{full.judged} of 16 judged {digit}"
+g1.plotly_chart(fx.sample_grid(full.trajectory.samples, title, cols=4, height=330), key="gfull", width="stretch")
+title = f"DDIM, {steps} steps:<br>{fast.judged} of 16 judged {digit}"
+g2.plotly_chart(fx.sample_grid(fast.trajectory.samples, title, cols=4, height=330), key="gfast", width="stretch")
+title = f"DDIM was {full.seconds / max(fast.seconds, 1e-6):.0f}× faster"
+fig = fx.timing_bars([f"DDPM ({T} steps)", f"DDIM ({steps} steps)"], [full.seconds, fast.seconds], title, 300)
+g3.plotly_chart(fig, key="timing", width="stretch")
+g3.caption("Times are for 16 digits at once on this server, measured when first computed for these settings.")
+
+what_you_are_seeing(
+    "Top: training takes real digits and buries them in noise by a known amount. Middle: the model runs that "
+    "backwards. At every step it guesses the noise (middle panel), which implies a guess of the clean digit "
+    "(right panel); early guesses are blurry averages, later ones sharpen. Bottom: DDIM reaches similar digits "
+    "in far fewer steps by jumping along the same path."
+)
+go_deeper(r"""
+**Forward process** (Ho et al. 2020, *DDPM*, eq. 4): $x_t=\sqrt{\bar\alpha_t}\,x_0+\sqrt{1-\bar\alpha_t}\,\varepsilon$,
+$\varepsilon\sim\mathcal N(0,I)$, with a cosine schedule for $\bar\alpha_t$ (Nichol & Dhariwal 2021) over $T$ steps.
+
+**Training**: the network $\varepsilon_\theta(x_t,t,c)$ minimises $\lVert\varepsilon-\varepsilon_\theta(x_t,t,c)\rVert^2$
+(DDPM's $L_\text{simple}$). Predicted clean image: $\hat x_0=(x_t-\sqrt{1-\bar\alpha_t}\,\hat\varepsilon)/\sqrt{\bar\alpha_t}$.
+
+**DDPM step** (eqs. 6-7): $x_{t-1}\sim\mathcal N(\tilde\mu_t(x_t,\hat x_0),\tilde\beta_t I)$, a fresh bit of noise each step.
+**DDIM step** (Song et al. 2021, eq. 12, $\eta=0$): $x_{t'}=\sqrt{\bar\alpha_{t'}}\,\hat x_0+\sqrt{1-\bar\alpha_{t'}}\,\hat\varepsilon$,
+deterministic, so it can jump from $t$ to a much earlier $t'$.
+
+**Classifier-free guidance** (Ho & Salimans 2022): the label is dropped 15% of the time in training, so one network
+gives both $\varepsilon(x_t,c)$ and $\varepsilon(x_t,\varnothing)$; we use
+$\hat\varepsilon=\varepsilon(x_t,\varnothing)+w\,(\varepsilon(x_t,c)-\varepsilon(x_t,\varnothing))$.
+
+**Not shown:** the network's inner layers (a small MLP with time and label embeddings), and that real image models
+denoise in a compressed latent space with a U-Net and text embeddings instead of a digit label.
+""")
+model_card("diffusion", "judge")
