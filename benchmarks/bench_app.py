@@ -52,6 +52,7 @@ CHART = '[data-testid="stPlotlyChart"]'
 
 # --------------------------------------------------------------------------------------------------------
 # One main interaction per page. Data, not code: add a row when a page lands.
+# `label` is a piece of the widget's label, or "=Label" for an exact match.
 #   kind "slider":      focus the slider labelled `label` and press an arrow key (alternating direction);
 #                       works for st.slider and st.select_slider.
 #   kind "number_step": press the +/- buttons of the number input labelled `label` (alternating).
@@ -85,7 +86,7 @@ INTERACTIONS: dict[str, Interaction] = {
     "attention": Interaction("slider", "Which token is looking?", "pick another looking token"),
     "gan": Interaction("button", "One step", "one GAN training step"),
     "vae": Interaction("number_step", "z₁", "move the decoded map point"),
-    # "diffusion": Interaction("slider", "...", "step the reverse process"),  # fill in when pages/7 lands
+    "diffusion": Interaction("slider", "=Step", "step through the reverse process"),
 }
 FALLBACK = Interaction("slider", "", "move the first slider (no table entry)")
 
@@ -165,12 +166,22 @@ def timed_action(page, watch: FrameWatch, action) -> dict[str, float]:
 # --------------------------------------------------------------------------------------------- interactions
 
 
+def _labelled(page, testid: str, label: str):
+    """Widgets with this test id whose label contains `label` ("=Step": whose label is exactly "Step")."""
+    widgets = page.locator(f'[data-testid="{testid}"]')
+    if not label:
+        return widgets
+    if label.startswith("="):
+        exact = re.compile(rf"^\s*{re.escape(label[1:])}\s*$")
+        return widgets.filter(has=page.locator('[data-testid="stWidgetLabel"]').filter(has_text=exact))
+    return widgets.filter(has=page.locator('[data-testid="stWidgetLabel"]').filter(has_text=label))
+
+
 def _slider(page, label: str):
-    sliders = page.locator('[data-testid="stSlider"]')
-    if label:
-        sliders = sliders.filter(has_text=label)
-    thumb = sliders.first.locator('[role="slider"]').first
-    thumb.wait_for(state="visible", timeout=10_000)
+    sliders = _labelled(page, "stSlider", label)
+    # Streamlit 1.67 sliders are react-aria: a visually hidden <input type="range"> carries focus and keys.
+    thumb = sliders.first.locator('input[type="range"], [role="slider"]').first
+    thumb.wait_for(state="attached", timeout=10_000)
     return thumb
 
 
@@ -178,11 +189,12 @@ def make_action(page, spec: Interaction, rep: int):
     """A zero-argument callable performing repetition `rep` of the page's main interaction."""
     if spec.kind == "slider":
         thumb = _slider(page, spec.label)
-        now, top = thumb.get_attribute("aria-valuenow"), thumb.get_attribute("aria-valuemax")
+        now = thumb.get_attribute("value") or thumb.get_attribute("aria-valuenow")
+        top = thumb.get_attribute("max") or thumb.get_attribute("aria-valuemax")
         key = "ArrowLeft" if now is not None and now == top else ("ArrowRight" if rep % 2 == 0 else "ArrowLeft")
         return lambda: (thumb.focus(), thumb.press(key))
     if spec.kind == "number_step":
-        box = page.locator('[data-testid="stNumberInput"]').filter(has_text=spec.label).first
+        box = _labelled(page, "stNumberInput", spec.label).first
         which = "stNumberInputStepUp" if rep % 2 == 0 else "stNumberInputStepDown"
         button = box.locator(f'[data-testid="{which}"]')
         button.wait_for(state="visible", timeout=10_000)
@@ -194,7 +206,7 @@ def make_action(page, spec: Interaction, rep: int):
             return None  # the caller resets first
         return button.click
     if spec.kind == "text":
-        area = page.locator('[data-testid="stTextArea"]').filter(has_text=spec.label).first.locator("textarea")
+        area = _labelled(page, "stTextArea", spec.label).first.locator("textarea")
         area.wait_for(state="visible", timeout=10_000)
         text = spec.texts[rep % len(spec.texts)] if spec.texts else f"text number {rep}"
         return lambda: (area.fill(text), area.press("Control+Enter"))

@@ -11,8 +11,9 @@ deadline, and the server is stopped at the end.
 
     .venv/bin/python benchmarks/loadtest.py --visitors 50 --duration 180      # the full classroom
     .venv/bin/python benchmarks/loadtest.py --visitors 5 --duration 30        # a quick smoke run
+    .venv/bin/python benchmarks/loadtest.py --fairness                        # next-token p95 alone vs 5 live GANs
 
-Writes benchmarks/results/load.json and prints a markdown table.
+Writes benchmarks/results/load.json (fairness: benchmarks/results/fairness.json) and prints a markdown table.
 """
 
 from __future__ import annotations
@@ -385,6 +386,101 @@ async def landing_only(visitor: Visitor, deadline: float) -> None:
         visitor.stats.error("home", "connection", visitor.index, str(error))
 
 
+# ------------------------------------------------------------------------------------------ fair sharing
+
+
+async def _probe(url: str, path: str, plan: PagePlan, reps: int, timeout: float, seed: int) -> list[float]:
+    """One visitor doing `reps` interactions on one page; returns their latencies."""
+    rng = random.Random(seed)
+    stats = Stats()
+    latencies: list[float] = []
+    async with Session(url, open_timeout=timeout) as session:
+        await session.rerun(timeout=timeout)
+        await session.open_page(path, timeout=timeout)
+        for _ in range(reps):
+            widget, value = pick_interaction(session, plan, rng, stats, path)
+            if widget is None:
+                break
+            if value == "click":
+                result = await session.click(widget, timeout=timeout)
+            else:
+                result = await session.set_widget(widget, value, timeout=timeout)
+            latencies.append(result.latency_s)
+            await asyncio.sleep(0.3)
+    return latencies
+
+
+async def _live_trainer(url: str, stop: asyncio.Event, counter: list[int], timeout: float) -> None:
+    """A visitor training a GAN live until told to stop; restarts (reset + play) when a run hits its cap."""
+    plan = PLANS[LIVE_PAGE]
+    entry = next(p for p in TOUR if p.key == LIVE_PAGE)
+    async with Session(url, open_timeout=timeout) as session:
+        await session.rerun(timeout=timeout)
+        await session.open_page(entry.path, timeout=timeout)
+        for _ in range(10_000):  # bounded; the stop event ends it long before
+            if stop.is_set():
+                break
+            if not session.fragments:
+                play = session.find(plan.live or "", {"button", "checkbox"})
+                if play is None:
+                    return
+                reset = session.find("gan_points_reset", {"button"})
+                if reset is not None and getattr(play.proto, "disabled", False):
+                    await session.click(reset, timeout=timeout)
+                    play = session.find(plan.live or "", {"button", "checkbox"})
+                await session.click(play, timeout=timeout)
+                continue
+            fragment_id, interval = next(iter(session.fragments.items()))
+            await asyncio.sleep(interval)
+            await session.run_fragment(fragment_id, timeout=timeout)
+            counter[0] += 1
+
+
+async def fairness_async(args: argparse.Namespace) -> dict[str, Any]:
+    """Unloaded p95 of one visitor's next-token interactions, then the same with 5 visitors training GANs live."""
+    port = args.port or free_port()
+    url = f"http://127.0.0.1:{port}"
+    live = [p.key for p in live_pages()]
+    wanted = args.probe_page
+    probe_key = wanted if wanted in live else next((k for k in live if k != LIVE_PAGE), None)
+    report: dict[str, Any] = {
+        "what": "fair sharing: a visitor's interactions alone, then while 5 other visitors train GANs live",
+        "started": time.strftime("%Y-%m-%d %H:%M:%S"),
+        "machine": machine_note(),
+        "probe_page": probe_key,
+        "reps": args.fair_reps,
+    }
+    if probe_key is None or LIVE_PAGE not in live:
+        report["skipped"] = "needs the GAN page and one other page"
+        return report
+    path = next(p for p in TOUR if p.key == probe_key).path
+    plan = PLANS.get(probe_key, PagePlan())
+    server = start_streamlit(port, log_path=ROOT / "artifacts" / "fairness-server.log")
+    try:
+        wait_healthy(url, server, timeout=120)
+        await warm_up(url, [probe_key, LIVE_PAGE], args.timeout)
+        alone = await _probe(url, path, plan, args.fair_reps, args.timeout, args.seed)
+        stop_event = asyncio.Event()
+        ticks = [0]
+        trainers = [asyncio.create_task(_live_trainer(url, stop_event, ticks, args.timeout)) for _ in range(5)]
+        await asyncio.sleep(3)  # let training get going
+        loaded = await _probe(url, path, plan, args.fair_reps, args.timeout, args.seed)
+        stop_event.set()
+        await asyncio.wait(trainers, timeout=args.timeout)
+        for task in trainers:
+            if not task.done():
+                task.cancel()
+        report["live_ticks_during_probe"] = ticks[0]
+        report["alone"] = summarize(alone)
+        report["with_5_live_trainers"] = summarize(loaded)
+        a, b = percentile(alone, 95), percentile(loaded, 95)
+        report["p95_ratio"] = round(b / a, 2) if a and b else None
+        report["meets_target_2x"] = bool(a and b and b <= 2 * a)
+    finally:
+        stop(server)
+    return report
+
+
 def markdown(report: dict[str, Any]) -> str:
     lines = [
         f"**Load test:** {report['settings']['visitors']} visitors for {report['settings']['duration']} s "
@@ -425,6 +521,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--release-wait", type=float, default=60.0, help="extra wait after the TTL for memory")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--fairness", action="store_true", help="run the fair-sharing check instead (fairness.json)")
+    parser.add_argument("--probe-page", default="next_token", help="page whose interactions the fairness check times")
+    parser.add_argument("--fair-reps", type=int, default=30, help="interactions per phase of the fairness check")
     parser.add_argument("--app", default="app.py", help="entry script (for testing the tool on another app)")
     parser.add_argument("--out", default=str(RESULTS / "load.json"))
     args = parser.parse_args(argv)
@@ -435,6 +534,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.fairness:
+        report = asyncio.run(fairness_async(args))
+        out = Path(args.out if args.out != str(RESULTS / "load.json") else RESULTS / "fairness.json")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(report, indent=2) + "\n")
+        print(json.dumps({k: v for k, v in report.items() if k != "machine"}, indent=2))
+        print(f"\nwrote {out}")
+        return 0
     report = asyncio.run(main_async(args))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
