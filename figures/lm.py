@@ -206,9 +206,9 @@ def cumulative_curve(cumulative: Sequence[float], top_p: float, n_kept: int, sho
     c = np.asarray(cumulative)[:shown]
     ranks = np.arange(1, len(c) + 1)
     if top_p < 1.0:
-        title = f"Top-p {top_p:.2f}: the {n_kept} most likely token{'s' if n_kept != 1 else ''} reach that mass"
+        title = f"Top-p {top_p:.2f} keeps the top {n_kept} token{'s' if n_kept != 1 else ''}"
     else:
-        title = f"The top 5 tokens hold {percent(float(c[min(4, len(c) - 1)]))} of the probability"
+        title = f"The top 5 tokens hold {percent(float(c[min(4, len(c) - 1)]))} of the odds"
     fig = go.Figure(
         go.Scatter(
             x=ranks,
@@ -309,7 +309,7 @@ def attention_heatmap(att: np.ndarray, labels: Sequence[str], title: str, select
             zmin=0,
             zmax=1,
             hoverongaps=False,
-            colorbar={"title": {"text": "weight"}, "tickformat": ".0%", "thickness": 14},
+            colorbar={"tickformat": ".0%", "thickness": 10, "tickfont": {"size": 12}, "xpad": 4},
             hovertemplate="%{y} looks at %{x}: %{z:.0%}<extra></extra>",
         )
     )

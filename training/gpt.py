@@ -24,13 +24,13 @@ from training.runner import Trainer, TrainResult, progress
 SETTINGS = {
     "stories": 60_000,
     "tokenizer_vocab": 512,
-    "n_layer": int(os.environ.get("GLASSBOX_GPT_LAYERS", 4)),
+    "n_layer": int(os.environ.get("GLASSBOX_GPT_LAYERS", 2)),
     "n_head": 4,
-    "n_embd": int(os.environ.get("GLASSBOX_GPT_EMBD", 128)),
+    "n_embd": int(os.environ.get("GLASSBOX_GPT_EMBD", 96)),
     "block_size": 256,
     "batch_stories": 32,
-    "steps": int(os.environ.get("GLASSBOX_GPT_STEPS", 2000)),
-    "lr": float(os.environ.get("GLASSBOX_GPT_LR", 2e-3)),
+    "steps": int(os.environ.get("GLASSBOX_GPT_STEPS", 4000)),
+    "lr": float(os.environ.get("GLASSBOX_GPT_LR", 3e-3)),
     "warmup": 100,
     "weight_decay": 0.1,
     "eval_stories": 400,
@@ -183,8 +183,8 @@ TRAINER = Trainer(
     name="gpt",
     title="Tiny story GPT",
     description=(
-        "A 4-layer, 4-head decoder-only transformer (nanoGPT style) trained on CPU on generated children's "
-        "stories whose true next-word odds are known. It powers the Tokens, Next token, Generate and "
+        f"A {SETTINGS['n_layer']}-layer, {SETTINGS['n_head']}-head decoder-only transformer (nanoGPT style) "
+        "trained on CPU on generated children's stories whose true next-word odds are known. It powers the Tokens, Next token, Generate and "
         "Attention pages."
     ),
     train=train,
