@@ -1,0 +1,178 @@
+"""GAN benchmark: 2-D training speed on the server, and the page's refresh rate while training live.
+
+    .venv/bin/python benchmarks/bench_gan.py            # writes benchmarks/results/gan.json
+    .venv/bin/python benchmarks/bench_gan.py --no-browser
+
+Targets (issue 4): 2-D training >= 300 steps/s; the page refreshes >= 4 times a second while training.
+A "step" is one detective update plus one forger update (batch 128).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+
+from benchmarks.harness import RESULTS, free_port, machine_note, start_streamlit, stop, wait_healthy  # noqa: E402
+from explainers.gan import PointsTraining  # noqa: E402
+from explainers.gan_points import DATASETS, EXTENT  # noqa: E402
+from figures.gan_live import arena_raster, lines_raster, to_png  # noqa: E402
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
+TARGET_STEPS_PER_S = 300
+TARGET_REFRESH_PER_S = 4
+
+
+def training_speed(threads: int, steps: int = 2000, repeats: int = 3) -> dict[str, float]:
+    """Median steps/s per dataset for the raw training loop, after a warm-up."""
+    torch.set_num_threads(threads)
+    out = {}
+    for name in DATASETS:
+        run = PointsTraining(name, seed=0, max_steps=steps * repeats + 100)
+        run.train(50)
+        rates = []
+        for _ in range(repeats):
+            started = time.perf_counter()
+            run.train(steps)
+            rates.append(steps / (time.perf_counter() - started))
+        out[name] = round(statistics.median(rates), 1)
+    return out
+
+
+def redraw_cost(repeats: int = 30) -> dict[str, float]:
+    """Median ms to compute one view (surface, fakes, arrows) and draw + encode both live pictures."""
+    torch.set_num_threads(1)
+    run = PointsTraining("ring", seed=0)
+    run.train(500)
+    view_ms, picture_ms, sizes = [], [], []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        view = run.view()
+        view_ms.append((time.perf_counter() - started) * 1e3)
+        started = time.perf_counter()
+        arena = to_png(arena_raster(EXTENT, view.surface, view.real, view.fake, view.arrows))
+        losses = to_png(lines_raster(view.steps, [("D", view.d_loss, "#0072B2"), ("G", view.g_loss, "#D55E00")]))
+        picture_ms.append((time.perf_counter() - started) * 1e3)
+        sizes.append(len(arena) + len(losses))
+    return {
+        "view_ms": round(statistics.median(view_ms), 2),
+        "pictures_ms": round(statistics.median(picture_ms), 2),
+        "pictures_png_kb": round(statistics.median(sizes) / 1024, 1),
+    }
+
+
+_WATCH_JS = """
+() => {
+  window.__steps = [];
+  const read = () => {
+    for (const el of document.querySelectorAll('[data-testid="stMarkdownContainer"] strong')) {
+      const m = el.textContent.match(/^Step ([0-9,]+)$/);
+      if (m) return parseInt(m[1].replace(/,/g, ''));
+    }
+    return null;
+  };
+  let last = read();
+  window.__timer = setInterval(() => {
+    const now = read();
+    if (now !== null && now !== last) { window.__steps.push([performance.now(), now]); last = now; }
+  }, 10);
+}
+"""
+
+
+def page_refresh(seconds: float = 15.0, speed: str = "fast") -> dict[str, float]:
+    """Open the GAN page in Chromium, press play and record every change of the step counter."""
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = start_streamlit(port, log_path=RESULTS / "gan-bench-server.log")
+    try:
+        wait_healthy(url, server)
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1280, "height": 800})
+            page.goto(f"{url}/GAN?speed={speed}")
+            page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=90_000)
+            page.wait_for_selector("text=of at most", timeout=60_000)
+            page.evaluate(_WATCH_JS)
+            page.get_by_role("button", name="▶️ Play").click()
+            page.wait_for_timeout(2000)  # warm-up: first ticks compile and allocate
+            page.evaluate("() => { window.__steps = []; }")
+            page.wait_for_timeout(int(seconds * 1000))
+            samples = page.evaluate("() => window.__steps")
+            browser.close()
+    finally:
+        stop(server)
+    if len(samples) < 2:
+        return {"refreshes_per_s": 0.0, "steps_per_s_on_page": 0.0, "samples": len(samples)}
+    span = (samples[-1][0] - samples[0][0]) / 1000
+    gaps = [(b[0] - a[0]) / 1000 for a, b in zip(samples, samples[1:], strict=False)]
+    return {
+        "refreshes_per_s": round((len(samples) - 1) / span, 2),
+        "median_gap_ms": round(statistics.median(gaps) * 1000, 1),
+        "p90_gap_ms": round(sorted(gaps)[int(0.9 * (len(gaps) - 1))] * 1000, 1),
+        "steps_per_s_on_page": round((samples[-1][1] - samples[0][1]) / span, 1),
+        "seconds_measured": round(span, 1),
+        "speed_setting": speed,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--no-browser", action="store_true", help="skip the live page measurement")
+    args = parser.parse_args()
+    results: dict = {
+        "machine": machine_note(),
+        "targets": {"train_steps_per_s": TARGET_STEPS_PER_S, "page_refreshes_per_s": TARGET_REFRESH_PER_S},
+    }
+    default_threads = torch.get_num_threads()
+    results["train_steps_per_s"] = {
+        f"{t}_thread{'s' if t > 1 else ''}": training_speed(t) for t in sorted({1, default_threads})
+    }
+    torch.set_num_threads(default_threads)
+    results["redraw"] = redraw_cost()
+    if not args.no_browser:
+        results["page"] = page_refresh()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "gan.json").write_text(json.dumps(results, indent=2) + "\n")
+    print("| GAN benchmark (2 cores) | measured | target |\n|---|---|---|")
+    for threads, per_ds in results["train_steps_per_s"].items():
+        print(
+            f"| 2-D training, steps/s ({threads.replace('_', ' ')}; ring / moons / spiral) | "
+            f"{' / '.join(f'{v:.0f}' for v in per_ds.values())} | >= {TARGET_STEPS_PER_S} |"
+        )
+    r = results["redraw"]
+    print(
+        f"| one refresh: view + pictures (ms) | {r['view_ms']:.1f} + {r['pictures_ms']:.1f} "
+        f"({r['pictures_png_kb']:.0f} KB) | |"
+    )
+    if "page" in results:
+        p = results["page"]
+        print(
+            f"| page refreshes/s while training (speed '{p.get('speed_setting')}') | {p['refreshes_per_s']:.1f} | "
+            f">= {TARGET_REFRESH_PER_S} |"
+        )
+        print(f"| training steps/s seen on the live page | {p['steps_per_s_on_page']:.0f} | |")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

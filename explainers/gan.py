@@ -1,0 +1,547 @@
+"""A GAN, opened up: a forger (the generator) and a detective (the discriminator) trained against each other.
+
+The same small code trains both page modes:
+- 2-D points (ring, moons, spiral): every real point, every fake point and the detective's whole
+  decision surface can be drawn, as in GAN Lab;
+- 8x8 handwritten digits: the forger paints 64 pixels from 32 random numbers.
+
+Reference: Goodfellow et al. 2014, "Generative Adversarial Nets" (eq. 1 is the minimax game).
+Nothing here touches global RNG: every random draw comes from a `torch.Generator` built from a seed,
+so a seed fixes the whole run. A training run is one visitor's own object; shipped models are
+only read (under `torch.inference_mode()`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from explainers.gan_points import EXTENT, sample_points
+
+LossKind = Literal["non_saturating", "minimax"]
+LOSS_KINDS: tuple[str, ...] = ("non_saturating", "minimax")
+
+
+# ----------------------------------------------------------------------------- networks
+
+
+class Generator(nn.Module):
+    """The forger: noise z (B, z_dim) -> a fake sample (B, out_dim). A plain MLP."""
+
+    def __init__(self, z_dim: int, hidden: list[int], out_dim: int, squash: bool) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        width = z_dim
+        for h in hidden:
+            layers += [nn.Linear(width, h), nn.LeakyReLU(0.2)]
+            width = h
+        layers.append(nn.Linear(width, out_dim))
+        self.net = nn.Sequential(*layers)
+        self.squash = squash  # digits: tanh keeps pixels in [-1, 1]; points: no limit
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        x = self.net(z)  # (B, out_dim)
+        return torch.tanh(x) if self.squash else x
+
+
+class Discriminator(nn.Module):
+    """The detective: a sample (B, in_dim) -> one score per sample (B,), a logit; sigmoid(score) = P(real).
+
+    With `minibatch_std`, the detective also sees how varied the whole batch is (Karras et al. 2018,
+    "Progressive Growing of GANs", sec. 3): a forger that paints the same digit every time is easy
+    to catch, which pushes the forger to cover every class.
+    """
+
+    def __init__(self, in_dim: int, hidden: list[int], minibatch_std: bool = False) -> None:
+        super().__init__()
+        self.minibatch_std = minibatch_std
+        self.first = nn.Linear(in_dim, hidden[0])
+        layers: list[nn.Module] = []
+        width = hidden[0] + (1 if minibatch_std else 0)
+        for h in hidden[1:]:
+            layers += [nn.Linear(width, h), nn.LeakyReLU(0.2)]
+            width = h
+        layers.append(nn.Linear(width, 1))
+        self.rest = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h = F.leaky_relu(self.first(x), 0.2)  # (B, H)
+        if self.minibatch_std:
+            spread = h.std(dim=0, unbiased=False).mean()  # one number: how different the batch members are
+            h = torch.cat([h, spread.expand(h.shape[0], 1)], dim=1)  # (B, H + 1)
+        return self.rest(h).squeeze(1)  # (B,)
+
+
+def init_weights_(module: nn.Module, generator: torch.Generator) -> None:
+    """PyTorch's default Linear init, but drawn from `generator` (no global RNG)."""
+    for layer in module.modules():
+        if isinstance(layer, nn.Linear):
+            nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
+            bound = 1 / math.sqrt(layer.in_features)
+            nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+
+
+def build_generator(arch: dict[str, Any]) -> Generator:
+    return Generator(arch["z_dim"], list(arch["g_hidden"]), arch["data_dim"], squash=arch.get("squash", False))
+
+
+def build_discriminator(arch: dict[str, Any]) -> Discriminator:
+    return Discriminator(arch["data_dim"], list(arch["d_hidden"]), minibatch_std=arch.get("minibatch_std", False))
+
+
+# ----------------------------------------------------------------------------- losses and one training step
+
+
+def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """The detective maximises log D(x) + log(1 - D(G(z))) (Goodfellow et al. 2014, eq. 1); we minimise the negative.
+
+    With D = sigmoid(logit): -log D = softplus(-logit) and -log(1 - D) = softplus(logit).
+    """
+    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+
+
+def generator_loss(fake_logits: torch.Tensor, kind: LossKind = "non_saturating") -> torch.Tensor:
+    """The forger's loss.
+
+    minimax: minimise log(1 - D(G(z))) = -softplus(logit), exactly eq. 1. When the detective wins
+    easily early on, D(G(z)) is near 0 where this curve is flat, so the forger gets almost no signal.
+    non_saturating: minimise -log D(G(z)) = softplus(-logit) instead (same fixed point, strong
+    gradients early; Goodfellow et al. 2014, sec. 3).
+    """
+    if kind == "minimax":
+        return -F.softplus(fake_logits).mean()
+    if kind == "non_saturating":
+        return F.softplus(-fake_logits).mean()
+    raise ValueError(f"unknown generator loss {kind!r}; choose one of {', '.join(LOSS_KINDS)}")
+
+
+@dataclass(frozen=True)
+class StepStats:
+    d_loss: float
+    g_loss: float
+    d_real: float  # mean P(real) the detective gave real samples
+    d_fake: float  # mean P(real) the detective gave fakes (before the forger's update)
+
+
+def discriminator_step(
+    gen: Generator, disc: Discriminator, opt_d: torch.optim.Optimizer, real: torch.Tensor, z: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One update of the detective only. The forger's output is computed without gradients."""
+    with torch.no_grad():
+        fake = gen(z)
+    if disc.minibatch_std:  # batch statistics must not mix real and fake samples
+        real_logits, fake_logits = disc(real), disc(fake)
+    else:  # one pass over both halves is faster for the tiny 2-D nets
+        real_logits, fake_logits = disc(torch.cat([real, fake])).split([len(real), len(fake)])
+    loss = discriminator_loss(real_logits, fake_logits)
+    opt_d.zero_grad(set_to_none=True)
+    loss.backward()
+    opt_d.step()
+    return loss.detach(), torch.sigmoid(real_logits).mean().detach(), torch.sigmoid(fake_logits).mean().detach()
+
+
+def generator_step(
+    gen: Generator, disc: Discriminator, opt_g: torch.optim.Optimizer, z: torch.Tensor, kind: LossKind
+) -> torch.Tensor:
+    """One update of the forger only. Gradients flow *through* the frozen detective into the forger."""
+    disc.requires_grad_(False)  # the detective is the forger's scoring rule here, not a learner
+    try:
+        loss = generator_loss(disc(gen(z)), kind)
+        opt_g.zero_grad(set_to_none=True)
+        loss.backward()
+        opt_g.step()
+    finally:
+        disc.requires_grad_(True)
+    return loss.detach()
+
+
+def make_optimizer(module: nn.Module, lr: float) -> torch.optim.Adam:
+    # beta1 = 0.5 as in DCGAN (Radford et al. 2016): less momentum keeps the two-player game stable.
+    return torch.optim.Adam(module.parameters(), lr=lr, betas=(0.5, 0.999), fused=True)
+
+
+def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
+def downsample(values: np.ndarray, max_points: int) -> tuple[np.ndarray, np.ndarray]:
+    """Average a long curve into at most `max_points` buckets; returns (step at bucket end, mean value)."""
+    n = len(values)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    size = max(1, math.ceil(n / max_points))
+    usable = (n // size) * size
+    means = values[:usable].reshape(-1, size).mean(axis=1) if usable else np.zeros(0)
+    steps = np.arange(1, len(means) + 1) * size
+    if usable < n:  # a partial last bucket keeps the newest steps on screen
+        means = np.append(means, values[usable:].mean())
+        steps = np.append(steps, n)
+    return steps.astype(np.int64), means.astype(np.float32)
+
+
+class _History:
+    """Per-step numbers in preallocated arrays (cheap to append, cheap to draw)."""
+
+    def __init__(self, capacity: int) -> None:
+        self.d_loss = np.zeros(capacity, dtype=np.float32)
+        self.g_loss = np.zeros(capacity, dtype=np.float32)
+        self.d_real = np.zeros(capacity, dtype=np.float32)
+        self.d_fake = np.zeros(capacity, dtype=np.float32)
+        self.n = 0
+
+    def add(self, stats: torch.Tensor) -> None:
+        """`stats`: (k, 4) rows of d_loss, g_loss, d_real, d_fake."""
+        rows = stats.numpy()
+        k = len(rows)
+        end = self.n + k
+        self.d_loss[self.n : end], self.g_loss[self.n : end] = rows[:, 0], rows[:, 1]
+        self.d_real[self.n : end], self.d_fake[self.n : end] = rows[:, 2], rows[:, 3]
+        self.n = end
+
+    def curves(self, max_points: int) -> dict[str, np.ndarray]:
+        steps, d = downsample(self.d_loss[: self.n], max_points)
+        _, g = downsample(self.g_loss[: self.n], max_points)
+        return {"steps": steps, "d_loss": d, "g_loss": g}
+
+
+class _Run:
+    """Shared machinery of a live run: two networks, two optimisers, a seeded RNG and a hard step cap."""
+
+    def __init__(
+        self,
+        arch: dict[str, Any],
+        real: torch.Tensor,
+        seed: int,
+        lr_g: float,
+        lr_d: float,
+        loss: LossKind,
+        batch_size: int,
+        max_steps: int,
+        display: int,
+    ) -> None:
+        if loss not in LOSS_KINDS:
+            raise ValueError(f"unknown generator loss {loss!r}")
+        self.arch = dict(arch)
+        self.seed = seed
+        self.rng = torch.Generator().manual_seed(seed)
+        self.gen = build_generator(arch)
+        self.disc = build_discriminator(arch)
+        init_weights_(self.gen, self.rng)
+        init_weights_(self.disc, self.rng)
+        self.opt_g = make_optimizer(self.gen, lr_g)
+        self.opt_d = make_optimizer(self.disc, lr_d)
+        self.lr_g, self.lr_d = lr_g, lr_d
+        self.loss: LossKind = loss
+        self.real = real  # (N, data_dim) the pool real batches are drawn from
+        self.batch_size = batch_size
+        self.max_steps = max_steps
+        self.display_z = torch.randn(display, arch["z_dim"], generator=self.rng)  # fixed: the same fakes move over time
+        self.history = _History(max_steps)
+
+    @property
+    def step(self) -> int:
+        return self.history.n
+
+    @property
+    def finished(self) -> bool:
+        return self.step >= self.max_steps
+
+    def set_hyperparameters(
+        self, lr_g: float | None = None, lr_d: float | None = None, loss: LossKind | None = None
+    ) -> None:
+        """Change the learning rates or the forger's loss mid-run, as GAN Lab allows."""
+        if lr_g is not None:
+            self.lr_g = float(lr_g)
+            set_lr(self.opt_g, self.lr_g)
+        if lr_d is not None:
+            self.lr_d = float(lr_d)
+            set_lr(self.opt_d, self.lr_d)
+        if loss is not None:
+            if loss not in LOSS_KINDS:
+                raise ValueError(f"unknown generator loss {loss!r}")
+            self.loss = loss
+
+    def train(self, n_steps: int, d_steps: int = 1, g_steps: int = 1) -> int:
+        """Run up to `n_steps` rounds (each: `d_steps` detective updates, then `g_steps` forger updates).
+
+        Never goes past the hard cap. Returns how many rounds ran.
+        """
+        n = max(0, min(int(n_steps), self.max_steps - self.step))
+        if n == 0:
+            return 0
+        stats = torch.zeros(n, 4)
+        z_dim, b = self.arch["z_dim"], self.batch_size
+        nan_z = torch.zeros(1)
+        for i in range(n):
+            d_loss = d_real = d_fake = g_loss = nan_z[0]
+            for _ in range(d_steps):
+                idx = torch.randint(0, len(self.real), (b,), generator=self.rng)
+                z = torch.randn(b, z_dim, generator=self.rng)
+                d_loss, d_real, d_fake = discriminator_step(self.gen, self.disc, self.opt_d, self.real[idx], z)
+            for _ in range(g_steps):
+                z = torch.randn(b, z_dim, generator=self.rng)
+                g_loss = generator_step(self.gen, self.disc, self.opt_g, z, self.loss)
+            stats[i, 0], stats[i, 1], stats[i, 2], stats[i, 3] = d_loss, g_loss, d_real, d_fake
+        self.history.add(stats)
+        return n
+
+    def state_tensors(self, prefix_g: str = "generator.", prefix_d: str = "discriminator.") -> dict[str, torch.Tensor]:
+        tensors = {prefix_g + k: v.detach().clone() for k, v in self.gen.state_dict().items()}
+        tensors.update({prefix_d + k: v.detach().clone() for k, v in self.disc.state_dict().items()})
+        return tensors
+
+
+# ----------------------------------------------------------------------------- 2-D points
+
+POINTS_ARCH: dict[str, Any] = {"z_dim": 2, "g_hidden": [32, 32], "d_hidden": [32, 32], "data_dim": 2, "squash": False}
+POINTS_MAX_STEPS = 20_000  # hard cap per run: at most a minute or so of one core
+POINTS_POOL = 4096
+POINTS_DISPLAY = 300
+GRID = 40  # the decision surface is drawn on a GRID x GRID lattice
+
+
+@dataclass(frozen=True)
+class PointsView:
+    """Everything the 2-D page draws, as plain numbers."""
+
+    dataset: str
+    step: int
+    max_steps: int
+    real: np.ndarray  # (n, 2) real points
+    fake: np.ndarray  # (m, 2) the forger's points for a fixed batch of noise
+    arrows: np.ndarray  # (m, 2) where the forger's next update pushes each fake point (unit-ish length)
+    axis: np.ndarray  # (GRID,) coordinates of the grid lines on both axes
+    surface: np.ndarray  # (GRID, GRID) detective's P(real) at (y, x)
+    steps: np.ndarray  # (k,) loss curves, averaged into buckets
+    d_loss: np.ndarray
+    g_loss: np.ndarray
+    d_real: float  # mean P(real) over the recent steps, real points
+    d_fake: float  # same for fakes
+
+
+class PointsTraining(_Run):
+    """One visitor's live 2-D GAN. Each session builds its own; nothing here is shared."""
+
+    def __init__(
+        self,
+        dataset: str = "ring",
+        seed: int = 0,
+        lr_g: float = 1e-3,
+        lr_d: float = 1e-3,
+        loss: LossKind = "non_saturating",
+        batch_size: int = 128,
+        max_steps: int = POINTS_MAX_STEPS,
+    ) -> None:
+        real = torch.from_numpy(sample_points(dataset, POINTS_POOL, seed=seed))
+        super().__init__(POINTS_ARCH, real, seed, lr_g, lr_d, loss, batch_size, max_steps, POINTS_DISPLAY)
+        self.dataset = dataset
+        self.shown_real = self.real[:POINTS_DISPLAY].numpy()
+        self.axis = np.linspace(-EXTENT, EXTENT, GRID, dtype=np.float32)
+        gx, gy = np.meshgrid(self.axis, self.axis)  # (GRID, GRID) each; row = y
+        self.grid_points = torch.from_numpy(np.stack([gx.ravel(), gy.ravel()], axis=1))  # (GRID*GRID, 2)
+
+    def view(self, max_curve_points: int = 200, arrows: int = 80) -> PointsView:
+        with torch.no_grad():
+            fake = self.gen(self.display_z)  # (m, 2)
+            surface = torch.sigmoid(self.disc(self.grid_points)).reshape(GRID, GRID)  # (y, x)
+        # The forger's gradient at each fake point: the direction its next update will move that point.
+        shown = fake[:arrows].clone().requires_grad_(True)
+        self.disc.requires_grad_(False)
+        try:
+            loss = generator_loss(self.disc(shown), self.loss) * len(shown)
+            (grad,) = torch.autograd.grad(loss, shown)
+        finally:
+            self.disc.requires_grad_(True)
+        push = -grad  # descent direction
+        scale = push.norm(dim=1).max().clamp_min(1e-8)
+        push = push / scale * 0.35  # longest arrow 0.35 units, others in proportion
+        recent = slice(max(0, self.step - 50), self.step)
+        curves = self.history.curves(max_curve_points)
+        return PointsView(
+            dataset=self.dataset,
+            step=self.step,
+            max_steps=self.max_steps,
+            real=self.shown_real,
+            fake=fake.numpy(),
+            arrows=push.numpy(),
+            axis=self.axis,
+            surface=surface.numpy(),
+            steps=curves["steps"],
+            d_loss=curves["d_loss"],
+            g_loss=curves["g_loss"],
+            d_real=float(self.history.d_real[recent].mean()) if self.step else float("nan"),
+            d_fake=float(self.history.d_fake[recent].mean()) if self.step else float("nan"),
+        )
+
+
+# ----------------------------------------------------------------------------- 8x8 digits
+
+DIGITS_ARCH: dict[str, Any] = {
+    "z_dim": 32,
+    "g_hidden": [128, 256],
+    "d_hidden": [256, 128],
+    "data_dim": 64,
+    "squash": True,
+    "minibatch_std": True,
+    "image_size": 8,
+}
+DIGITS_LIVE_MAX_STEPS = 3_000  # hard cap for the live run on the page
+DIGITS_DISPLAY = 100
+
+
+def to_images(x: torch.Tensor | np.ndarray) -> np.ndarray:
+    """Forger output in [-1, 1], shape (B, 64) -> images in [0, 1], shape (B, 8, 8)."""
+    x = x.detach().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+    return np.clip((x.reshape(-1, 8, 8) + 1) / 2, 0, 1).astype(np.float32)
+
+
+def from_images(images: np.ndarray) -> torch.Tensor:
+    """Images in [0, 1], any shape (B, ..., 8, 8) -> the forger's pixel scale [-1, 1], shape (B, 64)."""
+    x = torch.as_tensor(np.asarray(images, dtype=np.float32)).reshape(len(images), -1)
+    return x * 2 - 1
+
+
+@dataclass(frozen=True)
+class DigitsView:
+    step: int
+    max_steps: int
+    images: np.ndarray  # (n, 8, 8) in [0, 1], from the fixed noise batch
+    steps: np.ndarray
+    d_loss: np.ndarray
+    g_loss: np.ndarray
+
+
+class DigitsTraining(_Run):
+    """A digits GAN trained from scratch: used live on the page (capped) and by training/gan_digits.py."""
+
+    def __init__(
+        self,
+        real_images: np.ndarray,
+        seed: int = 0,
+        lr_g: float = 2e-4,
+        lr_d: float = 2e-4,
+        loss: LossKind = "non_saturating",
+        batch_size: int = 64,
+        max_steps: int = DIGITS_LIVE_MAX_STEPS,
+        arch: dict[str, Any] | None = None,
+        display: int = DIGITS_DISPLAY,
+    ) -> None:
+        super().__init__(
+            arch or DIGITS_ARCH, from_images(real_images), seed, lr_g, lr_d, loss, batch_size, max_steps, display
+        )
+
+    def samples(self) -> np.ndarray:
+        with torch.no_grad():
+            return to_images(self.gen(self.display_z))
+
+    def view(self, max_curve_points: int = 200) -> DigitsView:
+        curves = self.history.curves(max_curve_points)
+        return DigitsView(
+            step=self.step,
+            max_steps=self.max_steps,
+            images=self.samples(),
+            steps=curves["steps"],
+            d_loss=curves["d_loss"],
+            g_loss=curves["g_loss"],
+        )
+
+
+class ShippedDigitsGan:
+    """The digits GAN we trained (read-only, shared by all sessions)."""
+
+    def __init__(self, tensors: dict[str, torch.Tensor], config: dict[str, Any]) -> None:
+        self.arch = config["architecture"]
+        self.gen = build_generator(self.arch)
+        self.gen.load_state_dict(
+            {k.removeprefix("generator."): v for k, v in tensors.items() if k.startswith("generator.")}
+        )
+        self.gen.eval()
+        self.disc = build_discriminator(self.arch)
+        self.disc.load_state_dict(
+            {k.removeprefix("discriminator."): v for k, v in tensors.items() if k.startswith("discriminator.")}
+        )
+        self.disc.eval()
+        self.snapshot_steps = tensors["snapshots.step"].numpy().astype(np.int64)  # (S,)
+        self.snapshot_images = tensors["snapshots.images"]  # (S, n, 8, 8) uint8
+        self.fixed_z = tensors["snapshots.noise"]  # (n, z_dim): the noise every snapshot was drawn from
+        self.curve_steps = tensors["history.step"].numpy()
+        self.curve_d = tensors["history.d_loss"].numpy()
+        self.curve_g = tensors["history.g_loss"].numpy()
+        self.config = config
+
+    @property
+    def snapshots(self) -> int:
+        return len(self.snapshot_steps)
+
+    def snapshot(self, index: int) -> np.ndarray:
+        """Images (n, 8, 8) in [0, 1] that the forger drew from the fixed noise at snapshot `index`."""
+        index = int(np.clip(index, 0, self.snapshots - 1))
+        return self.snapshot_images[index].numpy().astype(np.float32) / 255.0
+
+    def sample(self, n: int, seed: int) -> np.ndarray:
+        """`n` fresh samples (n, 8, 8) in [0, 1] from noise drawn with `seed`."""
+        rng = torch.Generator().manual_seed(int(seed))
+        z = torch.randn(n, self.arch["z_dim"], generator=rng)
+        with torch.inference_mode():
+            return to_images(self.gen(z))
+
+    def realness(self, images: np.ndarray) -> np.ndarray:
+        """The detective's P(real) for each image (n,)."""
+        with torch.inference_mode():
+            return torch.sigmoid(self.disc(from_images(images))).numpy()
+
+
+def snapshot_schedule(total_steps: int, count: int, first: int = 100) -> list[int]:
+    """Steps at which to save a snapshot: 0, then dense early (the picture changes fastest), sparse late."""
+    raw = np.unique(np.round(np.geomspace(first, total_steps, count - 1) / 10).astype(int) * 10)
+    return [0, *[int(s) for s in raw]]
+
+
+# ----------------------------------------------------------------------------- naming mode collapse
+
+
+@dataclass(frozen=True)
+class CoverageVerdict:
+    kind: Literal["healthy", "thin", "partial_collapse", "mode_collapse"]
+    shares: np.ndarray  # (10,) fraction of samples per class
+    missing: tuple[int, ...]  # classes (almost) never drawn
+    dominant: int  # the most common class
+    headline: str  # plain words, for a chart title
+
+
+def coverage_verdict(counts: np.ndarray, healthy_share: float = 0.04, missing_share: float = 0.015) -> CoverageVerdict:
+    """Name what the class histogram shows. Mode collapse = the forger makes only a few kinds of digit."""
+    counts = np.asarray(counts, dtype=np.float64)
+    total = max(counts.sum(), 1.0)
+    shares = counts / total
+    missing = tuple(int(c) for c in np.flatnonzero(shares < missing_share))
+    dominant = int(np.argmax(shares))
+    top = shares[dominant]
+    if len(missing) >= 5 or top >= 0.4:
+        kind = "mode_collapse"
+        headline = f"Mode collapse: {percent_plain(top)} of the fakes are {dominant}s"
+        if missing:
+            headline += f"; {len(missing)} digits never appear"
+    elif missing:
+        kind = "partial_collapse"
+        names = ", ".join(str(m) for m in missing)
+        headline = f"Partial mode collapse: the forger never draws {names}"
+    elif shares.min() < healthy_share:
+        kind = "thin"
+        rare = int(np.argmin(shares))
+        headline = f"All ten digits appear, but {rare}s are rare ({percent_plain(shares[rare])})"
+    else:
+        kind = "healthy"
+        headline = f"All ten digits appear: the rarest is {int(np.argmin(shares))} ({percent_plain(shares.min())})"
+    return CoverageVerdict(kind=kind, shares=shares, missing=missing, dominant=dominant, headline=headline)
+
+
+def percent_plain(p: float) -> str:
+    return f"{p * 100:.0f}%" if p >= 0.095 else f"{p * 100:.1f}%"

@@ -1,0 +1,331 @@
+"""Streamlit side of the GAN page: cached loaders, the visitor's own live training runs, and live fragments.
+
+A live run is a plain object in `st.session_state`: it belongs to one visitor and is freed with the
+session. Training happens only inside fragment ticks (`st.fragment(run_every=...)`, a timer kept by the
+browser) and each tick does a capped number of steps, so a closed tab stops training at once and one
+visitor cannot starve the others. Every run also has a hard step cap.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+import streamlit as st
+import torch
+
+from explainers.digits import split
+from explainers.gan import (
+    DIGITS_LIVE_MAX_STEPS,
+    POINTS_MAX_STEPS,
+    DigitsTraining,
+    PointsTraining,
+    ShippedDigitsGan,
+    coverage_verdict,
+)
+from explainers.gan_points import DATASETS, EXTENT
+from explainers.judge import Judge, judge_report, load_judge
+from explainers.store import load_model
+from figures.gan import FAKE_COLOUR, REAL_COLOUR, arena_finding, class_histogram_figure, loss_figure, loss_finding
+from figures.gan_live import arena_raster, bars_raster, digits_raster, lines_raster, to_png
+from ui.frame import timed
+
+POINTS_TICK = 0.25  # seconds between live refreshes of the 2-D arena (4 per second)
+DIGITS_TICK = 0.5
+# Rounds of training per refresh. "fast" is limited by a time budget so the page keeps 4 refreshes/s.
+SPEEDS: dict[str, int] = {"slow motion": 1, "normal": 20, "fast": 200}
+TICK_BUDGET_S = 0.15
+DIGITS_STEPS_PER_TICK = 40
+LEARNING_RATES = ("0.0001", "0.0003", "0.001", "0.003", "0.01")
+# Labels double as URL values (bind="query-params" stores the label), so keep them short.
+LOSS_BY_LABEL = {"non-saturating": "non_saturating", "minimax": "minimax"}
+DATASET_BY_LABEL = {d.label: d.key for d in DATASETS.values()}
+
+_POINTS = "gan_points_run"
+_DIGITS = "gan_digits_run"
+_PLAY_POINTS = "gan_points_playing"
+_PLAY_DIGITS = "gan_digits_playing"
+
+
+# ----------------------------------------------------------------------------- shared, read-only models
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Run tiny-network training on one thread.
+
+    Measured on the 2-core server under load: 20 training steps took 46-130 ms on one thread and
+    0.5-7 s on two, because torch's worker threads wait for cores other visitors are using. Many small
+    requests share the machine better one thread each.
+    """
+    before = torch.get_num_threads()
+    if before != 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if before != 1:
+            torch.set_num_threads(before)
+
+
+@st.cache_resource(show_spinner=False)
+def load_digits_gan() -> ShippedDigitsGan:
+    loaded = load_model("gan_digits")
+    return ShippedDigitsGan(loaded.tensors, loaded.config)
+
+
+@st.cache_resource(show_spinner=False)
+def load_gan_judge() -> Judge:
+    return load_judge()
+
+
+@st.cache_resource(show_spinner=False)
+def real_training_digits() -> np.ndarray:
+    """(N, 8, 8) in [0, 1]: the fixed training split every model learns from."""
+    return split().train_images[:, 0].numpy()
+
+
+def judge_counts(judge: Judge, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Histogram of the digits the judge reads in `images` (n, 8, 8), and its per-image answers."""
+    report = judge_report(judge, torch.from_numpy(np.ascontiguousarray(images)).unsqueeze(1))
+    return report.histogram, report.predicted
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _snapshot_counts(index: int, _gan: ShippedDigitsGan, _judge: Judge) -> tuple[np.ndarray, np.ndarray]:
+    return judge_counts(_judge, _gan.snapshot(index))
+
+
+# ----------------------------------------------------------------------------- 2-D points: controls and state
+
+
+def points_run(dataset: str, lr_g: float, lr_d: float, loss: str) -> PointsTraining:
+    """The visitor's run; rebuilt when the dataset changes. Learning rates and loss apply mid-run."""
+    run = st.session_state.get(_POINTS)
+    if run is None or run.dataset != dataset:
+        run = PointsTraining(dataset, seed=0, lr_g=lr_g, lr_d=lr_d, loss=loss)
+        st.session_state[_POINTS] = run
+        st.session_state[_PLAY_POINTS] = False
+    run.set_hyperparameters(lr_g=lr_g, lr_d=lr_d, loss=loss)
+    return run
+
+
+def _toggle(flag: str) -> None:
+    st.session_state[flag] = not st.session_state.get(flag, False)
+
+
+def _single_step(key: str) -> None:
+    run = st.session_state.get(key)
+    if run is not None:
+        st.session_state[_PLAY_POINTS if key == _POINTS else _PLAY_DIGITS] = False
+        with one_thread():
+            run.train(1)
+
+
+def _reset(key: str) -> None:
+    st.session_state.pop(key, None)
+    st.session_state[_PLAY_POINTS if key == _POINTS else _PLAY_DIGITS] = False
+
+
+def transport_buttons(kind: str, finished: bool) -> None:
+    """Play/pause, one step and reset. They live outside the fragment: pressing one reruns the page."""
+    key, flag = (_POINTS, _PLAY_POINTS) if kind == "points" else (_DIGITS, _PLAY_DIGITS)
+    playing = st.session_state.get(flag, False)
+    cols = st.columns(3)
+    cols[0].button(
+        "⏸️ Pause" if playing else "▶️ Play",
+        key=f"gan_{kind}_play",
+        on_click=_toggle,
+        args=(flag,),
+        disabled=finished and not playing,
+        width="stretch",
+        type="primary",
+        help="Train continuously. It stops by itself at the step cap.",
+    )
+    cols[1].button(
+        "⏭️ One step",
+        key=f"gan_{kind}_step",
+        on_click=_single_step,
+        args=(key,),
+        disabled=finished,
+        width="stretch",
+        help="One detective update, then one forger update.",
+    )
+    cols[2].button(
+        "🔄 Reset",
+        key=f"gan_{kind}_reset",
+        on_click=_reset,
+        args=(key,),
+        width="stretch",
+        help="Start again from freshly initialised networks (same seed, same start).",
+    )
+
+
+def _train_for_tick(run: PointsTraining, speed: str) -> int:
+    """Train up to SPEEDS[speed] rounds, but stop when this tick's time budget is spent."""
+    wanted = SPEEDS.get(speed, SPEEDS["normal"])
+    if wanted <= 20:
+        return run.train(wanted)
+    done, started = 0, time.perf_counter()
+    while done < wanted and not run.finished and time.perf_counter() - started < TICK_BUDGET_S:
+        done += run.train(min(25, wanted - done))
+    return done
+
+
+def live_points(speed: str) -> None:
+    """The live arena and loss curves, refreshed by the browser's timer while playing."""
+    playing = st.session_state.get(_PLAY_POINTS, False)
+    st.fragment(run_every=POINTS_TICK if playing else None)(_points_tick)(speed)
+
+
+def inline(png: bytes) -> str:
+    """A data: URL. Live pictures go inline rather than through Streamlit's media store, which drops an
+    old file as soon as the next refresh lands, so a browser a little behind would fetch a 404."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+def heading(finding: str, detail: str) -> None:
+    """A live picture's title: the finding, then the numbers behind it."""
+    st.markdown(f"**{finding}**  \n:gray[{detail}]")
+
+
+def losses_picture(steps: np.ndarray, d_loss: np.ndarray, g_loss: np.ndarray) -> bytes:
+    return to_png(lines_raster(steps, [("detective (D)", d_loss, REAL_COLOUR), ("forger (G)", g_loss, FAKE_COLOUR)]))
+
+
+def _points_tick(speed: str) -> None:
+    run: PointsTraining | None = st.session_state.get(_POINTS)
+    if run is None:
+        return
+    playing = st.session_state.get(_PLAY_POINTS, False)
+    with timed("2-D training tick and redraw"), one_thread():
+        if playing:
+            _train_for_tick(run, speed)
+        view = run.view()
+        arena = to_png(arena_raster(EXTENT, view.surface, view.real, view.fake, view.arrows))
+        losses = losses_picture(view.steps, view.d_loss, view.g_loss)
+    if playing and run.finished:  # hard cap reached: stop the browser's timer with a full rerun
+        st.session_state[_PLAY_POINTS] = False
+        st.rerun(scope="app")
+    left, right = st.columns([3, 2], gap="medium")
+    with left:
+        heading(*arena_finding(view.step, view.d_real, view.d_fake))
+        st.image(inline(arena), width="stretch")
+        st.caption(
+            "🔵 real data · 🔶 the forger's fakes · ╱ where the forger's next update pushes a fake · "
+            "background: blue = the detective says 'real', orange = 'fake', white = 50/50"
+        )
+    with right:
+        st.markdown(f"**Step {view.step:,}** of at most {view.max_steps:,} ({DATASETS[view.dataset].label.lower()}).")
+        if view.step:
+            a, b = st.columns(2)
+            a.metric(
+                "Real points",
+                f"{view.d_real:.0%} real",
+                help="The detective's verdict on real points, averaged over the last 50 steps.",
+            )
+            b.metric(
+                "Fakes",
+                f"{view.d_fake:.0%} real",
+                help="The detective's verdict on the fakes. 50% on both means it can only guess.",
+            )
+        heading(*loss_finding(float(view.d_loss[-1]) if len(view.d_loss) else None))
+        st.image(inline(losses), width="stretch")
+        if run.finished:
+            st.info(f"This run reached the cap of {POINTS_MAX_STEPS:,} steps. Press reset to train again.", icon="🛑")
+
+
+# ----------------------------------------------------------------------------- digits: replay of our training
+
+
+def replay_digits(gan: ShippedDigitsGan, judge: Judge, index: int) -> None:
+    """Samples from one fixed batch of noise at snapshot `index`, their judge histogram and the loss curves."""
+    images = gan.snapshot(index)
+    counts, predicted = _snapshot_counts(index, gan, judge)
+    step = int(gan.snapshot_steps[index])
+    shown = images[:100]
+    left, right = st.columns([1, 1], gap="medium")
+    with left:
+        finding = f"The forger's digits after {step:,} training steps" if step else "Before training: grey noise"
+        heading(finding, f"the same {len(shown)} noise vectors at every snapshot")
+        st.image(inline(to_png(digits_raster(shown))), width="stretch")
+    with right:
+        verdict = coverage_verdict(counts)
+        headline = verdict.headline if step else "Untrained: the judge's readings of noise mean nothing yet"
+        st.plotly_chart(
+            class_histogram_figure(counts, headline),
+            key="gan_snapshot_hist",
+            width="stretch",
+            config={"displayModeBar": False},
+        )
+        st.caption(f"The judge read all {len(images)} fakes saved at this snapshot.")
+        st.plotly_chart(
+            loss_figure(gan.curve_steps, gan.curve_d, gan.curve_g, height=300, marker_step=step),
+            key="gan_snapshot_loss",
+            width="stretch",
+            config={"displayModeBar": False},
+        )
+
+
+# ----------------------------------------------------------------------------- digits: a live run from scratch
+
+
+def digits_run() -> DigitsTraining:
+    run = st.session_state.get(_DIGITS)
+    if run is None:
+        run = DigitsTraining(real_training_digits(), seed=0, max_steps=DIGITS_LIVE_MAX_STEPS, display=100)
+        st.session_state[_DIGITS] = run
+        st.session_state[_PLAY_DIGITS] = False
+    return run
+
+
+def live_digits(judge: Judge) -> None:
+    playing = st.session_state.get(_PLAY_DIGITS, False)
+    st.fragment(run_every=DIGITS_TICK if playing else None)(_digits_tick)(judge)
+
+
+def _digits_tick(judge: Judge) -> None:
+    run: DigitsTraining | None = st.session_state.get(_DIGITS)
+    if run is None:
+        return
+    playing = st.session_state.get(_PLAY_DIGITS, False)
+    with timed("digits training tick and redraw"), one_thread():
+        if playing:
+            run.train(DIGITS_STEPS_PER_TICK)
+        view = run.view()
+        counts, _ = judge_counts(judge, view.images)
+        grid = to_png(digits_raster(view.images[:100]))
+        bars = to_png(bars_raster(counts))
+        losses = losses_picture(view.steps, view.d_loss, view.g_loss)
+    if playing and run.finished:
+        st.session_state[_PLAY_DIGITS] = False
+        st.rerun(scope="app")
+    verdict = coverage_verdict(counts)
+    left, right = st.columns([1, 1], gap="medium")
+    with left:
+        st.markdown(f"**Step {view.step:,}** of at most {view.max_steps:,}.")
+        finding = f"Your forger after {view.step:,} steps" if view.step else "Your forger before training: noise"
+        heading(finding, "the same 100 noise vectors at every step")
+        st.image(inline(grid), width="stretch")
+        heading(*loss_finding(float(view.d_loss[-1]) if len(view.d_loss) else None))
+        st.image(inline(losses), width="stretch")
+    with right:
+        if view.step:
+            heading(verdict.headline, f"what the judge reads in {len(view.images)} fakes")
+        else:
+            heading(
+                "Untrained: the judge's readings of noise mean nothing yet",
+                f"what the judge reads in {len(view.images)} fakes",
+            )
+        st.image(inline(bars), width="stretch")
+        if view.step and verdict.kind in ("mode_collapse", "partial_collapse"):
+            st.warning(
+                f"**{verdict.headline}.** This is *mode collapse*: the forger found a few digits that fool "
+                "the detective and stopped making the others. Keep training and watch whether it recovers.",
+                icon="⚠️",
+            )
+        if run.finished:
+            st.info("This run reached its cap. Our shipped GAN trained for much longer: see the replay.", icon="🛑")
