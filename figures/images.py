@@ -114,7 +114,7 @@ def latent_map(
         go.Image(source=_png_uri(canvas), x0=lo + per / 2, dx=per, y0=lo + per / 2, dy=per, hoverinfo="skip")
     )
     # The picture's rows go top (high z2) to bottom, so draw it with y reversed: y_pixel = hi + lo - z2.
-    ticks = np.round(np.linspace(axis[0], axis[-1], 5), 1)
+    ticks = np.round(np.linspace(axis[0], axis[-1], 5), 1) + 0.0  # + 0.0 turns -0.0 into 0.0
     fine = np.linspace(lo + (hi - lo) / (2 * lattice), hi - (hi - lo) / (2 * lattice), lattice)
     gx, gy = np.meshgrid(fine, fine)
     fig.add_trace(
@@ -161,7 +161,7 @@ def latent_map(
         range=[hi, lo],
         title="map position z₂",
         tickvals=(hi + lo) - ticks,
-        ticktext=[str(t) for t in ticks],
+        ticktext=[f"{t:.1f}" for t in ticks],
         showgrid=False,
         zeroline=False,
         scaleanchor="x",
@@ -263,7 +263,7 @@ def schedule_figure(
     return fig
 
 
-PANELS = ("noisy image xₜ", "predicted noise", "predicted clean image")
+PANELS = ("noisy image xₜ", "noise guess", "clean guess")
 
 
 def _step_images(x_t: np.ndarray, eps: np.ndarray, x0: np.ndarray) -> list[str]:
@@ -276,7 +276,7 @@ def _step_images(x_t: np.ndarray, eps: np.ndarray, x0: np.ndarray) -> list[str]:
     ]
 
 
-def reverse_step_figure(x_t: np.ndarray, eps: np.ndarray, x0: np.ndarray, title: str, height: int = 380) -> go.Figure:
+def reverse_step_figure(x_t: np.ndarray, eps: np.ndarray, x0: np.ndarray, title: str, height: int = 330) -> go.Figure:
     """One reverse step, three panels side by side. Arrays (8, 8)."""
     fig = make_subplots(rows=1, cols=3, subplot_titles=PANELS, horizontal_spacing=0.04)
     for i, uri in enumerate(_step_images(x_t, eps, x0)):

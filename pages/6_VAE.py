@@ -62,7 +62,7 @@ with map_area:
             point, seen, sure = ui.decode_and_judge(za, zb)
     title = f"At ({za:.1f}, {zb:.1f}) the judge sees a {seen} ({percent(sure)} sure)"
     m4.plotly_chart(single_digit(point, title, 280), key="point", width="content")
-    title = f"The map holds all kinds of digits: the judge<br>finds {len(found)} of 10 among its tiles"
+    title = f"The map holds all kinds of digits:<br>the judge finds {len(found)} of 10 here"
     fig = latent_map(grid.images, grid.axis, title, marks=marks + [(za, zb, "decoded")], path=walk.z)
     m1.plotly_chart(
         fig,

@@ -61,7 +61,7 @@ title = f"Step {k} of {S} (t = {t_k})"
 fig = fx.reverse_step_figure(traj.x_t[k - 1, 0], traj.eps[k - 1, 0], traj.x0_pred[k - 1, 0], title)
 r1.plotly_chart(fig, key="revstep", width="stretch")
 first = next((int(traj.timesteps[i]) for i in range(S) if conf[i] >= 0.5), None)
-title = f"The guess looks like a {digit} from t = {first} on" if first is not None else "The judge never agrees"
+title = f"The guess reads as a {digit}<br>from t = {first} on" if first is not None else "The judge never agrees"
 r2.plotly_chart(fx.confidence_curve(traj.timesteps, conf, t_k, title, closeness=closeness), key="conf", width="stretch")
 st.caption(
     f"Left to right: the noisy image at this step; the noise the model thinks is in it (grey = none, "
@@ -69,7 +69,7 @@ st.caption(
     f"**{run.judged}** ({percent(run.confidence)} sure). {sampler} took **{run.seconds * 1000:.0f} ms** "
     f"for all {S} steps, measured when first computed."
 )
-title = "Press ▶ Play: the whole run replays in your browser"
+title = "Press ▶ Play to replay the run"
 fig = fx.trajectory_animation(traj.x_t[:, 0], traj.eps[:, 0], traj.x0_pred[:, 0], traj.timesteps, title)
 st.plotly_chart(fig, key="anim", width="stretch")
 

@@ -66,7 +66,7 @@ def test_vae_encode_draw_and_walk() -> None:
     assert any("lands at" in c.value for c in at.caption)
     at.radio(key="src").set_value("Draw one")
     at.run()
-    assert not at.exception and _title_with(at, "Click squares")
+    assert not at.exception and _title_with(at, "Click a square")
     clear = [b for b in at.button if "Clear" in b.label]
     assert clear
     clear[0].click()
@@ -94,7 +94,7 @@ def test_diffusion_default_view_and_playback_frames() -> None:
     at = _open(DIFFUSION)
     titles = list(_charts(at))
     assert any(t.startswith("Step ") for t in titles)
-    anim = _charts(at)[_title_with(at, "Press ▶ Play")]
+    anim = _charts(at)[_title_with(at, "to replay the run")]
     assert len(anim["frames"]) >= 50  # browser-side playback, no reruns
     assert anim["layout"]["updatemenus"][0]["buttons"][0]["method"] == "animate"
     assert _title_with(at, "DDPM, 200 steps")

@@ -144,14 +144,28 @@ def drawing_cells() -> np.ndarray:
     return st.session_state[_CELLS]
 
 
+def _clicked_customdata(chart_key: str) -> list[float] | None:
+    """customdata of the first clicked point, as a list (the browser may send a list or an index-keyed dict)."""
+    try:
+        points = st.session_state[chart_key].selection.get("points", [])
+        data = points[0].get("customdata") if points else None
+        if isinstance(data, dict):
+            data = [data[k] for k in sorted(data, key=lambda k: int(k))]
+        return [float(v) for v in data] if data is not None else None
+    except (KeyError, AttributeError, TypeError, ValueError, IndexError):
+        return None  # a malformed click is ignored, never an error page
+
+
 def toggle_cell(chart_key: str) -> None:
     """on_select callback of the drawing pad: flip the clicked square."""
-    points = st.session_state[chart_key].selection.get("points", [])
-    if points and points[0].get("customdata") is not None:
-        r, c = (int(v) for v in points[0]["customdata"][:2])
+    data = _clicked_customdata(chart_key)
+    if data is not None and len(data) >= 2 and 0 <= data[0] < 8 and 0 <= data[1] < 8:
+        r, c = int(data[0]), int(data[1])
         cells = drawing_cells().copy()
         cells[r, c] = 0.0 if cells[r, c] > 0.5 else 1.0
         st.session_state[_CELLS] = cells
+        # A fresh chart key clears plotly's selection, so the same square can be clicked again right away.
+        st.session_state["pad_n"] = st.session_state.get("pad_n", 0) + 1
 
 
 def clear_cells() -> None:
@@ -160,10 +174,9 @@ def clear_cells() -> None:
 
 def set_latent_from_click(chart_key: str, mode: str) -> None:
     """on_select callback of the map (customdata = [z1, z2]) or the scatter (customdata = [index, z1, z2])."""
-    points = st.session_state[chart_key].selection.get("points", [])
-    if not points or points[0].get("customdata") is None:
+    data = _clicked_customdata(chart_key)
+    if data is None or len(data) < (2 if mode == "map" else 3):
         return
-    data = points[0]["customdata"]
     z1, z2 = (data[0], data[1]) if mode == "map" else (data[1], data[2])
     st.session_state["z1"] = round(float(np.clip(z1, -4, 4)), 2)
     st.session_state["z2"] = round(float(np.clip(z2, -4, 4)), 2)
@@ -233,10 +246,12 @@ def digit_source_input() -> tuple[torch.Tensor | None, str]:
         help="Pick one of the real digits the model never trained on, draw one, or upload a photo.",
     )
     if source == INPUT_SOURCES[1]:
+        pad_key = f"pad{st.session_state.get('pad_n', 0)}"
         st.plotly_chart(
-            drawing_pad(drawing_cells(), "Click squares to add or remove ink"),
-            key="pad",
-            on_select=lambda: toggle_cell("pad"),
+            drawing_pad(drawing_cells(), "Click a square: ink on/off"),
+            key=pad_key,
+            on_select=lambda: toggle_cell(pad_key),
+            config={"displayModeBar": False},
             selection_mode="points",
             width="stretch",
         )

@@ -1,0 +1,87 @@
+"""VAE and diffusion pages in a real browser: chart clicks (which AppTest cannot do) and in-browser playback."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser.conftest import APP_READY, EXCEPTION, new_page, screenshot, wait_for_app
+
+pytestmark = pytest.mark.browser
+CHART = '[data-testid="stPlotlyChart"]'
+
+
+def _plot_area(page, index: int):
+    chart = page.locator(CHART).nth(index)
+    chart.scroll_into_view_if_needed()
+    return chart.locator(".nsewdrag").first.bounding_box()
+
+
+def _wait_rerun(page) -> None:
+    page.wait_for_timeout(400)
+    page.wait_for_selector(APP_READY, timeout=60_000)
+    page.wait_for_timeout(300)
+
+
+def test_vae_click_on_the_map_decodes_that_point(browser, server_url: str) -> None:
+    page = new_page(browser, server_url, 1280, 1000)
+    try:
+        page.goto(f"{server_url}/VAE")
+        wait_for_app(page)
+        box = _plot_area(page, 0)  # the latent map comes first
+        page.mouse.click(box["x"] + box["width"] * 0.2, box["y"] + box["height"] * 0.2)  # top left: z1 < 0, z2 > 0
+        _wait_rerun(page)
+        query = dict(re.findall(r"[?&](z[12])=([-\d.]+)", page.url))
+        assert float(query["z1"]) < -0.5 and float(query["z2"]) > 0.5, page.url
+        assert page.get_by_text(re.compile(r"At \(-\d\.\d, \d\.\d\) the judge sees")).count() >= 1
+        screenshot(page, "vae-after-map-click")
+        assert page.locator(EXCEPTION).count() == 0
+        assert page.external_requests == []
+    finally:
+        page.context.close()
+
+
+def test_vae_drawing_pad_toggles_a_square(browser, server_url: str) -> None:
+    page = new_page(browser, server_url, 1280, 1000)
+    try:
+        page.goto(f"{server_url}/VAE?src=Draw+one")
+        wait_for_app(page)
+        before = page.get_by_text(re.compile("lands at")).first.inner_text()
+        pad = page.locator(CHART).filter(has_text="Click a square").first
+        pad.scroll_into_view_if_needed()
+        box = pad.locator(".nsewdrag").first.bounding_box()
+        # Fill a block of squares in the top-left corner (empty in the starting digit).
+        for r, c in [(0, 0), (1, 0), (2, 0)]:
+            page.mouse.click(box["x"] + box["width"] * (c + 0.5) / 8.2, box["y"] + box["height"] * (r + 0.5) / 8.2)
+            _wait_rerun(page)
+        after = page.get_by_text(re.compile("lands at")).first.inner_text()
+        assert after != before
+        screenshot(page, "vae-drawing")
+        assert page.locator(EXCEPTION).count() == 0
+    finally:
+        page.context.close()
+
+
+def test_diffusion_playback_runs_in_the_browser(browser, server_url: str) -> None:
+    page = new_page(browser, server_url, 1280, 1000)
+    try:
+        page.goto(f"{server_url}/Diffusion?digit=4&sampler=DDIM&steps=20")
+        wait_for_app(page)
+        anim = page.locator(CHART).filter(has_text="to replay the run").first
+        anim.scroll_into_view_if_needed()
+
+        def shown_step() -> int:
+            return int(re.search(r"noise step t = (\d+)", anim.inner_text()).group(1))
+
+        assert shown_step() == 199
+        anim.locator(".updatemenu-button").filter(has_text="Play").first.click()
+        page.wait_for_timeout(2500)
+        # The frames advanced without any rerun of the script.
+        assert shown_step() < 199
+        assert page.locator(APP_READY).count() == 1
+        screenshot(page, "diffusion-after-playback")
+        assert page.locator(EXCEPTION).count() == 0
+        assert page.external_requests == []
+    finally:
+        page.context.close()
