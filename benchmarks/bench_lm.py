@@ -46,7 +46,7 @@ def prompt_of(lm: lmx.LM, n_tokens: int) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--threads", type=int, default=torch.get_num_threads())
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (deployment runs 1 per replica)")
     parser.add_argument("--reps", type=int, default=50)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)

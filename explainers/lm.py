@@ -24,7 +24,7 @@ from explainers.tokenizer import eot_id, load_tokenizer, token_label
 MAX_TEXT_CHARS = 600  # the Tokens page (no model run)
 MAX_PROMPT_CHARS = 400  # pages that run the model
 MAX_GENERATE_STEPS = 120
-TOP_ALTERNATIVES = 5
+TOP_ALTERNATIVES = 6
 
 
 @dataclass(frozen=True)
@@ -94,13 +94,16 @@ def tokenize(lm: LM, text: str) -> TokenView:
     spans = np.array(enc.offsets, dtype=np.int64).reshape(-1, 2)
     words, counts = [], []
     pos = 0
+    # spans are sorted: the tokens overlapping a word [start, end) are those with a < end and b > start
+    span_starts, span_ends = spans[:, 0], spans[:, 1]
     for w in text.split():
         start = text.index(w, pos)
         end = start + len(w)
         pos = end
         words.append(w)
-        # a token belongs to the word its span overlaps (leading spaces belong to the next word)
-        counts.append(int(sum(1 for a, b in spans if a < end and b > start)))
+        first = int(np.searchsorted(span_ends, start, side="right"))  # first token ending after start
+        last = int(np.searchsorted(span_starts, end, side="left"))  # tokens starting before end
+        counts.append(max(0, last - first))
     return TokenView(
         ids=np.array(enc.ids, dtype=np.int64),
         labels=tuple(lab.text for lab in labels),
@@ -113,7 +116,13 @@ def tokenize(lm: LM, text: str) -> TokenView:
 
 
 def label(lm: LM, token_id: int) -> str:
+    """A token as people should read it; the story boundary gets a name instead of its code."""
+    if int(token_id) == lm.eot:
+        return END_LABEL
     return token_label(lm.tok, int(token_id)).text
+
+
+END_LABEL = "⟨end of story⟩"
 
 
 def prompt_ids(lm: LM, prompt: str) -> list[int]:
@@ -286,8 +295,10 @@ def generate(
         else:
             cdf = np.cumsum(s.probs[s.order])
             token, forced = int(s.order[min(int(np.searchsorted(cdf, u * cdf[-1], side="right")), len(cdf) - 1)]), False
-        top = s.order[:TOP_ALTERNATIVES]
         rank = int(np.nonzero(s.order == token)[0][0]) + 1
+        top = s.order[:TOP_ALTERNATIVES]
+        if rank > TOP_ALTERNATIVES:  # an unlikely pick: show it beside the favourites it beat
+            top = np.append(top, token)
         steps.append(Step(token, float(s.probs[token]), rank, top.copy(), s.probs[top].copy(), forced))
         ids.append(token)
         if token == lm.eot:
@@ -326,7 +337,7 @@ def attention(lm: LM, prompt: str) -> AttentionView:
         logits, att = lm.model(torch.tensor([ids]), return_attention=True)
     probs = torch.softmax(logits[0, -1].double(), -1).numpy()
     top = np.argsort(-probs, kind="stable")[:5]
-    labels = tuple("⟨start⟩" if i == lm.eot else label(lm, i) for i in ids)
+    labels = tuple("⟨start⟩" if k == 0 and i == lm.eot else label(lm, i) for k, i in enumerate(ids))
     return AttentionView(np.array(ids), labels, att[0].float().numpy().copy(), top, probs[top])
 
 

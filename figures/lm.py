@@ -197,7 +197,12 @@ def next_token_bars(
     fig.update_layout(barmode="group", bargap=0.25, legend={"orientation": "h", "y": -0.12, "x": 0})
     fig.update_yaxes(autorange="reversed", title=None, tickfont={"size": 17, "family": "monospace"})
     xmax = max([float(np.max(probs)) if n else 0.0] + ([float(np.max(true_probs))] if true_probs is not None else []))
-    fig.update_xaxes(title="probability of being the next token", tickformat=".0%", range=[0, min(1.0, xmax * 1.25)])
+    fig.update_xaxes(
+        title="probability of being the next token",
+        tickformat=".0%",
+        range=[0, xmax * 1.22 + 0.01],
+        tickvals=_prob_ticks(xmax),
+    )
     return apply_style(fig, title, height=max(360, 120 + n * (46 if true_probs is not None else 32)))
 
 
@@ -286,9 +291,18 @@ def alternatives_bars(labels: Sequence[str], probs: Sequence[float], chosen: int
         )
     )
     fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(title="probability at this step", tickformat=".0%", range=[0, min(1.0, max(probs) * 1.3 + 0.02)])
+    xmax = float(max(probs))
+    fig.update_xaxes(
+        title="probability at this step", tickformat=".0%", range=[0, xmax * 1.22 + 0.02], tickvals=_prob_ticks(xmax)
+    )
     title = f"Step {step + 1}: {esc(quoted(labels[chosen]))} was picked ({percent(float(probs[chosen]))})"
     return apply_style(fig, title, height=300)
+
+
+def _prob_ticks(xmax: float) -> list[float]:
+    """Probability ticks that never go past 100% even when the axis leaves room for labels."""
+    step = 0.25 if xmax > 0.5 else (0.1 if xmax > 0.2 else (0.05 if xmax > 0.05 else 0.01))
+    return [round(i * step, 2) for i in range(int(min(1.0, xmax * 1.2) / step) + 1)]
 
 
 def _ticks(labels: Sequence[str]) -> list[str]:

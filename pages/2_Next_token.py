@@ -61,7 +61,7 @@ s = lmx.apply_sampling(nt.logits, temperature, top_k, top_p)
 shown = list(s.order[:10])
 if truth is not None:
     shown += [int(t) for t in np.argsort(-truth.token_probs)[: int((truth.token_probs > 0).sum())] if t not in shown]
-labels = [lmx.label(lm, t) if t != lm.eot else "⟨end of story⟩" for t in shown]
+labels = [lmx.label(lm, t) for t in shown]
 
 m1, m2, m3 = st.columns(3)
 m1.metric(

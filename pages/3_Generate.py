@@ -86,11 +86,11 @@ with timed(f"generation of {steps} tokens"):
         tuple(sorted((k, v) for k, v in picks.items() if k < steps)),
     )
 
-labels = [lmx.label(lm, s.token) if s.token != lm.eot else "⟨end⟩" for s in gen.steps]
+labels = [lmx.label(lm, s.token) for s in gen.steps]
 st.markdown("**The story so far** (your start, then the model's tokens):")
 st.code(prompt + lmx.decode(lm, gen.token_ids), language=None, wrap_lines=True)
 if gen.finished and gen.steps and gen.steps[-1].token == lm.eot:
-    st.caption("The model chose ⟨end⟩: it thinks the story is over.")
+    st.caption("The model chose ⟨end of story⟩: it thinks the story is over.")
 
 if gen.steps:
     at = st.slider("Look at step", 1, len(gen.steps), len(gen.steps), key="at_slider") - 1
@@ -103,7 +103,7 @@ if gen.steps:
         config={"displayModeBar": False},
     )
     step = gen.steps[at]
-    alt_labels = [lmx.label(lm, t) if t != lm.eot else "⟨end⟩" for t in step.alternatives]
+    alt_labels = [lmx.label(lm, t) for t in step.alternatives]
     chosen = [i for i, t in enumerate(step.alternatives) if t == step.token]
     left, right = st.columns([3, 2])
     if chosen:
