@@ -307,6 +307,29 @@ def generate(
     return Generation(np.array(ids[:start]), tuple(steps), finished)
 
 
+def steps_table(lm: LM, gen: Generation) -> dict[str, list]:
+    """Columns for a table of a generation: one row per step."""
+
+    def percent(p: float) -> str:  # rounded for people, as on the charts
+        return f"{p:.0%}" if p >= 0.095 else (f"{p:.1%}" if p >= 0.001 else "<0.1%")
+
+    return {
+        "step": [i + 1 for i in range(len(gen.steps))],
+        "token": [label(lm, s.token) + (" ✋" if s.forced else "") for s in gen.steps],
+        "probability": [percent(s.prob) for s in gen.steps],
+        "rank": [s.rank for s in gen.steps],
+        "other candidates": [
+            " · ".join(
+                f"{label(lm, t)} {percent(float(p))}"
+                for t, p in zip(s.alternatives, s.alt_probs, strict=True)
+                if int(t) != s.token and p >= 0.001
+            )
+            or "none above 0.1%: it was sure"
+            for s in gen.steps
+        ],
+    }
+
+
 def decode(lm: LM, ids: np.ndarray | list[int]) -> str:
     return lm.tok.decode([int(i) for i in ids if int(i) != lm.eot])
 

@@ -104,17 +104,14 @@ if gen.steps:
     )
     step = gen.steps[at]
     alt_labels = [lmx.label(lm, t) for t in step.alternatives]
-    chosen = [i for i, t in enumerate(step.alternatives) if t == step.token]
+    chosen = [int(t) for t in step.alternatives].index(step.token)  # the picked token is always listed
     left, right = st.columns([3, 2])
-    if chosen:
-        left.plotly_chart(
-            figs.alternatives_bars(alt_labels, list(step.alt_probs), chosen[0], at),
-            key="alts",
-            width="stretch",
-            config={"displayModeBar": False},
-        )
-    else:
-        left.info(f"At step {at + 1} a token outside the top {len(alt_labels)} was picked.")
+    left.plotly_chart(
+        figs.alternatives_bars(alt_labels, list(step.alt_probs), chosen, at),
+        key="alts",
+        width="stretch",
+        config={"displayModeBar": False},
+    )
     others = [(i, lab) for i, lab in enumerate(alt_labels) if int(step.alternatives[i]) != step.token]
     with right:
         st.markdown(f"**What if step {at + 1} had gone differently?**")
@@ -125,6 +122,8 @@ if gen.steps:
             st.rerun()
         if picks:
             st.caption("✋ marks tokens you picked. Reset clears them.")
+    with st.expander("Every step as a table: probability, rank and the other candidates"):
+        st.dataframe(lmx.steps_table(lm, gen), hide_index=True, width="stretch")
 
 what_you_are_seeing(
     "The model writes **one token at a time**: it computes the odds for the next token, one is chosen, it is "

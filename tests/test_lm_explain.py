@@ -130,3 +130,10 @@ def test_next_token_logits_match_forward(lm) -> None:
         logits, _ = lm.model(torch.tensor([nt.ids.tolist()]))
     assert np.allclose(nt.logits, logits[0, -1].double().numpy())
     assert nt.ids[0] == lm.eot
+
+
+def test_steps_table_has_one_row_per_step(lm) -> None:
+    g = lmx.generate(lm, "The cat", 6, seed=2, temperature=1.0, overrides={2: 5})
+    table = lmx.steps_table(lm, g)
+    assert all(len(col) == len(g.steps) for col in table.values())
+    assert table["token"][2].endswith("✋") and table["rank"] == [s.rank for s in g.steps]
