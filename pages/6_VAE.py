@@ -70,6 +70,7 @@ with map_area:
         on_select=lambda: ui.set_latent_from_click("map", "map"),
         selection_mode="points",
         width="stretch",
+        config={"displayModeBar": False},
     )
     title = "Same digits cluster: where the 1,797<br>real digits land (dashed: the map's area)"
     fig = encoded_scatter(everyone.mu, labels.numpy(), title, ui.grid_extent(grid), marks=marks)

@@ -85,3 +85,34 @@ def test_diffusion_playback_runs_in_the_browser(browser, server_url: str) -> Non
         assert page.external_requests == []
     finally:
         page.context.close()
+
+
+def test_vae_upload_validates_files(browser, server_url: str) -> None:
+    from io import BytesIO
+
+    from PIL import Image, ImageDraw
+
+    page = new_page(browser, server_url, 1280, 1000)
+    try:
+        page.goto(f"{server_url}/VAE?src=Upload+a+picture")
+        wait_for_app(page)
+        uploader = page.locator('[data-testid="stFileUploaderDropzoneInput"]').first
+        uploader.set_input_files({"name": "digit.png", "mimeType": "image/png", "buffer": b"this is not a picture"})
+        _wait_rerun(page)
+        page.wait_for_timeout(500)
+        assert page.get_by_text("not a picture we can read").count() >= 1
+        assert page.locator(EXCEPTION).count() == 0
+        picture = Image.new("L", (120, 160), 255)
+        ImageDraw.Draw(picture).line((60, 20, 60, 140), fill=0, width=14)
+        buffer = BytesIO()
+        picture.save(buffer, "PNG")
+        uploader.set_input_files({"name": "one.png", "mimeType": "image/png", "buffer": buffer.getvalue()})
+        _wait_rerun(page)
+        page.wait_for_timeout(500)
+        assert page.get_by_text(re.compile("Your picture. It lands at")).count() >= 1
+        _wait_rerun(page)
+        page.get_by_text(re.compile("Your picture. It lands at")).first.scroll_into_view_if_needed()
+        screenshot(page, "vae-upload")
+        assert page.locator(EXCEPTION).count() == 0
+    finally:
+        page.context.close()
