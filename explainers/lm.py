@@ -203,6 +203,28 @@ def apply_sampling(logits: np.ndarray, temperature: float = 1.0, top_k: int = 0,
     return Sampling(base, probs, kept, order, cumulative, entropy, greedy)
 
 
+def tokens_to_show(s: Sampling, truth: TrueOdds | None = None, n: int = 10) -> list[int]:
+    """The model's top n tokens, plus any token the data says can come next."""
+    shown = [int(t) for t in s.order[:n]]
+    if truth is not None:
+        support = np.argsort(-truth.token_probs, kind="stable")[: int((truth.token_probs > 0).sum())]
+        shown += [int(t) for t in support if int(t) not in shown]
+    return shown
+
+
+def score_table(lm: LM, logits: np.ndarray, s: Sampling, temperature: float, n: int = 5) -> dict[str, list]:
+    """Scores -> scores / temperature -> probabilities, for the top n tokens (a table for people)."""
+    top = s.order[:n]
+    return {
+        "token": [label(lm, t) for t in top],
+        "score (logit)": [round(float(x), 2) for x in logits[top]],
+        "score ÷ temperature": [round(float(x) / temperature, 2) for x in logits[top]]
+        if temperature > 0
+        else ["greedy: take the top"] * len(top),
+        "probability": [f"{p:.1%}" for p in s.probs[top]],
+    }
+
+
 @dataclass(frozen=True)
 class TrueOdds:
     """What the data says: the grammar's exact next-word odds, and the same summed by first token."""

@@ -44,14 +44,19 @@ def encode_story(tok: Tokenizer, story: corpus.Story) -> EncodedStory:
     return EncodedStory(ids, starts, story.words, story.log_prob)
 
 
-_PIECES: dict[tuple[int, str], list[int]] = {}
+# Per tokenizer: piece text -> ids. The tokenizer itself is kept in the entry so its id() can never
+# be reused by another tokenizer while the cache lives (ids of dead objects get recycled).
+_PIECES: dict[int, tuple[Tokenizer, dict[str, list[int]]]] = {}
 
 
 def _piece_ids(tok: Tokenizer, piece: str) -> list[int]:
-    key = (id(tok), piece)
-    if key not in _PIECES:
-        _PIECES[key] = tok.encode(piece).ids
-    return _PIECES[key]
+    entry = _PIECES.get(id(tok))
+    if entry is None or entry[0] is not tok:
+        entry = _PIECES[id(tok)] = (tok, {})
+    cache = entry[1]
+    if piece not in cache:
+        cache[piece] = tok.encode(piece).ids
+    return cache[piece]
 
 
 def first_token(tok: Tokenizer, word: str, at_start: bool = False) -> int:

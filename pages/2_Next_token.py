@@ -1,4 +1,3 @@
-import numpy as np
 import streamlit as st
 
 from explainers import lm as lmx
@@ -58,9 +57,7 @@ with timed("forward pass"):
     truth = cached_true_odds(prompt)
 s = lmx.apply_sampling(nt.logits, temperature, top_k, top_p)
 
-shown = list(s.order[:10])
-if truth is not None:
-    shown += [int(t) for t in np.argsort(-truth.token_probs)[: int((truth.token_probs > 0).sum())] if t not in shown]
+shown = lmx.tokens_to_show(s, truth)
 labels = [lmx.label(lm, t) for t in shown]
 
 m1, m2, m3 = st.columns(3)
@@ -104,18 +101,7 @@ st.plotly_chart(
 )
 
 st.markdown("#### From scores to probabilities, for the top 5")
-top5 = s.order[:5]
-scaled = nt.logits[top5] / max(temperature, 1e-6)
-st.dataframe(
-    {
-        "token": [lmx.label(lm, t) for t in top5],
-        "score (logit)": np.round(nt.logits[top5], 2),
-        "score ÷ temperature": np.round(scaled, 2) if temperature > 0 else ["greedy"] * 5,
-        "probability": [percent(float(p)) for p in s.probs[top5]],
-    },
-    hide_index=True,
-    width="stretch",
-)
+st.dataframe(lmx.score_table(lm, nt.logits, s, temperature), hide_index=True, width="stretch")
 
 what_you_are_seeing(
     "The model gives every token in its vocabulary a **score**. **Softmax** turns the scores into probabilities "
