@@ -48,8 +48,8 @@ if mode == "Points":
         value="normal",
         key="speed",
         bind="query-params",
-        help="Training steps between pictures: slow motion = 1, normal = 20, fast = as many "
-        "as fit in a quarter second.",
+        help="Training steps between pictures: slow motion = 1 (two pictures a second), normal = 20, "
+        "fast = as many as fit in about a tenth of a second.",
     )
     loss = c[4].selectbox(
         "Forger's loss",
@@ -133,4 +133,6 @@ detective. So it can park on a few digits or blobs. Our digits detective also se
 and millions of images. Our networks are small MLPs; the Fréchet distance here uses the judge's features, not
 Inception's, so its numbers are not comparable with published FID.
 """)
+if mode == "Points":
+    st.caption(gan.points_model_note())
 model_card("gan_digits")
