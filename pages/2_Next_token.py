@@ -42,7 +42,7 @@ top_k = k2.slider(
     help="Keep only the k most likely tokens and share their probability out again. 0 = off.",
 )
 top_p = k3.slider(
-    "Only the top tokens making up p (top-p)",
+    "Top tokens up to mass p (top-p)",
     0.05,
     1.0,
     1.0,
