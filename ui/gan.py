@@ -23,7 +23,9 @@ from explainers.gan import (
     DIGITS_LIVE_MAX_STEPS,
     POINTS_MAX_STEPS,
     DigitsTraining,
+    DigitsView,
     PointsTraining,
+    PointsView,
     ShippedDigitsGan,
     coverage_verdict,
 )
@@ -196,6 +198,10 @@ def live_points(speed: str) -> None:
     playing = st.session_state.get(_PLAY_POINTS, False)
     pause = SPEEDS.get(speed, SPEEDS["normal"])[1]
     st.fragment(run_every=pause if playing else None)(_points_tick)(speed)
+    st.caption(
+        "🔵 real data · 🔶 the forger's fakes · ╱ where the forger's next update pushes a fake · "
+        "background: blue = the detective says 'real', orange = 'fake', white = 50/50"
+    )
 
 
 def inline(png: bytes) -> str:
@@ -214,41 +220,36 @@ def losses_picture(steps: np.ndarray, d_loss: np.ndarray, g_loss: np.ndarray) ->
 
 
 def _points_tick(speed: str) -> None:
+    """Draw the run as it is now, *then* train for this refresh (the next refresh shows the result).
+
+    Drawing first means the elements are replaced at the very start of each fragment run, so Streamlit never
+    shows them faded as "stale" while the training part of the run is busy.
+    """
     run: PointsTraining | None = st.session_state.get(_POINTS)
     if run is None:
         return
     playing = st.session_state.get(_PLAY_POINTS, False)
-    with timed("2-D training tick and redraw"), one_thread():
+    with timed("2-D refresh (redraw, then training)"):
+        with one_thread():
+            view = run.view()
+            arena = to_png(arena_raster(EXTENT, view.surface, view.real, view.fake, view.arrows))
+            losses = losses_picture(view.steps, view.d_loss, view.g_loss)
+        _draw_points(run, view, arena, losses)
         if playing:
-            _train_for_tick(run, speed)
-        view = run.view()
-        arena = to_png(arena_raster(EXTENT, view.surface, view.real, view.fake, view.arrows))
-        losses = losses_picture(view.steps, view.d_loss, view.g_loss)
-    if playing and run.finished:  # hard cap reached: stop the browser's timer with a full rerun
-        st.session_state[_PLAY_POINTS] = False
-        st.rerun(scope="app")
+            with one_thread():
+                _train_for_tick(run, speed)
+            if run.finished:  # hard cap reached: stop the browser's timer with a full rerun
+                st.session_state[_PLAY_POINTS] = False
+                st.rerun(scope="app")
+
+
+def _draw_points(run: PointsTraining, view: PointsView, arena: bytes, losses: bytes) -> None:
     left, right = st.columns([3, 2], gap="medium")
     with left:
         heading(*arena_finding(view.step, view.d_real, view.d_fake))
         st.image(inline(arena), width="stretch")
-        st.caption(
-            "🔵 real data · 🔶 the forger's fakes · ╱ where the forger's next update pushes a fake · "
-            "background: blue = the detective says 'real', orange = 'fake', white = 50/50"
-        )
-    with right:
+    with right:  # few elements per refresh: each one costs the browser a re-render
         st.markdown(f"**Step {view.step:,}** of at most {view.max_steps:,} ({DATASETS[view.dataset].label.lower()}).")
-        if view.step:
-            a, b = st.columns(2)
-            a.metric(
-                "Real points",
-                f"{view.d_real:.0%} real",
-                help="The detective's verdict on real points, averaged over the last 50 steps.",
-            )
-            b.metric(
-                "Fakes",
-                f"{view.d_fake:.0%} real",
-                help="The detective's verdict on the fakes. 50% on both means it can only guess.",
-            )
         heading(*loss_finding(float(view.d_loss[-1]) if len(view.d_loss) else None))
         st.image(inline(losses), width="stretch")
         if run.finished:
@@ -309,17 +310,25 @@ def _digits_tick(judge: Judge) -> None:
     if run is None:
         return
     playing = st.session_state.get(_PLAY_DIGITS, False)
-    with timed("digits training tick and redraw"), one_thread():
-        if playing:
-            run.train(DIGITS_STEPS_PER_TICK)
-        view = run.view()
-        counts, _ = judge_counts(judge, view.images)
-        grid = to_png(digits_raster(view.images[:100]))
-        bars = to_png(bars_raster(counts))
-        losses = losses_picture(view.steps, view.d_loss, view.g_loss)
-    if playing and run.finished:
-        st.session_state[_PLAY_DIGITS] = False
-        st.rerun(scope="app")
+    with timed("digits refresh (redraw, then training)"):
+        with one_thread():
+            view = run.view()
+            counts, _ = judge_counts(judge, view.images)
+            grid = to_png(digits_raster(view.images[:100]))
+            bars = to_png(bars_raster(counts))
+            losses = losses_picture(view.steps, view.d_loss, view.g_loss)
+        _draw_digits(run, view, counts, grid, bars, losses)
+        if playing:  # train after drawing, as in _points_tick, so nothing on screen is shown as stale
+            with one_thread():
+                run.train(DIGITS_STEPS_PER_TICK)
+            if run.finished:
+                st.session_state[_PLAY_DIGITS] = False
+                st.rerun(scope="app")
+
+
+def _draw_digits(
+    run: DigitsTraining, view: DigitsView, counts: np.ndarray, grid: bytes, bars: bytes, losses: bytes
+) -> None:
     verdict = coverage_verdict(counts)
     left, right = st.columns([1, 1], gap="medium")
     with left:
