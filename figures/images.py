@@ -294,7 +294,7 @@ def trajectory_animation(
     x0: np.ndarray,
     timesteps: np.ndarray,
     title: str,
-    height: int = 470,
+    height: int = 520,
     max_frames: int = 100,
 ) -> go.Figure:
     """Browser-side playback of a finished trajectory (S, 8, 8) x 3 with Plotly frames: no server reruns."""
@@ -323,8 +323,9 @@ def trajectory_animation(
                 "type": "buttons",
                 "direction": "left",
                 "x": 0,
-                "y": -0.08,
+                "y": -0.02,
                 "xanchor": "left",
+                "yanchor": "top",
                 "showactive": False,
                 "font": {"size": 16},
                 "buttons": [
@@ -352,9 +353,10 @@ def trajectory_animation(
             {
                 "active": 0,
                 "steps": slider_steps,
-                "x": 0.22,
-                "len": 0.78,
-                "y": -0.02,
+                "x": 0,
+                "len": 1.0,
+                "y": -0.14,
+                "yanchor": "top",
                 "currentvalue": {"prefix": "noise step t = ", "font": {"size": 16}},
                 "pad": {"t": 10},
             }
@@ -364,7 +366,7 @@ def trajectory_animation(
     fig.update_yaxes(visible=False)
     apply_style(fig, title, height)
     fig.update_annotations(font_size=17)
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 80, "b": 90})
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 80, "b": 150})
     return fig
 
 

@@ -65,7 +65,7 @@ title = f"The guess reads as a {digit}<br>from t = {first} on" if first is not N
 r2.plotly_chart(fx.confidence_curve(traj.timesteps, conf, t_k, title, closeness=closeness), key="conf", width="stretch")
 st.caption(
     f"Left to right: the noisy image at this step; the noise the model thinks is in it (grey = none, "
-    f"light/dark = positive/negative); the clean image that guess implies. Final image judged as a "
+    f"light/dark = positive/negative); the clean image that guess implies (wild at first, when the model sees only static). Final image judged as a "
     f"**{run.judged}** ({percent(run.confidence)} sure). {sampler} took **{run.seconds * 1000:.0f} ms** "
     f"for all {S} steps, measured when first computed."
 )
