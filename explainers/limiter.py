@@ -13,7 +13,8 @@ generation, a full diffusion trajectory. All sessions of a Streamlit server shar
         run.train(steps)                # at most `slots` of these run at the same time
 
 Rules it enforces:
-- at most `slots` heavy jobs run at once (default: cores divided by the threads torch uses per job);
+- at most `slots` heavy jobs run at once (default: cores divided by the threads torch uses per job, read at
+  first use, so call torch.set_num_threads before the first heavy job);
 - waiting is bounded by the caller's `timeout` (0 = do not wait), so a page never freezes;
 - waiters are served first come, first served, so nobody waits forever behind newcomers;
 - one session holds at most `per_session` slots, so one visitor with many tabs or a fast timer
@@ -97,7 +98,7 @@ class HeavyWorkLimiter:
             raise ValueError("slots must be at least 1")
         if per_session < 1:
             raise ValueError("per_session must be at least 1")
-        self.slots = slots if slots is not None else default_slots()
+        self._slots = slots  # None: decided at first use, after the app has set torch's thread count
         self.per_session = per_session
         self._cond = threading.Condition()
         self._running = 0
@@ -109,6 +110,12 @@ class HeavyWorkLimiter:
         self.granted_total = 0
         self.refused_total = 0
         self.wait_total_s = 0.0
+
+    @property
+    def slots(self) -> int:
+        if self._slots is None:
+            self._slots = default_slots()
+        return self._slots
 
     # -- state, for a status line -------------------------------------------------------------------------
     @property
