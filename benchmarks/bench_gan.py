@@ -103,7 +103,9 @@ def page_refresh(seconds: float = 15.0, speed: str = "fast") -> dict[str, float]
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    server = start_streamlit(port, log_path=RESULTS / "gan-bench-server.log")
+    log = ROOT / "artifacts" / "gan-bench-server.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    server = start_streamlit(port, log_path=log)
     try:
         wait_healthy(url, server)
         with sync_playwright() as pw:

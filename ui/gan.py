@@ -54,6 +54,35 @@ _PLAY_POINTS = "gan_points_playing"
 _PLAY_DIGITS = "gan_digits_playing"
 
 
+GO_DEEPER = r"""
+**The game.** The detective $D$ outputs the probability that a sample is real. The forger $G$ turns noise
+$z \sim \mathcal{N}(0, I)$ into samples. Goodfellow et al. (2014, *Generative Adversarial Nets*, eq. 1) pose a minimax game:
+
+$$\min_G \max_D \; V(D, G) = \mathbb{E}_{x \sim p_\text{data}}[\log D(x)] + \mathbb{E}_{z}[\log(1 - D(G(z)))]$$
+
+For a fixed forger the best detective is $D^*(x) = \frac{p_\text{data}(x)}{p_\text{data}(x) + p_G(x)}$, and then the
+game measures the Jensen–Shannon divergence between real and fake: $V = -\log 4 + 2\,\mathrm{JSD}(p_\text{data}\,\|\,p_G)$.
+At the optimum $p_G = p_\text{data}$, $D = \tfrac12$ everywhere and the detective's loss is $2\ln 2 \approx 1.39$: the
+dashed line on the loss chart.
+
+**Non-saturating loss.** Early on the detective wins easily, $D(G(z)) \approx 0$, and $\log(1 - D(G(z)))$ is flat
+there, so the forger learns almost nothing. In practice the forger minimises $-\log D(G(z))$ instead: same fixed
+point, strong gradients when it is losing. Switch "Forger's loss" to *minimax* on the points view to compare.
+
+**Training.** Alternate one Adam step on $D$ (with $G$ frozen) and one on $G$ (gradients flow *through* the frozen
+$D$); $\beta_1 = 0.5$ as in DCGAN (Radford et al. 2016). The black ticks on the points view are exactly
+$-\nabla_{x} \mathcal{L}_G$ at each fake: where the detective's surface tells the forger to move.
+
+**Mode collapse.** Nothing in the loss asks the forger to cover *every* mode; it only has to fool the current
+detective. So it can park on a few digits or blobs. Our digits detective also sees the batch's spread
+(*minibatch standard deviation*, Karras et al. 2018), which makes a low-variety batch easy to catch.
+
+**What this does not show.** Real image GANs (StyleGAN) use deep convolutional nets, many tricks for stability,
+and millions of images. Our networks are small MLPs; the Fréchet distance here uses the judge's features, not
+Inception's, so its numbers are not comparable with published FID.
+"""
+
+
 # ----------------------------------------------------------------------------- shared, read-only models
 
 
