@@ -116,3 +116,14 @@ def test_live_digits_run_steps_and_resets() -> None:
     assert not at.exception and at.button(key="gan_digits_play").label.startswith("⏸️")
     at.button(key="gan_digits_reset").click().run()
     assert _step_text(at).startswith("**Step 0**")
+
+
+@pytest.mark.quality
+def test_switching_modes_keeps_the_points_run() -> None:
+    at = _open()
+    at.button(key="gan_points_step").click().run()
+    at.radio(key="mode").set_value("Digits").run()
+    assert not at.exception
+    assert at.select_slider(key="snap").value  # the replay of our training is on screen
+    at.radio(key="mode").set_value("Points").run()
+    assert _step_text(at).startswith("**Step 1**"), "the visitor's 2-D run survives a trip to the digits"
