@@ -231,7 +231,7 @@ def loss_terms_bar(recon: float, kl: float, title: str, height: int = 260) -> go
             hovertemplate="%{x:.2f} nats<extra></extra>",
         )
     )
-    fig.update_xaxes(title="cost in nats (lower is better)")
+    fig.update_xaxes(title="nats (lower = better)")
     return apply_style(fig, title, height)
 
 

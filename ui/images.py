@@ -195,7 +195,9 @@ def example_picker(label: str, key: str, default_digit: int) -> tuple[torch.Tens
         help="Which digit to take from the real held-out digits (never seen in training).",
     )
     which = np.flatnonzero(labels.numpy() == digit)
-    n = c2.number_input(
+    # A slider, not an integer number_input: Streamlit 1.67's integer number_input crashes on a URL value
+    # like ?enc_ex=1e309 before the page can validate it; sliders drop bad URL values.
+    n = c2.slider(
         "example number",
         1,
         len(which),
