@@ -133,9 +133,13 @@ class FrameWatch:
 def settle(page, timeout_ms: int = 60_000) -> None:
     """Script idle, every chart drawn, and two animation frames so the paint has happened."""
     page.wait_for_selector(APP_READY, timeout=timeout_ms)
-    charts = page.locator(CHART)
-    for i in range(charts.count()):
-        charts.nth(i).locator(".main-svg").first.wait_for(state="visible", timeout=timeout_ms)
+    # Every chart on screen has drawn its SVG (charts in closed expanders or hidden tabs have no layout box).
+    page.wait_for_function(
+        """() => Array.from(document.querySelectorAll('[data-testid="stPlotlyChart"]'))
+            .filter(c => c.getClientRects().length > 0)
+            .every(c => c.querySelector('.main-svg'))""",
+        timeout=timeout_ms,
+    )
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
 

@@ -100,10 +100,13 @@ class Stats:
     sessions: int = 0
     plan_misses: dict[str, int] = field(default_factory=dict)  # named widgets a plan could not find
 
-    def record(self, kind: str, result: RunResult, page: str, visitor: int) -> None:
-        self.actions += 1
+    def record(self, kind: str, result: RunResult, page: str, visitor: int, count_errors: bool = True) -> None:
+        """One run's figures. A run filed under two kinds (overall and per page) counts once: count_errors=False."""
         self.latencies.setdefault(kind, []).append(result.latency_s)
         self.bytes_by_kind.setdefault(kind, []).append(result.bytes_received)
+        if not count_errors:
+            return
+        self.actions += 1
         if not result.ok:
             self.errors.append({"visitor": visitor, "page": page, "kind": kind, "error": "; ".join(result.exceptions)})
 
@@ -199,7 +202,7 @@ class Visitor:
                     else:
                         result = await session.set_widget(widget, value, timeout=timeout)
                     self.stats.record("interaction", result, page, self.index)
-                    self.stats.record(f"interaction:{page}", result, page, self.index)
+                    self.stats.record(f"interaction:{page}", result, page, self.index, count_errors=False)
                     actions += 1
             except ProtocolError as error:
                 self.stats.error(page, "protocol", self.index, str(error))

@@ -70,9 +70,16 @@ class Widget:
             return bool(self.key) and self.key.startswith(name[:-1])
         return name == self.key or name.lower() in self.label.lower()
 
+    @property
+    def is_select_slider(self) -> bool:
+        # st.select_slider is drawn as a Slider proto with `options`; its value travels as option strings.
+        return self.kind == "slider" and len(self.proto.options) > 0
+
     def random_value(self, rng: random.Random) -> Any:
         """A random valid value, different from the default where possible (used by the generic interaction)."""
         p = self.proto
+        if self.is_select_slider:
+            return [rng.choice(list(p.options))]
         if self.kind == "slider":
             if p.data_type in (0, 1):  # INT, FLOAT
                 lo, hi = p.min, p.max
@@ -109,6 +116,9 @@ def widget_state(widget: Widget, value: Any) -> WidgetState:
     kind = widget.kind
     if kind in TRIGGER_WIDGETS:
         state.trigger_value = True
+    elif widget.is_select_slider:
+        values = value if isinstance(value, list | tuple) else [value]
+        state.string_array_value.data.extend(str(v) for v in values)
     elif kind == "slider":
         values = value if isinstance(value, list | tuple) else [value]
         state.double_array_value.data.extend(float(v) for v in values)

@@ -58,7 +58,13 @@ KNOWN_FAILURES: dict[tuple[str, str], tuple[str, tuple[str, ...] | None, bool]] 
         NON_FINITE,
         True,
     ),
-    ("generate", "query"): (STREAMLIT_INT_BUG.format(keys="seed, steps"), NON_FINITE, True),
+    ("generate", "query"): (
+        STREAMLIT_INT_BUG.format(keys="seed, steps")
+        + ". Also ?steps=1, the state after one press of 'Next token' from the start: st.slider('Look at step', 1, "
+        "len(gen.steps)) gets min == max == 1 -> StreamlitInvalidMinMaxError (pages/3_Generate.py)",
+        (*NON_FINITE, "1"),
+        True,
+    ),
     ("diffusion", "query"): (STREAMLIT_INT_BUG.format(keys="seed"), NON_FINITE, True),
     ("tokens", "query"): (SLOW_CHIPS, (LONG, BROWSER_LONG), False),
     ("tokens", "overcap"): (SLOW_CHIPS, None, False),
@@ -83,6 +89,7 @@ NASTY_STRINGS = [
     "{{7*7}} ${7*7} %s %n %x",
     "-1",
     "0",
+    "1",
     "-99999999999999999999",
     "99999999999999999999",
     "1e309",
@@ -261,7 +268,8 @@ def _mark(page_key: str, kind: str, value: str | None = None):
     return [pytest.mark.xfail(reason=f"{page_key}: {reason}", strict=False, run=run)]
 
 
-WORST_CASES = ["", LONG, "a\x00b\x1b[31m", "<script>alert(1)</script>", "-1e309", "😀 مرحبا"]
+# "1": the smallest legal value of most counters; a boundary, not an attack.
+WORST_CASES = ["", LONG, "a\x00b\x1b[31m", "<script>alert(1)</script>", "-1e309", "😀 مرحبا", "1"]
 
 
 def _only_for_some_values(page_key: str, kind: str) -> bool:
@@ -328,6 +336,13 @@ def test_query_params_fuzzed(path: str, page_key: str) -> None:
     def check(query: dict[str, Any]) -> None:
         if _only_for_some_values(page_key, "query"):
             assume(not any(_non_finite(v) for v in query.values()))  # the known bug: listed, not re-found
+            assume(
+                not any(
+                    v in set(known[1])
+                    for value in query.values()
+                    for v in (value if isinstance(value, list) else [value])
+                )
+            )
         flat = [v for value in query.values() for v in (value if isinstance(value, list) else [value])]
         assume(not any(v in too_slow for v in flat))
         at = open_page(path, query)
