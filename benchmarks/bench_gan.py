@@ -10,8 +10,10 @@ A "step" is one detective update plus one forger update (batch 128).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
+import re
 import statistics
 import sys
 import time
@@ -138,6 +140,70 @@ def page_refresh(seconds: float = 15.0, speed: str = "fast") -> dict[str, float]
     }
 
 
+class _StepWatchingSession:
+    """Factory for a websocket visitor (benchmarks/stclient.py) that also reads the page's step counter."""
+
+    @staticmethod
+    def make(url: str):
+        from benchmarks.stclient import Session
+
+        class Watching(Session):
+            step = 0
+
+            def _learn_delta(self, fwd, exceptions):  # noqa: ANN001 - protobuf types
+                super()._learn_delta(fwd, exceptions)
+                delta = fwd.delta
+                if delta.WhichOneof("type") == "new_element" and delta.new_element.WhichOneof("type") == "markdown":
+                    match = re.match(r"^\*\*Step ([0-9,]+)\*\*", delta.new_element.markdown.body)
+                    if match:
+                        self.step = int(match.group(1).replace(",", ""))
+
+        return Watching(url)
+
+
+async def _server_refresh(url: str, speed: str, seconds: float) -> dict[str, float]:
+    session = _StepWatchingSession.make(url)
+    async with session:
+        await session.open_page("app.py")
+        await session.open_page("pages/5_GAN.py", query_string=f"speed={speed}")
+        await session.click(session.find("Play", {"button"}))
+        fragment_id, pause = next(iter(session.fragments.items()))
+        await session.run_fragment(fragment_id)  # warm-up
+        first_step, runs, latencies = session.step, 0, []
+        started = time.perf_counter()
+        while time.perf_counter() - started < seconds:
+            await asyncio.sleep(pause)  # the browser's timer: `run_every` after the previous run finished
+            result = await session.run_fragment(fragment_id)
+            latencies.append(result.latency_s)
+            runs += 1
+        span = time.perf_counter() - started
+        return {
+            "refreshes_per_s": round(runs / span, 2),
+            "steps_per_s": round((session.step - first_step) / span, 1),
+            "median_run_ms": round(statistics.median(latencies) * 1000, 1),
+            "bytes_per_refresh_kb": round(result.bytes_received / 1024, 1),
+            "speed_setting": speed,
+        }
+
+
+def server_refresh(seconds: float = 10.0) -> dict[str, dict[str, float]]:
+    """The server's side alone: a websocket client plays the browser's part without drawing anything.
+
+    In production the visitor's browser draws on the visitor's machine; here Chromium would share the
+    server's 2 cores, so this figure isolates what the server can deliver to one visitor.
+    """
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = ROOT / "artifacts" / "gan-bench-server.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    server = start_streamlit(port, log_path=log)
+    try:
+        wait_healthy(url, server)
+        return {speed: asyncio.run(_server_refresh(url, speed, seconds)) for speed in ("fast", "normal")}
+    finally:
+        stop(server)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--no-browser", action="store_true", help="skip the live page measurement")
@@ -150,6 +216,7 @@ def main() -> int:
     # cores (measured: 20 steps went from ~60 ms to 0.5-7 s at load 7), so one thread is what we measure.
     results["train_steps_per_s"] = {"1_thread": training_speed(1)}
     results["redraw"] = redraw_cost()
+    results["server_refresh"] = server_refresh()
     if not args.no_browser:
         results["page"] = page_refresh(speed="fast")
         results["page_normal_speed"] = page_refresh(speed="normal")
@@ -178,6 +245,12 @@ def main() -> int:
                 f"| training steps/s seen on the live page (speed '{p.get('speed_setting')}') | "
                 f"{p['steps_per_s_on_page']:.0f} | |"
             )
+    for speed, r in results["server_refresh"].items():
+        print(
+            f"| server alone: refreshes/s while training (speed '{speed}'; no browser on the box) | "
+            f"{r['refreshes_per_s']:.1f} | >= {TARGET_REFRESH_PER_S} |"
+        )
+        print(f"| server alone: training steps/s while refreshing (speed '{speed}') | {r['steps_per_s']:.0f} | |")
     m = results["machine"]
     print(
         f"\nLoad average (1 min) at start / end: {m['load_average_at_start'][0]} / {m['load_average_at_end'][0]} "

@@ -39,7 +39,7 @@ from ui.frame import timed
 # The browser starts the next fragment run `run_every` seconds after the previous one *finished* (measured on
 # Streamlit 1.67: a 0.25 s timer with a 0.15 s run gives 2.4 runs/s, not 4). So the pause is short and the
 # work per refresh is what sets the pace: rounds of training per refresh, and the pause after it.
-SPEEDS: dict[str, tuple[int, float]] = {"slow motion": (1, 0.5), "normal": (20, 0.05), "fast": (200, 0.05)}
+SPEEDS: dict[str, tuple[int, float]] = {"slow motion": (1, 0.5), "normal": (20, 0.02), "fast": (200, 0.02)}
 TICK_BUDGET_S = 0.12  # "fast" trains until this much time has passed, so the page still refreshes ~4 times/s
 DIGITS_TICK = 0.2
 DIGITS_STEPS_PER_TICK = 40
