@@ -54,7 +54,7 @@ def token_chips(
     lay = _chip_layout(labels, per_row)
     rows = (lay[-1][1] + 1) if lay else 1
     fig = go.Figure()
-    xs, ys, texts, ids_text, hovers = [], [], [], [], []
+    xs, ys, texts, ids_text, hovers, shapes = [], [], [], [], [], []
     for i, ((x, row, w), lab) in enumerate(zip(lay, labels, strict=True)):
         if colour_values is not None:
             v = float(colour_values[i])
@@ -62,21 +62,24 @@ def token_chips(
         else:
             fill = CHIP_COLOURS[i % len(CHIP_COLOURS)]
         y = -row * 2.0
-        fig.add_shape(
-            type="rect",
-            x0=x,
-            x1=x + w,
-            y0=y - 1.45,
-            y1=y + 0.4,
-            fillcolor=fill,
-            line={"color": "#0B2E4F" if i == highlight else "#8795A1", "width": 3 if i == highlight else 1},
-            layer="below",
+        shapes.append(
+            {
+                "type": "rect",
+                "x0": x,
+                "x1": x + w,
+                "y0": y - 1.45,
+                "y1": y + 0.4,
+                "fillcolor": fill,
+                "line": {"color": "#0B2E4F" if i == highlight else "#8795A1", "width": 3 if i == highlight else 1},
+                "layer": "below",
+            }
         )
         xs.append(x + w / 2)
         ys.append(y)
         texts.append(esc(lab))
         ids_text.append(str(ids[i]))
         hovers.append(esc(hover[i]) if hover is not None else f"token {i + 1}: {esc(quoted(lab))}, id {ids[i]}")
+    fig.update_layout(shapes=shapes)  # all at once: add_shape in a loop is quadratic
     fig.add_trace(
         go.Scatter(
             x=xs,

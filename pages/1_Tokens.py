@@ -8,6 +8,8 @@ from ui.lm import load_gpt, prompt_box
 setup_page("tokens")
 lm = load_or_stop("gpt", load_gpt)
 
+MAX_CHIPS = 400  # more chips than this is unreadable and slow to send
+
 EXAMPLES = {
     "A story sentence": "The cat sat on the mat. Mia had a red ball.",
     "A made-up word": "Mia met a snorkelwhistle.",
@@ -38,12 +40,15 @@ c2.metric("Words", f"{len(view.words):,}")
 c3.metric("Tokens (what the model reads)", f"{len(view.labels):,}")
 
 n = len(view.labels)
+shown = min(n, MAX_CHIPS)
 fig = figs.token_chips(
-    view.labels,
-    [int(i) for i in view.ids],
+    view.labels[:shown],
+    [int(i) for i in view.ids[:shown]],
     f"Your text becomes {n} token{'s' if n != 1 else ''}: the numbers under each chip",
 )
 st.plotly_chart(fig, key="chips", width="stretch", config={"displayModeBar": False})
+if shown < n:
+    st.caption(f"Showing the first {shown} of {n:,} tokens, to keep the page quick.")
 broken = int((~view.complete).sum())
 st.caption(
     "␣ marks a space: it is glued to the start of the next word. "

@@ -37,15 +37,20 @@ mode = c1.radio(
     bind="query-params",
     help="Greedy always takes the most likely token. Sampled draws one at random, in proportion to the odds.",
 )
-seed = c2.number_input(
-    "Dice seed",
-    0,
-    99_999,
-    7,
-    1,
-    key="seed",
-    bind="query-params",
-    help="The same seed gives the same dice rolls, so the same text. Change it for other text.",
+# A float box shown as a whole number: Streamlit 1.67's integer number_input crashes on a URL value
+# such as ?seed=1e309 before the page can check it, while the float one falls back to the default.
+seed = int(
+    c2.number_input(
+        "Dice seed",
+        0.0,
+        99_999.0,
+        7.0,
+        1.0,
+        format="%.0f",
+        key="seed",
+        bind="query-params",
+        help="The same seed gives the same dice rolls, so the same text. Change it for other text.",
+    )
 )
 temperature = c3.slider(
     "Creativity (temperature)",
@@ -59,7 +64,7 @@ temperature = c3.slider(
     help="Below 1: safer choices. Above 1: wilder ones.",
 )
 n = c4.slider("Tokens per 'generate'", 1, 50, 20, 1, key="n", bind="query-params")
-steps = st.number_input(
+steps = st.slider(
     "Tokens written so far",
     0,
     lmx.MAX_GENERATE_STEPS,
@@ -93,7 +98,9 @@ if gen.finished and gen.steps and gen.steps[-1].token == lm.eot:
     st.caption("The model chose ⟨end of story⟩: it thinks the story is over.")
 
 if gen.steps:
-    at = st.slider("Look at step", 1, len(gen.steps), len(gen.steps), key="at_slider") - 1
+    at = len(gen.steps) - 1  # a slider needs two or more steps to choose from
+    if len(gen.steps) > 1:
+        at = st.slider("Look at step", 1, len(gen.steps), len(gen.steps), key="at_slider") - 1
     st.plotly_chart(
         figs.timeline(
             labels, [s.prob for s in gen.steps], [s.rank for s in gen.steps], [s.forced for s in gen.steps], at

@@ -10,6 +10,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from tests.conftest import open_script
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ["app.py"] + sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))
 
@@ -33,8 +35,7 @@ def broken_pretrained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_truncated_weights_show_friendly_message(broken_pretrained: Path) -> None:
     explained = []
     for script in SCRIPTS:
-        at = AppTest.from_file(str(ROOT / script), default_timeout=120)
-        at.run()
+        at = open_script(script)
         assert not at.exception, f"{script} showed a traceback"
         messages = " ".join(e.value for e in at.error)
         if messages:

@@ -31,44 +31,11 @@ from ui.tour import live_pages
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = live_pages()
 
-# (page key, "query" | "text") -> reason, and the worst-case values that trigger it (None: any). Filled from
-# fuzzing runs; remove an entry when the page is fixed.
-# A number too big for a float ("1e309", or 1,000 nines as a browser URL test sends) parses as infinity.
-BROWSER_LONG = "9" * 1_000
-NON_FINITE = ("-1e309", BROWSER_LONG)
-STREAMLIT_INT_BUG = (
-    "an integer st.number_input bound to the URL crashes on a non-finite number (?{keys}=-1e309 or a 1,000-digit "
-    "number): Streamlit 1.67's NumberInputSerde.deserialize calls int(float('inf')) -> OverflowError before the "
-    "page can validate. Fix in the page/frame: drop non-finite numbers from st.query_params before the widget"
-)
 LONG = "x" * 100_000
-SLOW_CHIPS = (
-    "figures/lm.token_chips adds one plotly shape per token (fig.add_shape in a loop: quadratic), so long text "
-    "takes minutes: 600 repeated digits took 91 s, and the URL's text (cut to max_chars=600) times out AppTest. "
-    "A crafted websocket client is not bound by max_chars at all (Streamlit enforces it only in the browser): "
-    "2,100 characters took 37 s of server CPU. Fix: build shapes once (layout.shapes=[...]) and cap len(text) "
-    "in the page with a clear message"
-)
-# (page key, kind) -> (reason, triggering values or None for any, run the failing case?). kind: "query" (URL),
+# Known page bugs, filled from fuzzing runs; remove an entry when the page is fixed. (page key, kind) -> (reason, triggering values or None for any, run the failing case?). kind: "query" (URL),
 # "text" (a text box) or "overcap" (a text box sent more than its max_chars by a crafted client).
 # Not-run xfails are the ones that would hang CI for minutes.
-KNOWN_FAILURES: dict[tuple[str, str], tuple[str, tuple[str, ...] | None, bool]] = {
-    ("vae", "query"): (
-        STREAMLIT_INT_BUG.format(keys="enc_ex, wa_ex, wb_ex (ui/images.py example_picker)"),
-        NON_FINITE,
-        True,
-    ),
-    ("generate", "query"): (
-        STREAMLIT_INT_BUG.format(keys="seed, steps")
-        + ". Also ?steps=1, the state after one press of 'Next token' from the start: st.slider('Look at step', 1, "
-        "len(gen.steps)) gets min == max == 1 -> StreamlitInvalidMinMaxError (pages/3_Generate.py)",
-        (*NON_FINITE, "1"),
-        True,
-    ),
-    ("diffusion", "query"): (STREAMLIT_INT_BUG.format(keys="seed"), NON_FINITE, True),
-    ("tokens", "query"): (SLOW_CHIPS, (LONG, BROWSER_LONG), False),
-    ("tokens", "overcap"): (SLOW_CHIPS, None, False),
-}
+KNOWN_FAILURES: dict[tuple[str, str], tuple[str, tuple[str, ...] | None, bool]] = {}
 
 NASTY_STRINGS = [
     "",

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
+
+from tests.conftest import open_script
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPTS = ["app.py"] + sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))
@@ -13,7 +14,6 @@ SCRIPTS = ["app.py"] + sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages")
 
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_script_runs_without_exception(script: str) -> None:
-    at = AppTest.from_file(str(ROOT / script), default_timeout=120)
-    at.run()
+    at = open_script(script)
     assert not at.exception, f"{script} raised: {[e.value for e in at.exception]}"
     assert at.title or at.markdown, f"{script} rendered nothing"

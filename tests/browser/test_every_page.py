@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import EXCEPTION, new_page, screenshot, wait_for_app
+from tests.browser.conftest import EXCEPTION, new_page, real_console_errors, screenshot, wait_for_app
 from ui.tour import live_pages
 
 VIEWPORTS = {"desktop": (1280, 800), "phone": (390, 844)}
@@ -37,7 +37,8 @@ def test_page_renders_cleanly(browser, server_url: str, page_path: str, viewport
         name = "home" if page_path == "app.py" else url_path(page_path).lower()
         screenshot(page, f"{name}-{viewport}")
         assert page.locator(EXCEPTION).count() == 0, f"{page_path} shows an exception"
-        assert page.console_errors == [], f"{page_path} logged console errors: {page.console_errors}"
+        errors = real_console_errors(page)
+        assert errors == [], f"{page_path} logged console errors: {errors} (failed requests: {page.failed_urls})"
         assert page.external_requests == [], f"{page_path} contacted other origins: {page.external_requests}"
     finally:
         page.context.close()
