@@ -111,6 +111,14 @@ class HeavyWorkLimiter:
         self.refused_total = 0
         self.wait_total_s = 0.0
 
+    def set_slots(self, slots: int) -> None:
+        """Choose the number of concurrent heavy jobs (the app does this once at start)."""
+        if slots < 1:
+            raise ValueError("slots must be at least 1")
+        with self._cond:
+            self._slots = slots
+            self._cond.notify_all()
+
     @property
     def slots(self) -> int:
         if self._slots is None:

@@ -19,89 +19,104 @@ for col, (name, text) in zip(cols, EXAMPLE_PROMPTS.items(), strict=True):
     col.button(name, on_click=use_example, args=(text,), width="stretch")
 prompt = prompt_box("prompt", "The cat sat on the", label="Your prompt")
 
-k1, k2, k3 = st.columns(3)
-temperature = k1.slider(
-    "Creativity (temperature)",
-    0.0,
-    2.0,
-    1.0,
-    0.05,
-    key="temperature",
-    bind="query-params",
-    help="Divides the scores before softmax. Below 1: the favourite gets even more likely. "
-    "Above 1: the odds flatten out. 0 means always take the favourite (greedy).",
-)
-top_k = k2.slider(
-    "Only the top k tokens (top-k)",
-    0,
-    50,
-    0,
-    1,
-    key="top_k",
-    bind="query-params",
-    help="Keep only the k most likely tokens and share their probability out again. 0 = off.",
-)
-top_p = k3.slider(
-    "Top tokens up to mass p (top-p)",
-    0.05,
-    1.0,
-    1.0,
-    0.05,
-    key="top_p",
-    bind="query-params",
-    help="Keep the smallest set of top tokens whose probabilities add up to at least p. 1.0 = off.",
-)
-
 with timed("forward pass"):
     nt = cached_next_token(prompt)  # one forward pass per prompt; the knobs below never rerun the model
     truth = cached_true_odds(prompt)
-s = lmx.apply_sampling(nt.logits, temperature, top_k, top_p)
 
-shown = lmx.tokens_to_show(s, truth)
-labels = [lmx.label(lm, t) for t in shown]
 
-m1, m2, m3 = st.columns(3)
-m1.metric(
-    "How sure the model is",
-    figs.effective_choices_text(s.effective_choices).capitalize(),
-    help="Entropy of the distribution after your settings, shown as an equivalent number of equally likely choices.",
-)
-m2.metric("Like choosing among", f"{s.effective_choices:.1f} tokens", help=f"entropy = {s.entropy:.2f} nats")
-m3.metric("Tokens still allowed", f"{s.n_kept:,} of {lm.vocab_size:,}")
-
-st.plotly_chart(
-    figs.next_token_bars(
-        labels, s.probs[shown], s.base[shown], s.kept[shown], truth.token_probs[shown] if truth is not None else None
-    ),
-    key="bars",
-    width="stretch",
-    config={"displayModeBar": False},
-)
-if truth is not None:
-    plain = lmx.apply_sampling(nt.logits)
-    words = ", ".join(f"'{w}' {percent(float(p))}" for w, p in zip(truth.words[:6], truth.word_probs[:6], strict=True))
-    st.success(
-        f"**This prompt is the start of a story our grammar can write, so we know the true odds** "
-        f"(orange): {words}. Gap between data and model (KL divergence, settings off): "
-        f"{lmx.kl_divergence(truth.token_probs, plain.probs):.3f} nats, 0 means identical.",
-        icon="📖",
+@st.fragment
+def knobs_and_odds(nt: lmx.NextToken, truth: lmx.TrueOdds | None) -> None:
+    """The sampling knobs and everything they reshape. A knob change reruns only this part: the cached
+    logits are reused, the model does not run again."""
+    k1, k2, k3 = st.columns(3)
+    temperature = k1.slider(
+        "Creativity (temperature)",
+        0.0,
+        2.0,
+        1.0,
+        0.05,
+        key="temperature",
+        bind="query-params",
+        help="Divides the scores before softmax. Below 1: the favourite gets even more likely. "
+        "Above 1: the odds flatten out. 0 means always take the favourite (greedy).",
     )
-else:
-    st.info(
-        "This prompt is not the start of a story from our grammar (or it ends in a space or half a word), so "
-        "there are no true odds to compare with. The model still answers: it has seen only little stories.",
-        icon="🧭",
+    top_k = k2.slider(
+        "Only the top k tokens (top-k)",
+        0,
+        50,
+        0,
+        1,
+        key="top_k",
+        bind="query-params",
+        help="Keep only the k most likely tokens and share their probability out again. 0 = off.",
+    )
+    top_p = k3.slider(
+        "Top tokens up to mass p (top-p)",
+        0.05,
+        1.0,
+        1.0,
+        0.05,
+        key="top_p",
+        bind="query-params",
+        help="Keep the smallest set of top tokens whose probabilities add up to at least p. 1.0 = off.",
     )
 
-st.plotly_chart(
-    figs.cumulative_curve(s.cumulative, top_p, s.n_kept),
-    key="cumulative",
-    width="stretch",
-    config={"displayModeBar": False},
-)
+    s = lmx.apply_sampling(nt.logits, temperature, top_k, top_p)
 
-st.markdown("#### From scores to probabilities, for the top 5")
-st.dataframe(lmx.score_table(lm, nt.logits, s, temperature), hide_index=True, width="stretch")
+    shown = lmx.tokens_to_show(s, truth)
+    labels = [lmx.label(lm, t) for t in shown]
+
+    m1, m2, m3 = st.columns(3)
+    m1.metric(
+        "How sure the model is",
+        figs.effective_choices_text(s.effective_choices).capitalize(),
+        help="Entropy of the distribution after your settings, shown as an equivalent number of equally likely choices.",
+    )
+    m2.metric("Like choosing among", f"{s.effective_choices:.1f} tokens", help=f"entropy = {s.entropy:.2f} nats")
+    m3.metric("Tokens still allowed", f"{s.n_kept:,} of {lm.vocab_size:,}")
+
+    st.plotly_chart(
+        figs.next_token_bars(
+            labels,
+            s.probs[shown],
+            s.base[shown],
+            s.kept[shown],
+            truth.token_probs[shown] if truth is not None else None,
+        ),
+        key="bars",
+        width="stretch",
+        config={"displayModeBar": False},
+    )
+    if truth is not None:
+        plain = lmx.apply_sampling(nt.logits)
+        words = ", ".join(
+            f"'{w}' {percent(float(p))}" for w, p in zip(truth.words[:6], truth.word_probs[:6], strict=True)
+        )
+        st.success(
+            f"**This prompt is the start of a story our grammar can write, so we know the true odds** "
+            f"(orange): {words}. Gap between data and model (KL divergence, settings off): "
+            f"{lmx.kl_divergence(truth.token_probs, plain.probs):.3f} nats, 0 means identical.",
+            icon="📖",
+        )
+    else:
+        st.info(
+            "This prompt is not the start of a story from our grammar (or it ends in a space or half a word), so "
+            "there are no true odds to compare with. The model still answers: it has seen only little stories.",
+            icon="🧭",
+        )
+
+    st.plotly_chart(
+        figs.cumulative_curve(s.cumulative, top_p, s.n_kept),
+        key="cumulative",
+        width="stretch",
+        config={"displayModeBar": False},
+    )
+
+    st.markdown("#### From scores to probabilities, for the top 5")
+    st.dataframe(lmx.score_table(lm, nt.logits, s, temperature), hide_index=True, width="stretch")
+
+
+knobs_and_odds(nt, truth)
 
 what_you_are_seeing(
     "The model gives every token in its vocabulary a **score**. **Softmax** turns the scores into probabilities "

@@ -2,6 +2,7 @@ import streamlit as st
 
 from explainers import lm as lmx
 from figures import lm as figs
+from ui.compute import heavy_work
 from ui.frame import go_deeper, load_or_stop, model_card, setup_page, timed, what_you_are_seeing
 from ui.lm import cached_generation, load_gpt, parse_picks, prompt_box
 
@@ -80,7 +81,7 @@ b2.button(f"⏩ Generate {n}", on_click=add_steps, args=(n,), width="stretch")
 b3.button("↩️ Reset", on_click=reset, width="stretch")
 
 greedy = mode.startswith("Always")
-with timed(f"generation of {steps} tokens"):
+with heavy_work(), timed(f"generation of {steps} tokens"):
     gen = cached_generation(
         prompt,
         steps,

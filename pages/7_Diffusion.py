@@ -1,10 +1,13 @@
 """Diffusion: pull a digit out of pure noise, one denoising step at a time (DDPM and DDIM, with guidance)."""
 
+from collections.abc import Sequence
+
 import streamlit as st
 
 import figures.images as fx
 import ui.images as ui
 from figures.style import percent
+from ui.compute import heavy_work
 from ui.frame import go_deeper, load_or_stop, model_card, setup_page, timed, what_you_are_seeing
 
 setup_page("diffusion")
@@ -29,52 +32,72 @@ steps = c5.slider("DDIM steps", 2, 50, 20, key="steps", bind="query-params", dis
 kind, n_steps = sampler.lower(), (T if sampler == "DDPM" else steps)
 
 st.subheader("1 · Forward: how training makes noisy pictures")
-f1, f2 = st.columns([1, 2])
-t_fwd = f1.slider(
-    "Noise step t",
-    0,
-    T - 1,
-    T // 4,
-    key="t",
-    bind="query-params",
-    help="0 = the clean digit; the last step is almost pure static.",
-)
-strip_ts = tuple(int(round(x)) for x in [0, T * 0.1, T * 0.25, T * 0.5, T * 0.75, T - 1]) + (t_fwd,)
-noisy, signal, label = ui.diffusion_forward(ui.first_heldout_index(digit), seed, strip_ts)
-title = f"A real {label} at t = {t_fwd}: {percent(signal[-1])} signal"
-f1.plotly_chart(fx.single_digit((noisy[-1] + 1) / 2, title, 300), key="fwd", width="stretch")
-t_axis, sig, noi = ui.schedule_curves()
-title = f"By t = {t_fwd}, the digit's share has faded to {percent(sig[t_fwd])}"
-f2.plotly_chart(fx.schedule_figure(t_axis, sig, noi, t_fwd, title), key="schedule", width="stretch")
-fig = fx.digit_strip((noisy[:-1] + 1) / 2, [f"t = {t}" for t in strip_ts[:-1]], "More and more noise", height=230)
-st.plotly_chart(fig, key="fwdstrip", width="stretch")
+
+
+@st.fragment
+def forward_view(digit: int, seed: int) -> None:
+    """The noise slider reruns only this part."""
+    f1, f2 = st.columns([1, 2])
+    t_fwd = f1.slider(
+        "Noise step t",
+        0,
+        T - 1,
+        T // 4,
+        key="t",
+        bind="query-params",
+        help="0 = the clean digit; the last step is almost pure static.",
+    )
+    strip_ts = tuple(int(round(x)) for x in [0, T * 0.1, T * 0.25, T * 0.5, T * 0.75, T - 1]) + (t_fwd,)
+    noisy, signal, label = ui.diffusion_forward(ui.first_heldout_index(digit), seed, strip_ts)
+    title = f"A real {label} at t = {t_fwd}: {percent(signal[-1])} signal"
+    f1.plotly_chart(fx.single_digit((noisy[-1] + 1) / 2, title, 300), key="fwd", width="stretch")
+    t_axis, sig, noi = ui.schedule_curves()
+    title = f"By t = {t_fwd}, the digit's share has faded to {percent(sig[t_fwd])}"
+    f2.plotly_chart(fx.schedule_figure(t_axis, sig, noi, t_fwd, title), key="schedule", width="stretch")
+    fig = fx.digit_strip((noisy[:-1] + 1) / 2, [f"t = {t}" for t in strip_ts[:-1]], "More and more noise", height=230)
+    st.plotly_chart(fig, key="fwdstrip", width="stretch")
+
+
+forward_view(digit, seed)
 
 st.subheader(f"2 · Reverse: making a {digit} from static")
-with timed(f"{sampler} sampling of one digit ({n_steps} steps, all intermediates)"):
+with heavy_work(), timed(f"{sampler} sampling of one digit ({n_steps} steps, all intermediates)"):
     run = ui.diffusion_trajectory(digit, guidance, seed, kind, n_steps)
     conf, closeness = ui.judge_along_trajectory(digit, guidance, seed, kind, n_steps)
-traj, S = run.trajectory, len(run.trajectory.timesteps)
-k = st.slider("Step", 1, S, S // 2, key=f"k_{kind}", help="Move through the reverse process one step at a time.")
-t_k = int(traj.timesteps[k - 1])
-r1, r2 = st.columns([3, 2])
-title = f"Step {k} of {S} (t = {t_k})"
-fig = fx.reverse_step_figure(traj.x_t[k - 1, 0], traj.eps[k - 1, 0], traj.x0_pred[k - 1, 0], title)
-r1.plotly_chart(fig, key="revstep", width="stretch")
-first = next((int(traj.timesteps[i]) for i in range(S) if conf[i] >= 0.5), None)
-title = f"The guess reads as a {digit}<br>from t = {first} on" if first is not None else "The judge never agrees"
-r2.plotly_chart(fx.confidence_curve(traj.timesteps, conf, t_k, title, closeness=closeness), key="conf", width="stretch")
-st.caption(
-    f"Left to right: the noisy image at this step; the noise the model thinks is in it (grey = none, "
-    f"light/dark = positive/negative); the clean image that guess implies (wild at first, when the model sees only static). Final image judged as a "
-    f"**{run.judged}** ({percent(run.confidence)} sure). {sampler} took **{run.seconds * 1000:.0f} ms** "
-    f"for all {S} steps, measured when first computed."
-)
+traj = run.trajectory
+
+
+@st.fragment
+def step_view(run: ui.TimedTrajectory, conf: Sequence[float], closeness: Sequence[float]) -> None:
+    """Moving through the steps reruns only this part; the trajectory is already computed."""
+    traj, S = run.trajectory, len(run.trajectory.timesteps)
+    k = st.slider("Step", 1, S, S // 2, key=f"k_{kind}", help="Move through the reverse process one step at a time.")
+    t_k = int(traj.timesteps[k - 1])
+    r1, r2 = st.columns([3, 2])
+    title = f"Step {k} of {S} (t = {t_k})"
+    fig = fx.reverse_step_figure(traj.x_t[k - 1, 0], traj.eps[k - 1, 0], traj.x0_pred[k - 1, 0], title)
+    r1.plotly_chart(fig, key="revstep", width="stretch")
+    first = next((int(traj.timesteps[i]) for i in range(S) if conf[i] >= 0.5), None)
+    title = f"The guess reads as a {digit}<br>from t = {first} on" if first is not None else "The judge never agrees"
+    r2.plotly_chart(
+        fx.confidence_curve(traj.timesteps, conf, t_k, title, closeness=closeness), key="conf", width="stretch"
+    )
+    st.caption(
+        f"Left to right: the noisy image at this step; the noise the model thinks is in it (grey = none, "
+        f"light/dark = positive/negative); the clean image that guess implies (wild at first, when the model "
+        f"sees only static). Final image judged as a "
+        f"**{run.judged}** ({percent(run.confidence)} sure). {sampler} took **{run.seconds * 1000:.0f} ms** "
+        f"for all {S} steps, measured when first computed."
+    )
+
+
+step_view(run, conf, closeness)
 title = "Press ▶ Play to replay the run"
 fig = fx.trajectory_animation(traj.x_t[:, 0], traj.eps[:, 0], traj.x0_pred[:, 0], traj.timesteps, title)
 st.plotly_chart(fig, key="anim", width="stretch")
 
 st.subheader("3 · Full DDPM against few-step DDIM")
-with timed(f"16 {digit}s with DDPM and with DDIM ({steps} steps)"):
+with heavy_work(), timed(f"16 {digit}s with DDPM and with DDIM ({steps} steps)"):
     full = ui.diffusion_batch(digit, guidance, seed, "ddpm", T)
     fast = ui.diffusion_batch(digit, guidance, seed, "ddim", steps)
 g1, g2, g3 = st.columns([2, 2, 2])

@@ -195,3 +195,16 @@ def _wait_until(condition, limit: float = SAFETY) -> None:
             return
         done.wait(0.01)
     raise AssertionError("condition not reached")
+
+
+def test_set_slots_changes_capacity_and_rejects_zero() -> None:
+    limiter = HeavyWorkLimiter(slots=1)
+    first = limiter.try_acquire()
+    assert first and not limiter.try_acquire()
+    limiter.set_slots(2)
+    second = limiter.try_acquire()
+    assert second
+    limiter.release(first)
+    limiter.release(second)
+    with pytest.raises(ValueError):
+        limiter.set_slots(0)

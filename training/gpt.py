@@ -19,6 +19,7 @@ from explainers import corpus
 from explainers.gpt import GPT, GPTConfig
 from explainers.lm_quality import encode_story, heldout_stories, measure_name_head, measure_quality
 from explainers.tokenizer import eot_id, train_tokenizer
+from training.judge import single_thread
 from training.runner import Trainer, TrainResult, progress
 
 SETTINGS = {
@@ -61,6 +62,13 @@ def _lr(step: int, s: dict) -> float:
 
 
 def train(seed: int) -> TrainResult:
+    # One torch thread: the result is then bit-identical on any machine (a different thread count changes
+    # the order of floating-point sums, hence the weights), and the shipped weights were made this way.
+    with single_thread():
+        return _train(seed)
+
+
+def _train(seed: int) -> TrainResult:
     s = SETTINGS
     started = time.perf_counter()
     stories = corpus.generate_stories(s["stories"], seed)

@@ -11,8 +11,6 @@ from __future__ import annotations
 import base64
 import functools
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import numpy as np
 import streamlit as st
@@ -34,6 +32,7 @@ from explainers.judge import Judge, judge_report, load_judge
 from explainers.store import load_model
 from figures.gan import FAKE_COLOUR, REAL_COLOUR, arena_finding, class_histogram_figure, loss_figure, loss_finding
 from figures.gan_live import arena_raster, bars_raster, digits_raster, lines_raster, to_png
+from ui.compute import live_slot
 from ui.frame import timed
 
 # The browser starts the next fragment run `run_every` seconds after the previous one *finished* (measured on
@@ -42,6 +41,7 @@ from ui.frame import timed
 SPEEDS: dict[str, tuple[int, float]] = {"slow motion": (1, 0.5), "normal": (20, 0.02), "fast": (200, 0.02)}
 TICK_BUDGET_S = 0.12  # "fast" trains until this much time has passed, so the page still refreshes ~4 times/s
 DIGITS_TICK = 0.2
+LIVE_WAIT_S = 0.3  # a tick waits this long for a heavy-work slot, then skips its training (never freezes)
 DIGITS_STEPS_PER_TICK = 40
 LEARNING_RATES = ("0.0001", "0.0003", "0.001", "0.003", "0.01")
 # Labels double as URL values (bind="query-params" stores the label), so keep them short.
@@ -84,24 +84,6 @@ Inception's, so its numbers are not comparable with published FID.
 
 
 # ----------------------------------------------------------------------------- shared, read-only models
-
-
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """Run tiny-network training on one thread.
-
-    Measured on the 2-core server under load: 20 training steps took 46-130 ms on one thread and
-    0.5-7 s on two, because torch's worker threads wait for cores other visitors are using. Many small
-    requests share the machine better one thread each.
-    """
-    before = torch.get_num_threads()
-    if before != 1:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        if before != 1:
-            torch.set_num_threads(before)
 
 
 @st.cache_resource(show_spinner=False)
@@ -168,8 +150,7 @@ def _single_step(key: str) -> None:
     run = st.session_state.get(key)
     if run is not None:
         st.session_state[_PLAY_POINTS if key == _POINTS else _PLAY_DIGITS] = False
-        with one_thread():
-            run.train(1)
+        run.train(1)
 
 
 def _reset(key: str) -> None:
@@ -259,14 +240,16 @@ def _points_tick(speed: str) -> None:
         return
     playing = st.session_state.get(_PLAY_POINTS, False)
     with timed("2-D refresh (redraw, then training)"):
-        with one_thread():
-            view = run.view()
-            arena = to_png(arena_raster(EXTENT, view.surface, view.real, view.fake, view.arrows))
-            losses = losses_picture(view.steps, view.d_loss, view.g_loss)
+        view = run.view()
+        arena = to_png(arena_raster(EXTENT, view.surface, view.real, view.fake, view.arrows))
+        losses = losses_picture(view.steps, view.d_loss, view.g_loss)
         _draw_points(run, view, arena, losses)
         if playing:
-            with one_thread():
-                _train_for_tick(run, speed)
+            with live_slot(LIVE_WAIT_S) as ticket:
+                if ticket:
+                    _train_for_tick(run, speed)
+                else:  # the picture stays; training resumes on a later refresh
+                    st.caption(f"⏳ {ticket.message}")
             if run.finished:  # hard cap reached: stop the browser's timer with a full rerun
                 st.session_state[_PLAY_POINTS] = False
                 st.rerun(scope="app")
@@ -340,16 +323,18 @@ def _digits_tick(judge: Judge) -> None:
         return
     playing = st.session_state.get(_PLAY_DIGITS, False)
     with timed("digits refresh (redraw, then training)"):
-        with one_thread():
-            view = run.view()
-            counts, _ = judge_counts(judge, view.images)
-            grid = to_png(digits_raster(view.images[:100]))
-            bars = to_png(bars_raster(counts))
-            losses = losses_picture(view.steps, view.d_loss, view.g_loss)
+        view = run.view()
+        counts, _ = judge_counts(judge, view.images)
+        grid = to_png(digits_raster(view.images[:100]))
+        bars = to_png(bars_raster(counts))
+        losses = losses_picture(view.steps, view.d_loss, view.g_loss)
         _draw_digits(run, view, counts, grid, bars, losses)
         if playing:  # train after drawing, as in _points_tick, so nothing on screen is shown as stale
-            with one_thread():
-                run.train(DIGITS_STEPS_PER_TICK)
+            with live_slot(LIVE_WAIT_S) as ticket:
+                if ticket:
+                    run.train(DIGITS_STEPS_PER_TICK)
+                else:
+                    st.caption(f"⏳ {ticket.message}")
             if run.finished:
                 st.session_state[_PLAY_DIGITS] = False
                 st.rerun(scope="app")

@@ -7,8 +7,6 @@ Models are loaded once per server (`st.cache_resource`) and never mutated. Deter
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,23 +17,7 @@ from explainers.diffusion import DiffusionModel, Trajectory, forward_process, lo
 from explainers.digits import load_digits_tensors, split, to_signed
 from explainers.judge import Judge, judge_report, load_judge
 from explainers.vae import VAE, Encoding, LatentGrid, decode_points, encode_images, latent_grid, load_vae
-
-
-@contextmanager
-def one_thread() -> Iterator[None]:
-    """Run these tiny networks on one torch thread.
-
-    Measured on the 2-core server under load (benchmarks/bench_images.py): a full DDPM trajectory took
-    ~60 ms on one thread and ~1.1 s on two, because torch's second worker waits for a core other visitors
-    are using. Many small requests share the machine better one thread each."""
-    before = torch.get_num_threads()
-    if before != 1:
-        torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        if before != 1:
-            torch.set_num_threads(before)
+from ui import compute  # noqa: F401  (one torch thread per request, set before any model runs)
 
 
 @st.cache_resource(show_spinner="Loading the judge…")
@@ -69,15 +51,13 @@ def heldout_examples() -> tuple[torch.Tensor, torch.Tensor]:
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def vae_grid() -> LatentGrid:
-    with one_thread():
-        return latent_grid(get_vae())
+    return latent_grid(get_vae())
 
 
 @st.cache_data(max_entries=2, show_spinner=False)
 def vae_encoded_dataset() -> Encoding:
     images, _ = all_digits()
-    with one_thread():
-        return encode_images(get_vae(), images)
+    return encode_images(get_vae(), images)
 
 
 @st.cache_data(max_entries=2, show_spinner=False)
@@ -102,10 +82,9 @@ class TimedTrajectory:
 def diffusion_trajectory(digit: int, guidance: float, seed: int, sampler: str, steps: int) -> TimedTrajectory:
     """One digit with every intermediate recorded (cached per setting: the measured time is the first run's)."""
     model = get_diffusion()
-    with one_thread():
-        started = time.perf_counter()
-        traj = sample(model, [digit], seed=seed, guidance=guidance, sampler=sampler, steps=steps, record=True)
-        seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    traj = sample(model, [digit], seed=seed, guidance=guidance, sampler=sampler, steps=steps, record=True)
+    seconds = time.perf_counter() - started
     report = judge_report(get_judge(), ((torch.from_numpy(traj.samples) + 1) / 2).clamp(0, 1)[:, None])
     return TimedTrajectory(traj, seconds, int(report.predicted[0]), float(report.confidence[0]))
 
@@ -114,10 +93,9 @@ def diffusion_trajectory(digit: int, guidance: float, seed: int, sampler: str, s
 def diffusion_batch(digit: int, guidance: float, seed: int, sampler: str, steps: int, n: int = 16) -> TimedTrajectory:
     """n samples of one digit (no intermediates), timed; judge's accuracy stored as `judged` (count correct)."""
     model = get_diffusion()
-    with one_thread():
-        started = time.perf_counter()
-        traj = sample(model, [digit] * n, seed=seed, guidance=guidance, sampler=sampler, steps=steps)
-        seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    traj = sample(model, [digit] * n, seed=seed, guidance=guidance, sampler=sampler, steps=steps)
+    seconds = time.perf_counter() - started
     report = judge_report(get_judge(), ((torch.from_numpy(traj.samples) + 1) / 2).clamp(0, 1)[:, None])
     return TimedTrajectory(traj, seconds, int((report.predicted == digit).sum()), float(report.confidence.mean()))
 
@@ -211,16 +189,14 @@ def example_picker(label: str, key: str, default_digit: int) -> tuple[torch.Tens
 
 def decode_and_judge(z1: float, z2: float) -> tuple[np.ndarray, int, float]:
     """Decode one map point; returns the (8, 8) image and what the judge reads in it."""
-    with one_thread():
-        point = decode_points(get_vae(), np.array([[z1, z2]], dtype=np.float32))[0]
+    point = decode_points(get_vae(), np.array([[z1, z2]], dtype=np.float32))[0]
     seen = judge_report(get_judge(), torch.from_numpy(point)[None, None])
     return point, int(seen.predicted[0]), float(seen.confidence[0])
 
 
 def encode_and_judge(image: torch.Tensor) -> tuple[Encoding, int, float]:
     """Encode one (1, 1, 8, 8) image; also what the judge reads in its reconstruction."""
-    with one_thread():
-        enc = encode_images(get_vae(), image)
+    enc = encode_images(get_vae(), image)
     seen = judge_report(get_judge(), torch.from_numpy(enc.reconstruction)[:, None])
     return enc, int(seen.predicted[0]), float(seen.confidence[0])
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explainers import lm as lmx
+from ui import compute  # noqa: F401  (one torch thread per request, set before any model runs)
 
 EXAMPLE_PROMPTS = {
     "The cat sat on the": "The cat sat on the",
