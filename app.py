@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from ui import warmup
 from ui.frame import setup_page
 from ui.tour import GROUPS, live_pages
 
@@ -68,3 +69,5 @@ st.caption(
     "Glassbox is open source. It runs entirely on this server: no tracking, no outside fonts or scripts, "
     "and nothing you type is stored."
 )
+
+warmup.start_once()  # after the page is drawn: load the models for the next click

@@ -12,12 +12,10 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
-from safetensors import SafetensorError
-from safetensors.torch import load as load_safetensors_bytes
-from safetensors.torch import save as save_safetensors_bytes
+if TYPE_CHECKING:
+    import torch
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 WEIGHTS_FILE = "model.safetensors"
@@ -71,6 +69,8 @@ def save_model(
     """Write weights, config (with checksum and shapes filled in) and model card."""
     directory = model_dir(name, root)
     directory.mkdir(parents=True, exist_ok=True)
+    from safetensors.torch import save as save_safetensors_bytes
+
     contiguous = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
     blob = save_safetensors_bytes(contiguous)
     (directory / WEIGHTS_FILE).write_bytes(blob)
@@ -115,6 +115,10 @@ def load_model(name: str, root: Path | None = None) -> LoadedModel:
         raise ModelLoadError(
             name, f"the weights file {path.name} is damaged or incomplete (checksum mismatch, {len(blob):,} bytes)"
         )
+    # torch is imported here, not at module level: the landing page reads configs only and starts faster.
+    from safetensors import SafetensorError
+    from safetensors.torch import load as load_safetensors_bytes
+
     try:
         tensors = load_safetensors_bytes(blob)
     except (SafetensorError, ValueError) as exc:

@@ -14,6 +14,7 @@ from typing import TypeVar
 import streamlit as st
 
 from explainers.store import ModelLoadError, read_config
+from ui import warmup
 from ui.tour import GROUPS, HOME, live_pages, page
 
 T = TypeVar("T")
@@ -32,6 +33,7 @@ def setup_page(key: str) -> None:
     st.session_state[_PAGE_KEY] = key
     _sidebar_navigation()
     if key != HOME.key:
+        warmup.start_once()  # a deep link can be a server's first visit; app.py starts it after drawing
         st.page_link(HOME.path, label="Back to the tour", icon="⬅️")
         st.title(f"{entry.icon} {entry.title}")
         st.markdown(f"**{entry.promise}**")

@@ -1,0 +1,57 @@
+"""Warm the server once, in the background, after the landing page has been shown.
+
+The landing page needs no model, so it does not import torch and starts fast. The first visitor's
+landing page then starts this thread, which loads every shipped model into the shared caches and
+computes each page's default view, so the first click on a page does not wait for a model to load.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+_lock = threading.Lock()
+_started = False
+log = logging.getLogger(__name__)
+
+
+def start_once() -> None:
+    """Start the warm-up thread, once per server process. Does nothing under AppTest or with GLASSBOX_WARMUP=0."""
+    global _started
+    from streamlit import runtime
+
+    if not runtime.exists() or os.environ.get("GLASSBOX_WARMUP", "1") == "0":
+        return
+    with _lock:
+        if _started:
+            return
+        _started = True
+    threading.Thread(target=_warm, name="glassbox-warmup", daemon=True).start()
+
+
+def _warm() -> None:
+    # Streamlit logs "missing ScriptRunContext" for cache calls made outside a page run; harmless here.
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
+    from explainers import lm as lmx
+    from ui import gan, images, lm
+
+    steps = [
+        lm.load_gpt,
+        lambda: lm.cached_next_token("The cat sat on the"),
+        lambda: lm.cached_true_odds("The cat sat on the"),
+        lambda: lm.cached_attention(lmx.DEFAULT_STORY_PROMPT),
+        images.get_judge,
+        images.get_vae,
+        images.get_diffusion,
+        images.vae_grid,
+        images.vae_encoded_dataset,
+        images.vae_grid_report,
+        gan.load_gan_judge,
+        gan.load_digits_gan,
+    ]
+    for step in steps:
+        try:
+            step()
+        except Exception as error:  # a damaged model is explained on its own page; keep warming the rest
+            log.warning("warm-up step failed: %s", error)
