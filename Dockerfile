@@ -4,7 +4,8 @@ FROM python:3.11.7-slim-bookworm
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
-    PIP_DISABLE_PIP_VERSION_CHECK=1
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    OMP_NUM_THREADS=1
 
 RUN useradd --create-home --uid 10001 glassbox
 WORKDIR /app
@@ -20,4 +21,6 @@ EXPOSE 8501
 HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
     CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=2).read().strip() == b'ok' else 1)"
 
+# Set STREAMLIT_BROWSER_SERVER_ADDRESS to the public host name at deploy time: Streamlit then shows the right URL
+# and skips its start-up lookup of the machine's public IP (an outside request; it fails closed when offline).
 CMD ["python", "-m", "streamlit", "run", "app.py", "--server.port=8501", "--server.address=0.0.0.0"]

@@ -26,7 +26,8 @@ SCALE = 8  # screen pixels per digit pixel inside the PNG (then the browser scal
 def _png_uri(gray: np.ndarray) -> str:
     """(H, W) array in [0, 1] where 1 = white -> PNG data URI."""
     buf = BytesIO()
-    Image.fromarray((np.clip(gray, 0, 1) * 255).astype(np.uint8), mode="L").save(buf, format="PNG", optimize=True)
+    # compress_level 6, not optimize=True: that took 100 ms instead of 8 ms for the VAE map, for 7% fewer bytes.
+    Image.fromarray((np.clip(gray, 0, 1) * 255).astype(np.uint8), mode="L").save(buf, format="PNG", compress_level=6)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 

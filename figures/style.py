@@ -18,17 +18,21 @@ TITLE_SIZE = 20
 
 
 def apply_style(fig: go.Figure, title: str | None = None, height: int | None = None) -> go.Figure:
-    """Shared layout: font sizes, margins, white background. Returns the same figure."""
-    fig.update_layout(
-        template="plotly_white",
-        font={"size": FONT_SIZE, "family": "sans-serif"},
-        title={"text": title, "font": {"size": TITLE_SIZE}, "x": 0, "xanchor": "left"} if title else None,
-        margin={"l": 10, "r": 10, "t": 60 if title else 20, "b": 10},
-        hoverlabel={"font_size": FONT_SIZE},
-        colorway=list(PALETTE),
-    )
+    """Shared layout: font sizes, margins, colours. Returns the same figure.
+
+    No plotly template: st.plotly_chart draws with Streamlit's own chart theme, and setting a template
+    deep-copies it on every figure (plotly_white cost 13 ms per figure here, most of a slider's rerun)."""
+    layout = {
+        "font": {"size": FONT_SIZE, "family": "sans-serif"},
+        "margin": {"l": 10, "r": 10, "t": 60 if title else 20, "b": 10},
+        "hoverlabel": {"font": {"size": FONT_SIZE}},
+        "colorway": list(PALETTE),
+    }
+    if title:
+        layout["title"] = {"text": title, "font": {"size": TITLE_SIZE}, "x": 0, "xanchor": "left"}
     if height:
-        fig.update_layout(height=height)
+        layout["height"] = height
+    fig.update_layout(layout)  # one update: each call re-validates the whole layout
     return fig
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,4 +117,10 @@ def page(key: str) -> TourPage:
 
 def live_pages() -> list[TourPage]:
     """Pages that exist on disk: a page not yet built gets no card and no link."""
-    return [p for p in TOUR if p.exists]
+    return list(_live_pages())
+
+
+@functools.cache
+def _live_pages() -> tuple[TourPage, ...]:
+    # Pages do not appear or vanish while a server runs (it has no file watcher), so look once.
+    return tuple(p for p in TOUR if p.exists)

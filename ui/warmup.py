@@ -10,10 +10,13 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
+
+from streamlit.logger import get_logger
 
 _lock = threading.Lock()
 _started = False
-log = logging.getLogger(__name__)
+log = get_logger(__name__)
 
 
 def start_once() -> None:
@@ -50,8 +53,10 @@ def _warm() -> None:
         gan.load_gan_judge,
         gan.load_digits_gan,
     ]
+    started = time.perf_counter()
     for step in steps:
         try:
             step()
         except Exception as error:  # a damaged model is explained on its own page; keep warming the rest
             log.warning("warm-up step failed: %s", error)
+    log.info("Glassbox warm-up finished in %.1f s", time.perf_counter() - started)
