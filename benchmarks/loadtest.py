@@ -75,7 +75,7 @@ SENTENCES = ["The cat sat on the mat.", "Mia met a snorkelwhistle.", "Once upon 
 PLANS: dict[str, PagePlan] = {
     "tokens": PagePlan(set={"text": SENTENCES}),
     "next_token": PagePlan(set={"temperature": None, "top_k": None, "top_p": None, "prompt": SENTENCES}),
-    "generate": PagePlan(set={"gtemp": None, "seed": None, "n": None}, click=("Next token",), click_share=0.6),
+    "generate": PagePlan(set={"gtemp": None, "dice": None, "n": None}, click=("Next token",), click_share=0.6),
     "attention": PagePlan(set={"layer": None, "head": None, "query": None}),
     # Points view (the default): move the hyper-parameters, take single steps; trainers press Play and follow ticks.
     "gan": PagePlan(

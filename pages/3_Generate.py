@@ -19,12 +19,12 @@ def set_picks(new: dict[int, int]) -> None:
 
 
 def add_steps(n: int) -> None:
-    st.session_state["steps"] = min(lmx.MAX_GENERATE_STEPS, st.session_state["steps"] + n)
+    st.session_state["written"] = min(lmx.MAX_GENERATE_STEPS, st.session_state["written"] + n)
     st.session_state.pop("at_slider", None)  # jump to the newest step
 
 
 def reset() -> None:
-    st.session_state["steps"] = 0
+    st.session_state["written"] = 0
     st.session_state.pop("at_slider", None)
     set_picks({})
 
@@ -34,12 +34,12 @@ c1, c2, c3, c4 = st.columns([1.3, 1, 1, 1])
 mode = c1.radio(
     "How to choose",
     ["Roll the dice (sampled)", "Always the favourite (greedy)"],
-    key="mode",
+    key="pick",
     bind="query-params",
     help="Greedy always takes the most likely token. Sampled draws one at random, in proportion to the odds.",
 )
 # A float box shown as a whole number: Streamlit 1.67's integer number_input crashes on a URL value
-# such as ?seed=1e309 before the page can check it, while the float one falls back to the default.
+# such as ?dice=1e309 before the page can check it, while the float one falls back to the default.
 seed = int(
     c2.number_input(
         "Dice seed",
@@ -48,7 +48,7 @@ seed = int(
         7.0,
         1.0,
         format="%.0f",
-        key="seed",
+        key="dice",
         bind="query-params",
         help="The same seed gives the same dice rolls, so the same text. Change it for other text.",
     )
@@ -71,7 +71,7 @@ steps = st.slider(
     lmx.MAX_GENERATE_STEPS,
     0,
     1,
-    key="steps",
+    key="written",
     bind="query-params",
     help=f"At most {lmx.MAX_GENERATE_STEPS} tokens per story here, so one visitor cannot hog the server.",
 )

@@ -71,19 +71,19 @@ def test_next_token_page_knobs_and_true_odds() -> None:
 def test_generate_page_buttons_seed_and_branch() -> None:
     at = run(open_page("3_Generate.py"))
     button(at, "Next token").click().run()
-    assert at.slider(key="steps").value == 1
+    assert at.slider(key="written").value == 1
     button(at, "Generate").click().run()  # generate N (default 20)
-    assert at.slider(key="steps").value == 21
+    assert at.slider(key="written").value == 21
     text_a = at.code[0].value
-    at.number_input(key="seed").set_value(8).run()
+    at.number_input(key="dice").set_value(8).run()
     assert at.code[0].value != text_a  # another seed, other dice
-    at.number_input(key="seed").set_value(7).run()
+    at.number_input(key="dice").set_value(7).run()
     assert at.code[0].value == text_a  # same seed, same text
     button(at, "Continue").click().run()
     assert not at.exception and "picks" in at.query_params
     assert "✋" in json.dumps(charts(at)[0], ensure_ascii=False)
     button(at, "Reset").click().run()
-    assert at.slider(key="steps").value == 0 and "picks" not in at.query_params
+    assert at.slider(key="written").value == 0 and "picks" not in at.query_params
 
 
 def test_attention_page_defaults_to_measured_head() -> None:

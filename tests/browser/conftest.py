@@ -170,8 +170,20 @@ def wait_for_app(page, timeout_ms: int = 60_000) -> None:
     page.wait_for_selector(APP_READY, timeout=timeout_ms)
 
 
-def screenshot(page, name: str) -> Path:
+def screenshot(page, name: str, whole_page: bool = False) -> Path:
+    """Save what the visitor sees. Streamlit scrolls inside its own container, so a whole-page picture
+    needs a viewport as tall as the page: `whole_page` grows it for the picture, then restores it."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
+    size = page.viewport_size
+    if whole_page and size:
+        height = page.evaluate(
+            """() => Math.max(...Array.from(document.querySelectorAll('[data-testid="stMain"], [data-testid="stAppViewContainer"]'))
+                .map(e => e.scrollHeight), document.body.scrollHeight)"""
+        )
+        page.set_viewport_size({"width": size["width"], "height": min(int(height) + 40, 12_000)})
+        page.wait_for_timeout(400)  # charts re-lay out to the new size
     page.screenshot(path=str(path), full_page=True)
+    if whole_page and size:
+        page.set_viewport_size(size)
     return path

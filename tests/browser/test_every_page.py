@@ -36,6 +36,7 @@ def test_page_renders_cleanly(browser, server_url: str, page_path: str, viewport
         page.wait_for_timeout(500)  # let charts paint before the screenshot
         name = "home" if page_path == "app.py" else url_path(page_path).lower()
         screenshot(page, f"{name}-{viewport}")
+        screenshot(page, f"{name}-{viewport}-whole", whole_page=True)
         assert page.locator(EXCEPTION).count() == 0, f"{page_path} shows an exception"
         errors = real_console_errors(page)
         assert errors == [], f"{page_path} logged console errors: {errors} (failed requests: {page.failed_urls})"
