@@ -55,6 +55,7 @@ class Widget:
     id: str
     label: str
     proto: Any = field(repr=False)
+    fragment_id: str = ""  # set when the widget lives in an st.fragment: changing it reruns only that
 
     @property
     def key(self) -> str:
@@ -247,11 +248,12 @@ class Session:
 
     async def set_widget(self, widget: Widget, value: Any, timeout: float = 60) -> RunResult:
         self.widget_values[widget.id] = widget_state(widget, value)
-        return await self.rerun(timeout=timeout)
+        # Like the browser: a widget inside an st.fragment reruns only its fragment.
+        return await self.rerun(fragment_id=widget.fragment_id, timeout=timeout)
 
     async def click(self, widget: Widget, timeout: float = 60) -> RunResult:
         # A trigger is true for one run only, exactly like the frontend.
-        return await self.rerun(extra=[widget_state(widget, True)], timeout=timeout)
+        return await self.rerun(extra=[widget_state(widget, True)], fragment_id=widget.fragment_id, timeout=timeout)
 
     async def run_fragment(self, fragment_id: str, timeout: float = 60) -> RunResult:
         """What the browser does when a `run_every` timer fires."""
@@ -362,7 +364,7 @@ class Session:
             return
         if etype in VALUE_WIDGETS or etype in TRIGGER_WIDGETS:
             proto = getattr(element, etype)
-            self.widgets[proto.id] = Widget(etype, proto.id, getattr(proto, "label", ""), proto)
+            self.widgets[proto.id] = Widget(etype, proto.id, getattr(proto, "label", ""), proto, delta.fragment_id)
 
 
 def percentile(values: list[float], q: float) -> float | None:

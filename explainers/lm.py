@@ -291,10 +291,15 @@ def generate(
     top_k: int = 0,
     top_p: float = 1.0,
     overrides: Mapping[int, int] | None = None,
+    resume: Generation | None = None,
 ) -> Generation:
     """Generate `n_steps` tokens. One random number is drawn per step whatever happens, so the same
     seed always gives the same text, and `overrides` {step: token} ("what if it had picked this?")
-    change only the steps after the branch point."""
+    change only the steps after the branch point.
+
+    `resume`: the result of this same call with fewer steps (same prompt, seed, settings and overrides
+    before its end). Its steps are reused and only the new ones run the model: "next token" costs one
+    forward pass, not a whole story's worth. The result is identical to generating from scratch."""
     overrides = dict(overrides or {})
     ids = prompt_ids(lm, prompt)
     start = len(ids)
@@ -302,7 +307,14 @@ def generate(
     steps: list[Step] = []
     finished = False
     n_steps = max(0, min(int(n_steps), MAX_GENERATE_STEPS))
-    for i in range(n_steps):
+    if resume is not None and len(resume.steps) <= n_steps and np.array_equal(resume.prompt_ids, ids):
+        steps = list(resume.steps)
+        ids += [s.token for s in steps]
+        for _ in steps:  # replay the draws those steps used, one by one as below, so the stream matches
+            torch.rand((), generator=gen, dtype=torch.float64)
+        if resume.finished:
+            return Generation(np.array(ids[:start]), tuple(steps), True)
+    for i in range(len(steps), n_steps):
         if len(ids) >= lm.max_tokens:
             finished = True
             break

@@ -4,7 +4,7 @@ from explainers import lm as lmx
 from figures import lm as figs
 from ui.compute import heavy_work
 from ui.frame import go_deeper, load_or_stop, model_card, setup_page, timed, what_you_are_seeing
-from ui.lm import cached_generation, load_gpt, parse_picks, prompt_box
+from ui.lm import generation, load_gpt, parse_picks, prompt_box
 
 setup_page("generate")
 lm = load_or_stop("gpt", load_gpt)
@@ -82,7 +82,7 @@ b3.button("↩️ Reset", on_click=reset, width="stretch")
 
 greedy = mode.startswith("Always")
 with heavy_work(), timed(f"generation of {steps} tokens"):
-    gen = cached_generation(
+    gen = generation(
         prompt,
         steps,
         seed,

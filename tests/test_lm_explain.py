@@ -77,6 +77,16 @@ def test_generation_is_reproducible_for_a_seed(lm) -> None:
     assert short.token_ids.tolist() == a.token_ids[: len(short.steps)].tolist()  # "next token" extends the same text
 
 
+@pytest.mark.parametrize("temperature", [0.0, 1.3])
+def test_resuming_a_shorter_generation_equals_generating_from_scratch(lm, temperature: float) -> None:
+    scratch = lmx.generate(lm, "Once upon a time,", 15, seed=9, temperature=temperature, overrides={2: 7})
+    story = lmx.generate(lm, "Once upon a time,", 0, seed=9, temperature=temperature)
+    for n in (1, 2, 3, 9, 15):  # "next token" presses and a "generate N" jump, as the page makes them
+        story = lmx.generate(lm, "Once upon a time,", n, 9, temperature, overrides={2: 7}, resume=story)
+    assert story.token_ids.tolist() == scratch.token_ids.tolist()
+    assert [s.prob for s in story.steps] == [s.prob for s in scratch.steps]
+
+
 def test_greedy_takes_rank_one_and_branching_keeps_the_past(lm) -> None:
     g = lmx.generate(lm, "The cat", 8, seed=0, temperature=0.0)
     assert all(s.rank == 1 for s in g.steps)

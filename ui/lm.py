@@ -48,8 +48,38 @@ def cached_generation(
     top_k: int,
     top_p: float,
     overrides: tuple[tuple[int, int], ...],
+    _resume: lmx.Generation | None = None,
 ) -> lmx.Generation:
-    return lmx.generate(load_gpt(), prompt, n_steps, seed, temperature, top_k, top_p, dict(overrides))
+    # `_resume` is left out of the cache key (leading underscore): it only saves work, never changes the result.
+    return lmx.generate(load_gpt(), prompt, n_steps, seed, temperature, top_k, top_p, dict(overrides), _resume)
+
+
+_LAST_GENERATION = "_glassbox_last_generation"
+
+
+def generation(
+    prompt: str,
+    n_steps: int,
+    seed: int,
+    temperature: float,
+    top_k: int,
+    top_p: float,
+    overrides: tuple[tuple[int, int], ...],
+) -> lmx.Generation:
+    """The story for these settings, building on this visitor's previous, shorter one when it matches,
+    so pressing "next token" runs the model once instead of once per token so far."""
+    settings = (prompt, seed, temperature, top_k, top_p)
+    last = st.session_state.get(_LAST_GENERATION)
+    resume = None
+    if last is not None and last[0] == settings:
+        previous_overrides, previous = last[1], last[2]
+        done = len(previous.steps)
+        if done <= n_steps and previous_overrides == tuple((k, v) for k, v in overrides if k < done):
+            resume = previous
+    result = cached_generation(prompt, n_steps, seed, temperature, top_k, top_p, overrides, resume)
+    kept = tuple((k, v) for k, v in overrides if k < len(result.steps))
+    st.session_state[_LAST_GENERATION] = (settings, kept, result)
+    return result
 
 
 def prompt_box(
