@@ -68,6 +68,7 @@ class Ticket:
     waited_s: float = 0.0
     job_id: int = 0
     session: str | None = field(default=None, repr=False)
+    granted_at: float = field(default=0.0, repr=False)
 
     def __bool__(self) -> bool:
         return self.granted
@@ -93,11 +94,13 @@ class Ticket:
 class HeavyWorkLimiter:
     """A bounded number of concurrent heavy jobs, fair between sessions, never blocking longer than asked."""
 
-    def __init__(self, slots: int | None = None, per_session: int = 1) -> None:
+    def __init__(self, slots: int | None = None, per_session: int = 1, duty: float = 1.0) -> None:
         if slots is not None and slots < 1:
             raise ValueError("slots must be at least 1")
         if per_session < 1:
             raise ValueError("per_session must be at least 1")
+        if not 0 < duty <= 1:
+            raise ValueError("duty must be in (0, 1]")
         self._slots = slots  # None: decided at first use, after the app has set torch's thread count
         self.per_session = per_session
         self._cond = threading.Condition()
@@ -106,18 +109,32 @@ class HeavyWorkLimiter:
         self._queue: deque[int] = deque()  # waiting request ids, oldest first
         self._ids = itertools.count(1)
         self._closed = False
+        # Duty cycle: a slot whose job took d seconds rests d * (1/duty - 1) before the next job, so heavy work
+        # keeps at most `duty` of each slot's time and the rest of the CPU stays free for light requests.
+        self.duty = duty
+        self._resting_until: list[float] = []  # one deadline per resting slot
         # Counters for benchmarks and the model card ("x of your requests waited").
         self.granted_total = 0
         self.refused_total = 0
         self.wait_total_s = 0.0
 
-    def set_slots(self, slots: int) -> None:
-        """Choose the number of concurrent heavy jobs (the app does this once at start)."""
+    def set_slots(self, slots: int, duty: float | None = None) -> None:
+        """Choose the number of concurrent heavy jobs and their duty cycle (the app does this once at start)."""
         if slots < 1:
             raise ValueError("slots must be at least 1")
+        if duty is not None and not 0 < duty <= 1:
+            raise ValueError("duty must be in (0, 1]")
         with self._cond:
             self._slots = slots
+            if duty is not None:
+                self.duty = duty
             self._cond.notify_all()
+
+    MAX_REST_S = 1.0  # a very long job does not lock its slot for long afterwards
+
+    def _resting(self, now: float) -> int:
+        self._resting_until = [t for t in self._resting_until if t > now]
+        return len(self._resting_until)
 
     @property
     def slots(self) -> int:
@@ -161,21 +178,24 @@ class HeavyWorkLimiter:
                     if self._closed:
                         return self._refuse("closed", session, time.monotonic() - started)
                     # First come, first served: only the oldest waiter may take a free slot.
-                    if self._queue[0] == job and self._running < self.slots:
+                    now = time.monotonic()
+                    if self._queue[0] == job and self._running + self._resting(now) < self.slots:
                         self._queue.popleft()
                         self._running += 1
                         granted = True
-                        waited = time.monotonic() - started
+                        waited = now - started
                         self.granted_total += 1
                         self.wait_total_s += waited
                         # Another slot may still be free for the next waiter in line.
                         self._cond.notify_all()
                         return Ticket(
-                            True, "granted", self._running, len(self._queue), self.slots, waited, job, session
+                            True, "granted", self._running, len(self._queue), self.slots, waited, job, session, now
                         )
-                    remaining = deadline - time.monotonic()
+                    remaining = deadline - now
                     if remaining <= 0:
-                        return self._refuse("busy", session, time.monotonic() - started)
+                        return self._refuse("busy", session, now - started)
+                    if self._resting_until:  # wake when the first resting slot opens again
+                        remaining = min(remaining, max(0.001, min(self._resting_until) - now))
                     self._cond.wait(remaining)
             finally:
                 if not granted:
@@ -192,6 +212,11 @@ class HeavyWorkLimiter:
             if self._running <= 0:
                 raise RuntimeError("release() without a matching acquire")
             self._running -= 1
+            if self.duty < 1 and ticket.granted_at:
+                now = time.monotonic()
+                rest = min(self.MAX_REST_S, (now - ticket.granted_at) * (1 / self.duty - 1))
+                if rest > 0:
+                    self._resting_until.append(now + rest)
             self._forget_session(ticket.session)
             self._cond.notify_all()
 

@@ -49,7 +49,7 @@ if mode == "Points":
         key="speed",
         bind="query-params",
         help="Training steps between pictures: slow motion = 1 (two pictures a second), normal = 20, "
-        "fast = as many as fit in about a tenth of a second.",
+        "fast = as many as fit in a twentieth of a second.",
     )
     loss = c[4].selectbox(
         "Forger's loss",

@@ -6,6 +6,7 @@ No timing assertions: threads coordinate through events; timeouts are only gener
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -208,3 +209,17 @@ def test_set_slots_changes_capacity_and_rejects_zero() -> None:
     limiter.release(second)
     with pytest.raises(ValueError):
         limiter.set_slots(0)
+
+
+def test_duty_cycle_rests_a_slot_after_each_job() -> None:
+    limiter = HeavyWorkLimiter(slots=1, duty=0.5)
+    ticket = limiter.try_acquire()
+    time.sleep(0.05)  # a 50 ms job ...
+    limiter.release(ticket)
+    assert not limiter.try_acquire(timeout=0.0)  # ... leaves the slot resting about 50 ms more
+    started = time.monotonic()
+    again = limiter.try_acquire(timeout=1.0)
+    assert again and 0.02 < time.monotonic() - started < 0.5
+    limiter.release(again)
+    with pytest.raises(ValueError):
+        HeavyWorkLimiter(duty=0)

@@ -20,8 +20,11 @@ from explainers.limiter import HEAVY, Ticket, available_cores
 
 TORCH_THREADS = 1
 torch.set_num_threads(TORCH_THREADS)
-# Heavy jobs may use every core but one, so light requests (a prompt, a slider) always find a free core.
-HEAVY.set_slots(max(1, available_cores() // TORCH_THREADS - 1))
+# Heavy jobs may use every core but one, and each slot at most half its time (a job of d seconds is followed
+# by d seconds of rest), so light requests (a prompt, a slider) keep getting through. A Streamlit server is one
+# Python process: CPU-bound Python in one thread slows every other thread of it, whatever the core count.
+HEAVY_DUTY = 0.5
+HEAVY.set_slots(max(1, available_cores() // TORCH_THREADS - 1), duty=HEAVY_DUTY)
 
 
 def session_id() -> str | None:

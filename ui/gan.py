@@ -39,9 +39,9 @@ from ui.frame import timed
 # Streamlit 1.67: a 0.25 s timer with a 0.15 s run gives 2.4 runs/s, not 4). So the pause is short and the
 # work per refresh is what sets the pace: rounds of training per refresh, and the pause after it.
 SPEEDS: dict[str, tuple[int, float]] = {"slow motion": (1, 0.5), "normal": (20, 0.02), "fast": (200, 0.02)}
-TICK_BUDGET_S = 0.12  # "fast" trains until this much time has passed, so the page still refreshes ~4 times/s
+TICK_BUDGET_S = 0.05  # "fast" trains this long per refresh: with the slot's rest after it, ~4-5 refreshes/s
 DIGITS_TICK = 0.2
-LIVE_WAIT_S = 0.3  # a tick waits this long for a heavy-work slot, then skips its training (never freezes)
+LIVE_WAIT_S = 1.0  # a refresh waits (sleeping) this long for a heavy-work slot, then keeps its picture
 DIGITS_STEPS_PER_TICK = 40
 LEARNING_RATES = ("0.0001", "0.0003", "0.001", "0.003", "0.01")
 # Labels double as URL values (bind="query-params" stores the label), so keep them short.
@@ -52,6 +52,8 @@ _POINTS = "gan_points_run"
 _DIGITS = "gan_digits_run"
 _PLAY_POINTS = "gan_points_playing"
 _PLAY_DIGITS = "gan_digits_playing"
+_FRAME_POINTS = "gan_points_frame"
+_FRAME_DIGITS = "gan_digits_frame"
 
 
 GO_DEEPER = r"""
@@ -229,25 +231,43 @@ def losses_picture(steps: np.ndarray, d_loss: np.ndarray, g_loss: np.ndarray) ->
     return to_png(lines_raster(steps, [("detective (D)", d_loss, REAL_COLOUR), ("forger (G)", g_loss, FAKE_COLOUR)]))
 
 
+def _frame(key: str, run, render):  # noqa: ANN001 - a run and a function of it
+    """The run's pictures as they are now, rendered once per training step count and kept in the session,
+    so a refresh that may not train this time (server busy) costs no drawing."""
+    cached = st.session_state.get(key)
+    if cached is not None and cached[0] is run and cached[1] == run.step:
+        return cached[2]
+    frame = render(run)
+    st.session_state[key] = (run, run.step, frame)
+    return frame
+
+
+def _render_points(run: PointsTraining) -> tuple[PointsView, bytes, bytes]:
+    view = run.view()
+    arena = to_png(arena_raster(EXTENT, view.surface, view.real, view.fake, view.arrows))
+    return view, arena, losses_picture(view.steps, view.d_loss, view.g_loss)
+
+
 def _points_tick(speed: str) -> None:
-    """Draw the run as it is now, *then* train for this refresh (the next refresh shows the result).
+    """Draw the run as it is now, *then* train for this refresh and render the next pictures.
 
     Drawing first means the elements are replaced at the very start of each fragment run, so Streamlit never
-    shows them faded as "stale" while the training part of the run is busy.
+    shows them faded as "stale" while the rest of the run waits for its turn or trains. Training and rendering
+    share the server's heavy-work slot: on a busy server a refresh waits its turn (sleeping, using no CPU),
+    and if the wait is too long it keeps the last picture and says so.
     """
     run: PointsTraining | None = st.session_state.get(_POINTS)
     if run is None:
         return
     playing = st.session_state.get(_PLAY_POINTS, False)
     with timed("2-D refresh (redraw, then training)"):
-        view = run.view()
-        arena = to_png(arena_raster(EXTENT, view.surface, view.real, view.fake, view.arrows))
-        losses = losses_picture(view.steps, view.d_loss, view.g_loss)
+        view, arena, losses = _frame(_FRAME_POINTS, run, _render_points)
         _draw_points(run, view, arena, losses)
         if playing:
             with live_slot(LIVE_WAIT_S) as ticket:
                 if ticket:
                     _train_for_tick(run, speed)
+                    _frame(_FRAME_POINTS, run, _render_points)
                 else:  # the picture stays; training resumes on a later refresh
                     st.caption(f"⏳ {ticket.message}")
             if run.finished:  # hard cap reached: stop the browser's timer with a full rerun
@@ -318,21 +338,26 @@ def live_digits(judge: Judge) -> None:
 
 
 def _digits_tick(judge: Judge) -> None:
+    """As `_points_tick`: draw the kept pictures, then train and render the next ones in a heavy-work slot."""
     run: DigitsTraining | None = st.session_state.get(_DIGITS)
     if run is None:
         return
     playing = st.session_state.get(_PLAY_DIGITS, False)
-    with timed("digits refresh (redraw, then training)"):
+
+    def render(run: DigitsTraining) -> tuple[DigitsView, np.ndarray, bytes, bytes, bytes]:
         view = run.view()
         counts, _ = judge_counts(judge, view.images)
         grid = to_png(digits_raster(view.images[:100]))
-        bars = to_png(bars_raster(counts))
-        losses = losses_picture(view.steps, view.d_loss, view.g_loss)
+        return view, counts, grid, to_png(bars_raster(counts)), losses_picture(view.steps, view.d_loss, view.g_loss)
+
+    with timed("digits refresh (redraw, then training)"):
+        view, counts, grid, bars, losses = _frame(_FRAME_DIGITS, run, render)
         _draw_digits(run, view, counts, grid, bars, losses)
-        if playing:  # train after drawing, as in _points_tick, so nothing on screen is shown as stale
+        if playing:
             with live_slot(LIVE_WAIT_S) as ticket:
                 if ticket:
                     run.train(DIGITS_STEPS_PER_TICK)
+                    _frame(_FRAME_DIGITS, run, render)
                 else:
                     st.caption(f"⏳ {ticket.message}")
             if run.finished:
