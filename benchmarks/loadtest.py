@@ -23,7 +23,10 @@ import asyncio
 import contextlib
 import json
 import random
+import secrets
+import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +53,8 @@ from benchmarks.stclient import (  # noqa: E402
     read_rss_mb,
     url_pathname_for,
 )
+from deploy.failover import COOKIE as ROUTE_COOKIE  # noqa: E402
+from deploy.failover import http_get  # noqa: E402
 from ui.tour import TOUR, live_pages  # noqa: E402
 
 # --------------------------------------------------------------------------------------------------------
@@ -144,6 +149,88 @@ def pick_interaction(session: Session, plan: PagePlan, rng: random.Random, stats
     return None, None
 
 
+class Target:
+    """What the visitors reach: one server, or `replicas` servers behind nginx with deploy/nginx.conf
+    (cookie-sticky, as in production). Sessions through nginx first load the page to get the route cookie."""
+
+    def __init__(self, replicas: int, app: str, log_dir: Path) -> None:
+        self.replicas = replicas
+        self.app = app
+        self.log_dir = log_dir
+        self.servers: list[Any] = []
+        self.replica_urls: list[str] = []
+        self.proxy: Any = None
+        self.url = ""
+        self._workdir: Any = None
+
+    def start(self, port: int = 0) -> float:
+        """Start everything; returns seconds until every server answered its health check."""
+        started = time.monotonic()
+        env = {"STREAMLIT_SERVER_COOKIE_SECRET": secrets.token_hex(32)}  # shared, as the deploy notes require
+        for i in range(self.replicas):
+            replica_port = port if (self.replicas == 1 and port) else free_port()
+            log = self.log_dir / ("loadtest-server.log" if self.replicas == 1 else f"loadtest-replica-{i}.log")
+            self.servers.append(start_streamlit(replica_port, app=self.app, log_path=log, env=env))
+            self.replica_urls.append(f"http://127.0.0.1:{replica_port}")
+        for url, server in zip(self.replica_urls, self.servers, strict=True):
+            wait_healthy(url, server, timeout=120)
+        if self.replicas == 1:
+            self.url = self.replica_urls[0]
+            return time.monotonic() - started
+        from deploy.failover import nginx_binary, nginx_config
+
+        self._workdir = tempfile.TemporaryDirectory(prefix="glassbox-load-nginx-")
+        workdir = Path(self._workdir.name)
+        listen = free_port()
+        ports = [int(u.rsplit(":", 1)[1]) for u in self.replica_urls]
+        config = nginx_config(workdir, listen, ports)
+        self.proxy = subprocess.Popen(
+            [nginx_binary(), "-c", str(config), "-p", str(workdir)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.url = f"http://127.0.0.1:{listen}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if http_get(self.url + "/_stcore/health")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        return time.monotonic() - started
+
+    def session(self, timeout: float, url: str | None = None) -> Session:
+        """A visitor's websocket session (not yet connected; use `async with`)."""
+        if url is not None or self.replicas == 1:
+            return Session(url or self.url, open_timeout=timeout)
+        _, cookie = http_get(self.url + "/")  # a browser's page load: nginx pins the tab to one replica
+        headers = {"Cookie": f"{ROUTE_COOKIE}={cookie}"} if cookie else {}
+        return Session(self.url, origin=self.url, headers=headers, open_timeout=timeout)
+
+    def rss_mb(self) -> float | None:
+        """Resident memory of all servers together (nginx's few MB left out)."""
+        readings = [read_rss_mb(server.pid) for server in self.servers]
+        return None if any(r is None for r in readings) else sum(readings)
+
+    def stop(self) -> None:
+        if self.proxy is not None:
+            self.proxy.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proxy.wait(timeout=10)
+        for server in self.servers:
+            stop(server)
+        if self._workdir is not None:
+            self._workdir.cleanup()
+
+
+TARGET: Target | None = None  # set by main_async; visitors open their sessions through it
+
+
+def new_session(url: str, timeout: float) -> Session:
+    return TARGET.session(timeout) if TARGET is not None and url == TARGET.url else Session(url, open_timeout=timeout)
+
+
 class Visitor:
     def __init__(self, index: int, url: str, pages: list[str], args: argparse.Namespace, stats: Stats) -> None:
         self.index = index
@@ -163,7 +250,8 @@ class Visitor:
         await asyncio.sleep(self.rng.uniform(0, self.args.ramp_up))
         self.stats.sessions += 1
         try:
-            async with Session(self.url, open_timeout=self.args.timeout) as session:
+            session = await asyncio.to_thread(new_session, self.url, self.args.timeout)
+            async with session:
                 await self._visit(session, deadline)
         except ProtocolError as error:
             self.stats.error("?", "connection", self.index, str(error))
@@ -237,9 +325,9 @@ class Visitor:
         return ticks + 1
 
 
-async def sample_rss(pid: int, samples: list[tuple[float, float]], t0: float, stop_event: asyncio.Event) -> None:
+async def sample_rss(target: Target, samples: list[tuple[float, float]], t0: float, stop_event: asyncio.Event) -> None:
     while not stop_event.is_set():
-        rss = read_rss_mb(pid)
+        rss = target.rss_mb()
         if rss is not None:
             samples.append((round(time.monotonic() - t0, 1), round(rss, 1)))
         with contextlib.suppress(TimeoutError):
@@ -258,12 +346,12 @@ async def warm_up(url: str, pages: list[str], timeout: float) -> dict[str, float
     return times
 
 
-async def wait_for_rss(pid: int, target_mb: float, limit_s: float) -> float | None:
+async def wait_for_rss(target: Target, target_mb: float, limit_s: float) -> float | None:
     """Poll RSS until it is at or below target (or the limit passes); returns the last reading."""
     until = time.monotonic() + limit_s
-    rss = read_rss_mb(pid)
+    rss = target.rss_mb()
     while time.monotonic() < until:
-        rss = read_rss_mb(pid)
+        rss = target.rss_mb()
         if rss is not None and rss <= target_mb:
             break
         await asyncio.sleep(2)
@@ -297,10 +385,17 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         "disconnected_session_ttl_s": ttl,
     }
     launched = time.monotonic()
-    server = start_streamlit(port, app=args.app, log_path=log_path)
+    global TARGET
+    target = TARGET = Target(args.replicas, args.app, log_path.parent)
+    report["replicas"] = args.replicas
+    if args.replicas > 1:
+        report["what"] = (
+            f"N simulated visitors over Streamlit's websocket protocol through nginx (deploy/nginx.conf, cookie-sticky) "
+            f"to {args.replicas} `streamlit run app.py` replicas on 127.0.0.1"
+        )
     try:
-        report["server_ready_s"] = round(wait_healthy(url, server, timeout=120), 2)
-        pid = server.pid
+        report["server_ready_s"] = round(target.start(args.port), 2)
+        url = target.url
         # Pages: those in the tour that exist on disk and that the server lists.
         async with Session(url, open_timeout=args.timeout) as probe:
             await probe.rerun(timeout=args.timeout)
@@ -311,18 +406,19 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         report["missing_pages"] = [p.key for p in TOUR if p.key not in pages]
         if not pages:
             print("No tour pages are live yet: visitors will only open the landing page.", file=sys.stderr)
-        report["warm_up_first_open_s"] = await warm_up(url, pages, args.timeout)
-        report["rss_before_first_visitor_mb"] = read_rss_mb(pid)
+        for replica_url in target.replica_urls:  # every replica loads its models
+            report["warm_up_first_open_s"] = await warm_up(replica_url, pages, args.timeout)
+        report["rss_before_first_visitor_mb"] = target.rss_mb()
         # Idle = after the warm-up visitor's session has expired: models loaded, no sessions.
         await asyncio.sleep(min(ttl + 5, args.idle_wait))
-        idle = read_rss_mb(pid) or 0.0
+        idle = target.rss_mb() or 0.0
         report["idle_rss_mb"] = round(idle, 1)
 
         stats = Stats()
         samples: list[tuple[float, float]] = []
         stop_event = asyncio.Event()
         t0 = time.monotonic()
-        sampler = asyncio.create_task(sample_rss(pid, samples, t0, stop_event))
+        sampler = asyncio.create_task(sample_rss(target, samples, t0, stop_event))
         deadline = t0 + args.duration
         visitors = [Visitor(i, url, pages or [], args, stats) for i in range(args.visitors)]
         if not pages:
@@ -342,7 +438,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
 
         # After everyone leaves: sessions are freed after disconnectedSessionTTL; give it the TTL plus a margin.
         await asyncio.sleep(ttl + 5)  # sessions of closed tabs live this long
-        after = await wait_for_rss(pid, idle * 1.10, args.release_wait)
+        after = await wait_for_rss(target, idle * 1.10, args.release_wait)
         stop_event.set()
         await sampler
         report["rss_after_visitors_left_mb"] = round(after or 0.0, 1)
@@ -370,7 +466,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             "rss_back_within_10pct_of_idle": (after is not None and idle > 0 and after <= idle * 1.10),
         }
     finally:
-        stop(server)
+        target.stop()
     report["total_wall_s"] = round(time.monotonic() - launched, 1)
     return report
 
@@ -513,6 +609,9 @@ def markdown(report: dict[str, Any]) -> str:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--visitors", type=int, default=50)
+    parser.add_argument(
+        "--replicas", type=int, default=1, help="servers behind nginx (deploy/nginx.conf); 1 = no proxy"
+    )
     parser.add_argument("--duration", type=float, default=180, help="seconds visitors stay active")
     parser.add_argument("--think-min", type=float, default=1.0, help="shortest pause between actions (s)")
     parser.add_argument("--think-max", type=float, default=4.0, help="longest pause between actions (s)")

@@ -4,7 +4,8 @@ The landing page needs no model, so it does not import torch and starts fast. Th
 landing page then starts this thread, which loads every shipped model into the shared caches and
 computes each page's default view, so the first click on a page does not wait for a model to load.
 
-Afterwards the same thread hands memory back to the system whenever nobody is connected: Streamlit's
+Afterwards the same thread hands memory back to the system once nobody is connected: it drops cached
+views (not the models), and since Streamlit's
 after-every-run garbage collection is off (.streamlit/config.toml: it cost ~220 ms per run), and glibc
 keeps freed memory unless asked, so without this the server would stay at its peak after a class leaves.
 """
@@ -91,6 +92,9 @@ def _tidy_when_idle(every_s: float = 15.0) -> None:
         if held:
             tidy = True  # someone was here: tidy up once every session has been freed
         elif held == 0 and tidy:
+            import streamlit as st
+
+            st.cache_data.clear()  # computed views; the next visitor recomputes the few they need (models stay)
             gc.collect()
             if trim is not None:
                 trim(0)
