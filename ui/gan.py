@@ -41,7 +41,10 @@ from ui.frame import timed
 SPEEDS: dict[str, tuple[int, float]] = {"slow motion": (1, 0.5), "normal": (20, 0.02), "fast": (200, 0.02)}
 TICK_BUDGET_S = 0.05  # "fast" trains this long per refresh: with the slot's rest after it, ~4-5 refreshes/s
 DIGITS_TICK = 0.2
-LIVE_WAIT_S = 1.0  # a refresh waits (sleeping) this long for a heavy-work slot, then keeps its picture
+# Live refreshes give way to visitors who asked for something: a refresh takes a heavy-work slot only if one is
+# free almost at once; otherwise it keeps its picture and sleeps (no CPU) before the browser asks again.
+LIVE_WAIT_S = 0.15  # long enough to outwait the slot's rest after this visitor's own previous refresh
+LIVE_BACKOFF_S = 0.5
 DIGITS_STEPS_PER_TICK = 40
 LEARNING_RATES = ("0.0001", "0.0003", "0.001", "0.003", "0.01")
 # Labels double as URL values (bind="query-params" stores the label), so keep them short.
@@ -270,6 +273,7 @@ def _points_tick(speed: str) -> None:
                     _frame(_FRAME_POINTS, run, _render_points)
                 else:  # the picture stays; training resumes on a later refresh
                     st.caption(f"⏳ {ticket.message}")
+                    time.sleep(LIVE_BACKOFF_S)
             if run.finished:  # hard cap reached: stop the browser's timer with a full rerun
                 st.session_state[_PLAY_POINTS] = False
                 st.rerun(scope="app")
@@ -360,6 +364,7 @@ def _digits_tick(judge: Judge) -> None:
                     _frame(_FRAME_DIGITS, run, render)
                 else:
                     st.caption(f"⏳ {ticket.message}")
+                    time.sleep(LIVE_BACKOFF_S)
             if run.finished:
                 st.session_state[_PLAY_DIGITS] = False
                 st.rerun(scope="app")

@@ -5,9 +5,9 @@ landing page then starts this thread, which loads every shipped model into the s
 computes each page's default view, so the first click on a page does not wait for a model to load.
 
 Afterwards the same thread hands memory back to the system once nobody is connected: it drops cached
-views (not the models), and since Streamlit's
-after-every-run garbage collection is off (.streamlit/config.toml: it cost ~220 ms per run), and glibc
-keeps freed memory unless asked, so without this the server would stay at its peak after a class leaves.
+views (not the models), collects garbage and asks glibc to return freed memory. Streamlit's collection
+after every run is off (.streamlit/config.toml: it cost ~220 ms per run) and glibc keeps freed memory
+unless asked, so without this the server would stay at its peak after a class leaves.
 """
 
 from __future__ import annotations
@@ -99,3 +99,4 @@ def _tidy_when_idle(every_s: float = 15.0) -> None:
             if trim is not None:
                 trim(0)
             tidy = False
+            log.info("Glassbox: every session has ended; cached views dropped and memory handed back")
