@@ -335,14 +335,24 @@ async def sample_rss(target: Target, samples: list[tuple[float, float]], t0: flo
 
 
 async def warm_up(url: str, pages: list[str], timeout: float) -> dict[str, float]:
-    """One visitor opens every page once, so models are loaded (cache_resource) before idle RSS is taken."""
+    """One visitor opens every page once and uses it a little, so models are loaded (cache_resource) and
+    every library a page pulls in on first use (pandas for tables, ...) is in memory before idle RSS is taken."""
     times: dict[str, float] = {}
+    rng = random.Random(12345)
     async with Session(url, open_timeout=timeout) as session:
         await session.rerun(timeout=timeout)
         for key in pages:
             entry = next(p for p in TOUR if p.key == key)
             result = await session.open_page(entry.path, timeout=timeout)
             times[key] = round(result.latency_s, 3)
+            for _ in range(3):
+                widget, value = pick_interaction(session, PLANS.get(key, PagePlan()), rng, Stats(), key)
+                if widget is None:
+                    break
+                if value == "click":
+                    await session.click(widget, timeout=timeout)
+                else:
+                    await session.set_widget(widget, value, timeout=timeout)
     return times
 
 
