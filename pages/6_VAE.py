@@ -1,7 +1,5 @@
 """VAE: a 2-D map where every point decodes to a handwritten digit; encode your own, walk between two."""
 
-from collections.abc import Sequence
-
 import streamlit as st
 
 import ui.images as ui
@@ -53,10 +51,7 @@ fig = digit_strip(walk.images, [percent(f) for f in walk.fractions], f"From {cap
 st.plotly_chart(fig, key="walkstrip", width="stretch")
 st.caption("The orange line on the map above shows this walk. Midway, the decoder draws a blend of both digits.")
 
-
-@st.fragment
-def map_view(marks: list[tuple[float, float, str]], path: Sequence[Sequence[float]]) -> None:
-    """Decoding a point (typed or clicked) reruns only the map area."""
+with map_area:
     m1, m2 = st.columns(2)
     m3, m4 = st.columns([1, 2])
     with m3:
@@ -68,7 +63,7 @@ def map_view(marks: list[tuple[float, float, str]], path: Sequence[Sequence[floa
     title = f"At ({za:.1f}, {zb:.1f}) the judge sees a {seen} ({percent(sure)} sure)"
     m4.plotly_chart(single_digit(point, title, 280), key="point", width="content")
     title = f"The map holds all kinds of digits:<br>the judge finds {len(found)} of 10 here"
-    fig = latent_map(grid.images, grid.axis, title, marks=marks + [(za, zb, "decoded")], path=path)
+    fig = latent_map(grid.images, grid.axis, title, marks=marks + [(za, zb, "decoded")], path=walk.z)
     m1.plotly_chart(
         fig,
         key="map",
@@ -86,10 +81,6 @@ def map_view(marks: list[tuple[float, float, str]], path: Sequence[Sequence[floa
         selection_mode="points",
         width="stretch",
     )
-
-
-with map_area:
-    map_view(marks, walk.z)
 
 st.markdown(
     "**Why are VAE digits blurry?** Each digit is squeezed into two numbers, so many different-looking 7s "

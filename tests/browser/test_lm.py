@@ -58,13 +58,13 @@ def test_next_token_knobs_and_link(browser, server_url: str) -> None:
 
 
 def test_generate_step_by_step_and_branch(browser, server_url: str) -> None:
-    page = _open(browser, server_url, "Generate?seed=3")
+    page = _open(browser, server_url, "Generate?dice=3")
     try:
         page.get_by_role("button", name="Next token").click()
         wait_for_app(page)
         page.get_by_role("button", name="Generate 20").click()
         wait_for_app(page)
-        assert "steps=21" in page.url
+        assert "written=21" in page.url
         first = page.locator('[data-testid="stCode"]').first.inner_text()
         page.get_by_role("button", name="Continue from this choice").click()
         wait_for_app(page)
