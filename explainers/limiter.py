@@ -94,6 +94,8 @@ class Ticket:
 class HeavyWorkLimiter:
     """A bounded number of concurrent heavy jobs, fair between sessions, never blocking longer than asked."""
 
+    MAX_REST_S = 1.0  # after a very long job, its slot still rests at most this long
+
     def __init__(self, slots: int | None = None, per_session: int = 1, duty: float = 1.0) -> None:
         if slots is not None and slots < 1:
             raise ValueError("slots must be at least 1")
@@ -129,8 +131,6 @@ class HeavyWorkLimiter:
             if duty is not None:
                 self.duty = duty
             self._cond.notify_all()
-
-    MAX_REST_S = 1.0  # a very long job does not lock its slot for long afterwards
 
     def _resting(self, now: float) -> int:
         self._resting_until = [t for t in self._resting_until if t > now]

@@ -39,11 +39,12 @@ def heavy_work(wait_s: float = 10.0) -> Iterator[None]:
     If every slot is taken, the visitor sees "Busy, queued" in plain words while this request waits in
     line (first come, first served) for at most `wait_s`; after that the page says so and stops, without
     freezing or showing a traceback."""
-    ticket = HEAVY.try_acquire(session=session_id(), timeout=0.0)
+    session = session_id()
+    ticket = HEAVY.try_acquire(session=session, timeout=0.0)
     if not ticket:
         notice = st.empty()
         notice.info(ticket.message, icon="⏳")
-        ticket = HEAVY.try_acquire(session=session_id(), timeout=wait_s)
+        ticket = HEAVY.try_acquire(session=session, timeout=wait_s)
         notice.empty()
         if not ticket:
             st.warning(
@@ -58,6 +59,6 @@ def heavy_work(wait_s: float = 10.0) -> Iterator[None]:
 
 
 def live_slot(wait_s: float) -> AbstractContextManager[Ticket]:
-    """For repeating live work (a training tick): `with live_slot(0.3) as ticket:`, truthy if granted.
+    """For repeating live work (a training tick): `with live_slot(0.15) as ticket:`, truthy if granted.
     A refused tick shows `ticket.message` and simply tries again on the next refresh."""
     return HEAVY.slot(session=session_id(), timeout=wait_s)

@@ -28,12 +28,13 @@ from explainers.gan import (
     coverage_verdict,
 )
 from explainers.gan_points import DATASETS, EXTENT
-from explainers.judge import Judge, judge_report, load_judge
+from explainers.judge import Judge, judge_report
 from explainers.store import load_model
 from figures.gan import FAKE_COLOUR, REAL_COLOUR, arena_finding, class_histogram_figure, loss_figure, loss_finding
 from figures.gan_live import arena_raster, bars_raster, digits_raster, lines_raster, to_png
 from ui.compute import live_slot
 from ui.frame import timed
+from ui.images import get_judge
 
 # The browser starts the next fragment run `run_every` seconds after the previous one *finished* (measured on
 # Streamlit 1.67: a 0.25 s timer with a 0.15 s run gives 2.4 runs/s, not 4). So the pause is short and the
@@ -97,9 +98,8 @@ def load_digits_gan() -> ShippedDigitsGan:
     return ShippedDigitsGan(loaded.tensors, loaded.config)
 
 
-@st.cache_resource(show_spinner=False)
 def load_gan_judge() -> Judge:
-    return load_judge()
+    return get_judge()  # the one judge every image page shares
 
 
 @st.cache_resource(show_spinner=False)

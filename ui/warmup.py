@@ -57,7 +57,6 @@ def _warm() -> None:
         images.vae_grid,
         images.vae_encoded_dataset,
         images.vae_grid_report,
-        gan.load_gan_judge,
         gan.load_digits_gan,
     ]
     started = time.perf_counter()

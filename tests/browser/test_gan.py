@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.browser.conftest import EXCEPTION, new_page, screenshot, wait_for_app
+from tests.browser.conftest import EXCEPTION, new_page, real_console_errors, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 STEP = re.compile(r"^Step ([0-9,]+)$")
@@ -20,27 +20,13 @@ def _step(page) -> int:
     raise AssertionError("no step counter on the page")
 
 
-def _watch_failures(page) -> None:
-    page.failed_urls = []
-    page.on("response", lambda r: page.failed_urls.append(r.url) if r.status >= 400 else None)
-
-
 def _clean(page) -> None:
     assert page.locator(EXCEPTION).count() == 0
-    # Known Streamlit quirk, not this page's: opening a deep link (/GAN) first probes /GAN/_stcore/...
-    # and logs a 404 before finding the server root. Any other console error fails the test.
-    quirks = [
-        u
-        for u in getattr(page, "failed_urls", [])
-        if "/_stcore/" in u and not u.split("/_stcore/")[0].endswith(tuple("0123456789"))
-    ]
-    errors = [e for e in page.console_errors if not (quirks and "status of 404" in e)]
-    assert not errors, (page.console_errors, page.failed_urls)
+    assert not real_console_errors(page), (page.console_errors, page.failed_urls)
     assert not page.external_requests, page.external_requests
 
 
 def test_live_training_mid_run_screenshot(page, server_url: str) -> None:
-    _watch_failures(page)
     page.goto(f"{server_url}/GAN?speed=normal")
     wait_for_app(page)
     assert _step(page) == 0
@@ -68,7 +54,6 @@ def test_live_training_mid_run_screenshot(page, server_url: str) -> None:
 
 
 def test_settings_from_a_shared_link(page, server_url: str) -> None:
-    _watch_failures(page)
     page.goto(f"{server_url}/GAN?data=Spiral&lr_d=0.003&speed=fast")
     wait_for_app(page)
     assert "data=Spiral" in page.url
@@ -82,7 +67,6 @@ def test_settings_from_a_shared_link(page, server_url: str) -> None:
 def test_digits_replay_and_phone_layout(browser, server_url: str) -> None:
     for width, height, name in ((1280, 800, "gan-digits-replay-1280"), (390, 844, "gan-digits-replay-390")):
         page = new_page(browser, server_url, width, height)
-        _watch_failures(page)
         try:
             page.goto(f"{server_url}/GAN?mode=Digits")
             wait_for_app(page)
@@ -96,7 +80,6 @@ def test_digits_replay_and_phone_layout(browser, server_url: str) -> None:
 
 def test_points_on_a_phone(browser, server_url: str) -> None:
     page = new_page(browser, server_url, 390, 844)
-    _watch_failures(page)
     try:
         page.goto(f"{server_url}/GAN?data=Two+moons")
         wait_for_app(page)

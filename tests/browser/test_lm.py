@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import EXCEPTION, new_page, screenshot, wait_for_app
+from tests.browser.conftest import EXCEPTION, new_page, real_console_errors, screenshot, wait_for_app
 
 pytestmark = pytest.mark.browser
 
 
 def _open(browser, server_url: str, path: str, width: int = 1280, height: int = 800):
     page = new_page(browser, server_url, width, height)
-    page.failed_urls = []
-    page.on("response", lambda r: page.failed_urls.append(r.url) if r.status >= 400 else None)
     page.goto(f"{server_url}/{path}")
     wait_for_app(page)
     page.wait_for_timeout(600)
@@ -21,11 +19,7 @@ def _open(browser, server_url: str, path: str, width: int = 1280, height: int = 
 
 def _clean(page) -> None:
     assert page.locator(EXCEPTION).count() == 0
-    # Streamlit quirk on deep links (/Tokens): the frontend first probes /Tokens/_stcore/... (404)
-    # before finding the server root. Those 404s are tolerated; any other console error fails.
-    probes_only = all("/_stcore/" in u for u in page.failed_urls)
-    errors = [e for e in page.console_errors if not (probes_only and "status of 404" in e)]
-    assert errors == [], (page.console_errors, page.failed_urls)
+    assert real_console_errors(page) == [], (page.console_errors, page.failed_urls)
     assert page.external_requests == [], page.external_requests
 
 
