@@ -13,9 +13,17 @@ CHART = '[data-testid="stPlotlyChart"]'
 
 
 def _plot_area(page, index: int):
+    """The chart's plotting area, on screen. The page can still shift while charts finish drawing (a box
+    read at that moment was seen 430 px above the viewport), so scroll, let it settle, and check."""
     chart = page.locator(CHART).nth(index)
-    chart.scroll_into_view_if_needed()
-    return chart.locator(".nsewdrag").first.bounding_box()
+    height = page.viewport_size["height"]
+    for _ in range(10):
+        chart.scroll_into_view_if_needed()
+        page.wait_for_timeout(250)
+        box = chart.locator(".nsewdrag").first.bounding_box()
+        if box and box["y"] >= 0 and box["y"] + box["height"] <= height:
+            return box
+    raise AssertionError(f"chart {index} never settled on screen: {box}")
 
 
 def _wait_rerun(page) -> None:
