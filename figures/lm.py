@@ -12,9 +12,20 @@ from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
-from figures.style import ACCENT, MUTED, PALETTE, PRIMARY, SEQUENTIAL, apply_style, percent
+from figures.style import (
+    ACCENT,
+    MUTED,
+    PALETTE,
+    PRIMARY,
+    SEQUENTIAL,
+    axis_ids,
+    figure,
+    grid_layout,
+    hline,
+    percent,
+    vrect,
+)
 
 CHIP_COLOURS = ("#D6E9F8", "#FCE8C3", "#CDEFE3", "#F3D9E8", "#DDEFFB", "#F8DCCB")
 
@@ -53,7 +64,6 @@ def token_chips(
     given, chips are shaded by it (e.g. probability) instead of alternating colours."""
     lay = _chip_layout(labels, per_row)
     rows = (lay[-1][1] + 1) if lay else 1
-    fig = go.Figure()
     xs, ys, texts, ids_text, hovers, shapes = [], [], [], [], [], []
     for i, ((x, row, w), lab) in enumerate(zip(lay, labels, strict=True)):
         if colour_values is not None:
@@ -79,37 +89,34 @@ def token_chips(
         texts.append(esc(lab))
         ids_text.append(str(ids[i]))
         hovers.append(esc(hover[i]) if hover is not None else f"token {i + 1}: {esc(quoted(lab))}, id {ids[i]}")
-    fig.update_layout(shapes=shapes)  # all at once: add_shape in a loop is quadratic
-    fig.add_trace(
-        go.Scatter(
-            x=xs,
-            y=ys,
-            mode="text",
-            text=texts,
-            textfont={"family": "monospace", "size": 18, "color": "#111418"},
-            hovertext=hovers,
-            hoverinfo="text",
-            showlegend=False,
-        )
+    words = go.Scatter(
+        x=xs,
+        y=ys,
+        mode="text",
+        text=texts,
+        textfont={"family": "monospace", "size": 18, "color": "#111418"},
+        hovertext=hovers,
+        hoverinfo="text",
+        showlegend=False,
     )
-    fig.add_trace(
-        go.Scatter(
-            x=xs,
-            y=[y - 1.05 for y in ys],
-            mode="markers+text",
-            text=ids_text,
-            textfont={"family": "monospace", "size": 12, "color": "#4A5561"},
-            marker={"size": 18, "opacity": 0},
-            hovertext=hovers,
-            hoverinfo="text",
-            showlegend=False,
-        )
+    numbers = go.Scatter(
+        x=xs,
+        y=[y - 1.05 for y in ys],
+        mode="markers+text",
+        text=ids_text,
+        textfont={"family": "monospace", "size": 12, "color": "#4A5561"},
+        marker={"size": 18, "opacity": 0},
+        hovertext=hovers,
+        hoverinfo="text",
+        showlegend=False,
     )
-    fig.update_xaxes(visible=False, range=[-0.3, per_row + 0.3], fixedrange=True)
-    fig.update_yaxes(visible=False, range=[-rows * 2.0 + 0.2, 0.8], fixedrange=True)
-    apply_style(fig, title, height=70 + 62 * rows)
-    fig.update_layout(dragmode=False)
-    return fig
+    layout = {
+        "shapes": shapes,
+        "xaxis": {"visible": False, "range": [-0.3, per_row + 0.3], "fixedrange": True},
+        "yaxis": {"visible": False, "range": [-rows * 2.0 + 0.2, 0.8], "fixedrange": True},
+        "dragmode": False,
+    }
+    return figure([words, numbers], layout, title=title, height=70 + 62 * rows)
 
 
 def _blend(a: str, b: str, t: float) -> str:
@@ -128,19 +135,19 @@ def word_split_bars(words: Sequence[str], counts: Sequence[int]) -> go.Figure:
         if n and counts[worst] > 1
         else "Every word here is a single token"
     )
-    fig = go.Figure(
-        go.Bar(
-            x=[esc(w if len(w) <= 14 else w[:13] + "…") + f" ({i + 1})" for i, w in enumerate(words)],
-            y=list(counts),
-            marker_color=[ACCENT if c > 1 else PRIMARY for c in counts],
-            text=[str(c) for c in counts],
-            textposition="outside",
-            hovertemplate="%{x}: %{y} token(s)<extra></extra>",
-        )
+    bars = go.Bar(
+        x=[esc(w if len(w) <= 14 else w[:13] + "…") + f" ({i + 1})" for i, w in enumerate(words)],
+        y=list(counts),
+        marker_color=[ACCENT if c > 1 else PRIMARY for c in counts],
+        text=[str(c) for c in counts],
+        textposition="outside",
+        hovertemplate="%{x}: %{y} token(s)<extra></extra>",
     )
-    fig.update_yaxes(title="tokens for this word", rangemode="tozero", dtick=1)
-    fig.update_xaxes(title="word in your text")
-    return apply_style(fig, title, height=360)
+    layout = {
+        "yaxis": {"title": {"text": "tokens for this word"}, "rangemode": "tozero", "dtick": 1},
+        "xaxis": {"title": {"text": "word in your text"}},
+    }
+    return figure(bars, layout, title=title, height=360)
 
 
 def next_token_bars(
@@ -156,8 +163,7 @@ def next_token_bars(
     names = [f"{esc(quoted(lab))}" for lab in labels]
     top = int(np.argmax(probs)) if n else 0
     title = f"{esc(quoted(labels[top]))} is the most likely next token ({percent(float(probs[top]))})" if n else ""
-    fig = go.Figure()
-    fig.add_trace(
+    traces = [
         go.Bar(
             y=names,
             x=list(probs),
@@ -169,9 +175,7 @@ def next_token_bars(
             cliponaxis=False,
             textfont={"size": 15},
             hovertemplate="%{y}: %{x:.1%} after your settings<extra></extra>",
-        )
-    )
-    fig.add_trace(
+        ),
         go.Bar(
             y=names,
             x=[b if not k else 0 for b, k in zip(base, kept, strict=True)],
@@ -180,10 +184,10 @@ def next_token_bars(
             marker_color=MUTED,
             opacity=0.6,
             hovertemplate="%{y}: %{x:.1%} before the cut<extra></extra>",
-        )
-    )
+        ),
+    ]
     if true_probs is not None:
-        fig.add_trace(
+        traces.append(
             go.Bar(
                 y=names,
                 x=list(true_probs),
@@ -197,16 +201,20 @@ def next_token_bars(
                 hovertemplate="%{y}: %{x:.1%} in the stories' grammar<extra></extra>",
             )
         )
-    fig.update_layout(barmode="group", bargap=0.25, legend={"orientation": "h", "y": -0.12, "x": 0})
-    fig.update_yaxes(autorange="reversed", title=None, tickfont={"size": 17, "family": "monospace"})
     xmax = max([float(np.max(probs)) if n else 0.0] + ([float(np.max(true_probs))] if true_probs is not None else []))
-    fig.update_xaxes(
-        title="probability of being the next token",
-        tickformat=".0%",
-        range=[0, xmax * 1.22 + 0.01],
-        tickvals=_prob_ticks(xmax),
-    )
-    return apply_style(fig, title, height=max(360, 120 + n * (46 if true_probs is not None else 32)))
+    layout = {
+        "barmode": "group",
+        "bargap": 0.25,
+        "legend": {"orientation": "h", "y": -0.12, "x": 0},
+        "yaxis": {"autorange": "reversed", "tickfont": {"size": 17, "family": "monospace"}},
+        "xaxis": {
+            "title": {"text": "probability of being the next token"},
+            "tickformat": ".0%",
+            "range": [0, xmax * 1.22 + 0.01],
+            "tickvals": _prob_ticks(xmax),
+        },
+    }
+    return figure(traces, layout, title=title, height=max(360, 120 + n * (46 if true_probs is not None else 32)))
 
 
 def cumulative_curve(cumulative: Sequence[float], top_p: float, n_kept: int, shown: int = 30) -> go.Figure:
@@ -217,35 +225,30 @@ def cumulative_curve(cumulative: Sequence[float], top_p: float, n_kept: int, sho
         title = f"Top-p {top_p:.2f} keeps the top {n_kept} token{'s' if n_kept != 1 else ''}"
     else:
         title = f"The top 5 tokens hold {percent(float(c[min(4, len(c) - 1)]))} of the odds"
-    fig = go.Figure(
-        go.Scatter(
-            x=ranks,
-            y=c,
-            mode="lines+markers",
-            line={"color": PRIMARY, "width": 3},
-            name="cumulative probability",
-            hovertemplate="top %{x} tokens: %{y:.1%}<extra></extra>",
-        )
+    curve = go.Scatter(
+        x=ranks,
+        y=c,
+        mode="lines+markers",
+        line={"color": PRIMARY, "width": 3},
+        name="cumulative probability",
+        hovertemplate="top %{x} tokens: %{y:.1%}<extra></extra>",
     )
+    layout: dict = {
+        "xaxis": {"title": {"text": "tokens, most likely first (rank)"}, "range": [0.5, len(c) + 0.5]},
+        "yaxis": {"title": {"text": "probability of the top tokens together"}, "tickformat": ".0%", "range": [0, 1.05]},
+    }
     if top_p < 1.0:
-        fig.add_hline(
-            y=top_p,
-            line={"color": ACCENT, "dash": "dash", "width": 3},
-            annotation_text=f"p = {top_p:.2f}",
-            annotation_position="bottom right",
-        )
-        fig.add_vrect(
-            x0=0.5,
-            x1=n_kept + 0.5,
-            fillcolor=PALETTE[2],
-            opacity=0.15,
-            line_width=0,
-            annotation_text="kept",
-            annotation_position="top left",
-        )
-    fig.update_xaxes(title="tokens, most likely first (rank)", range=[0.5, len(c) + 0.5])
-    fig.update_yaxes(title="probability of the top tokens together", tickformat=".0%", range=[0, 1.05])
-    return apply_style(fig, title, height=340)
+        layout["shapes"] = [
+            hline(top_p, {"color": ACCENT, "dash": "dash", "width": 3}),
+            vrect(0.5, n_kept + 0.5, PALETTE[2], 0.15),
+        ]
+        layout["annotations"] = [
+            {"text": f"p = {top_p:.2f}", "showarrow": False, "xref": "x domain", "x": 1, "xanchor": "right"}
+            | {"yref": "y", "y": top_p, "yanchor": "top"},
+            {"text": "kept", "showarrow": False, "xref": "x", "x": 0.5, "xanchor": "left"}
+            | {"yref": "y domain", "y": 1, "yanchor": "top"},
+        ]
+    return figure(curve, layout, title=title, height=340)
 
 
 def timeline(
@@ -281,25 +284,28 @@ def timeline(
 
 def alternatives_bars(labels: Sequence[str], probs: Sequence[float], chosen: int, step: int) -> go.Figure:
     colours = [PALETTE[5] if i == chosen else MUTED for i in range(len(labels))]
-    fig = go.Figure(
-        go.Bar(
-            y=[esc(quoted(lab)) for lab in labels],
-            x=list(probs),
-            orientation="h",
-            marker_color=colours,
-            text=[percent(float(p)) for p in probs],
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="%{y}: %{x:.1%}<extra></extra>",
-        )
+    bars = go.Bar(
+        y=[esc(quoted(lab)) for lab in labels],
+        x=list(probs),
+        orientation="h",
+        marker_color=colours,
+        text=[percent(float(p)) for p in probs],
+        textposition="outside",
+        cliponaxis=False,
+        hovertemplate="%{y}: %{x:.1%}<extra></extra>",
     )
-    fig.update_yaxes(autorange="reversed")
     xmax = float(max(probs))
-    fig.update_xaxes(
-        title="probability at this step", tickformat=".0%", range=[0, xmax * 1.22 + 0.02], tickvals=_prob_ticks(xmax)
-    )
+    layout = {
+        "yaxis": {"autorange": "reversed"},
+        "xaxis": {
+            "title": {"text": "probability at this step"},
+            "tickformat": ".0%",
+            "range": [0, xmax * 1.22 + 0.02],
+            "tickvals": _prob_ticks(xmax),
+        },
+    }
     title = f"Step {step + 1}: {esc(quoted(labels[chosen]))} was picked ({percent(float(probs[chosen]))})"
-    return apply_style(fig, title, height=300)
+    return figure(bars, layout, title=title, height=300)
 
 
 def _prob_ticks(xmax: float) -> list[float]:
@@ -317,86 +323,85 @@ def attention_heatmap(att: np.ndarray, labels: Sequence[str], title: str, select
     T = att.shape[0]
     z = np.where(np.tril(np.ones((T, T), dtype=bool)), att, np.nan)
     ticks = _ticks(labels)
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=ticks,
-            y=ticks,
-            colorscale=SEQUENTIAL,
-            zmin=0,
-            zmax=1,
-            hoverongaps=False,
-            colorbar={"tickformat": ".0%", "thickness": 10, "tickfont": {"size": 12}, "xpad": 4},
-            hovertemplate="%{y} looks at %{x}: %{z:.0%}<extra></extra>",
-        )
+    heat = go.Heatmap(
+        z=z,
+        x=ticks,
+        y=ticks,
+        colorscale=SEQUENTIAL,
+        zmin=0,
+        zmax=1,
+        hoverongaps=False,
+        colorbar={"tickformat": ".0%", "thickness": 10, "tickfont": {"size": 12}, "xpad": 4},
+        hovertemplate="%{y} looks at %{x}: %{z:.0%}<extra></extra>",
     )
-    fig.update_layout(plot_bgcolor="#D9DDE2")  # masked (future) cells show this grey
-    fig.update_yaxes(
-        autorange="reversed",
-        title="the token that is looking",
-        tickfont={"size": 13 if T > 30 else 15},
-        type="category",
-    )
-    fig.update_xaxes(
-        title="the earlier token it looks at", tickangle=-60, tickfont={"size": 13 if T > 30 else 15}, type="category"
-    )
+    tick_size = 13 if T > 30 else 15
+    layout: dict = {
+        "plot_bgcolor": "#D9DDE2",  # masked (future) cells show this grey
+        "yaxis": {
+            "autorange": "reversed",
+            "title": {"text": "the token that is looking"},
+            "tickfont": {"size": tick_size},
+            "type": "category",
+        },
+        "xaxis": {
+            "title": {"text": "the earlier token it looks at"},
+            "tickangle": -60,
+            "tickfont": {"size": tick_size},
+            "type": "category",
+        },
+    }
     if selected is not None:
-        fig.add_shape(
-            type="rect",
-            xref="paper",
-            x0=0,
-            x1=1,
-            y0=selected - 0.5,
-            y1=selected + 0.5,
-            line={"color": PALETTE[5], "width": 3},
-        )
-    return apply_style(fig, title, height=max(420, min(900, 200 + 16 * T)))
+        row = {"type": "rect", "xref": "paper", "x0": 0, "x1": 1, "y0": selected - 0.5, "y1": selected + 0.5}
+        layout["shapes"] = [row | {"line": {"color": PALETTE[5], "width": 3}}]
+    return figure(heat, layout, title=title, height=max(420, min(900, 200 + 16 * T)))
 
 
 def head_grid(att: np.ndarray, highlight: tuple[int, int] | None = None) -> go.Figure:
     """Every layer x head as a small heatmap (att: (layers, heads, T, T))."""
     L, H, T, _ = att.shape
     titles = [f"L{li + 1} H{h + 1}" + (" ★" if highlight == (li, h) else "") for li in range(L) for h in range(H)]
-    fig = make_subplots(rows=L, cols=H, subplot_titles=titles, horizontal_spacing=0.02, vertical_spacing=0.05)
+    layout = grid_layout(L, H, titles, horizontal_spacing=0.02, vertical_spacing=0.05, title_size=14)
     mask = np.tril(np.ones((T, T), dtype=bool))
-    for li in range(L):
-        for h in range(H):
-            fig.add_trace(
-                go.Heatmap(
-                    z=np.where(mask, att[li, h], np.nan),
-                    colorscale=SEQUENTIAL,
-                    zmin=0,
-                    zmax=1,
-                    showscale=False,
-                    hovertemplate="query %{y} → key %{x}: %{z:.0%}<extra></extra>",
-                ),
-                row=li + 1,
-                col=h + 1,
-            )
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False, autorange="reversed")
-    fig.update_layout(plot_bgcolor="#D9DDE2")
-    apply_style(fig, "Every head has its own pattern: rows are layers, columns are heads", height=150 + 170 * L)
-    fig.update_annotations(font_size=14)
-    return fig
+    cells = [(li, h) for li in range(L) for h in range(H)]
+    traces = [
+        go.Heatmap(
+            z=np.where(mask, att[li, h], np.nan),
+            colorscale=SEQUENTIAL,
+            zmin=0,
+            zmax=1,
+            showscale=False,
+            hovertemplate="query %{y} → key %{x}: %{z:.0%}<extra></extra>",
+            xaxis=x,
+            yaxis=y,
+        )
+        for (li, h), (x, y) in zip(cells, axis_ids(L, H), strict=True)
+    ]
+    for name, axis in layout.items():
+        if name.startswith("xaxis"):
+            axis["visible"] = False
+        elif name.startswith("yaxis"):
+            axis.update(visible=False, autorange="reversed")
+    layout["plot_bgcolor"] = "#D9DDE2"
+    title = "Every head has its own pattern: rows are layers, columns are heads"
+    return figure(traces, layout, title=title, height=150 + 170 * L)
 
 
 def looks_at_bars(weights: np.ndarray, labels: Sequence[str], query: int) -> go.Figure:
     """Where one token looks: its attention row over the earlier tokens."""
     w = np.asarray(weights)[: query + 1]
     best = int(np.argmax(w))
-    fig = go.Figure(
-        go.Bar(
-            x=_ticks(labels[: query + 1]),
-            y=w,
-            marker_color=[PALETTE[5] if i == best else PRIMARY for i in range(len(w))],
-            hovertemplate="%{x}: %{y:.0%}<extra></extra>",
-        )
+    bars = go.Bar(
+        x=_ticks(labels[: query + 1]),
+        y=w,
+        marker_color=[PALETTE[5] if i == best else PRIMARY for i in range(len(w))],
+        hovertemplate="%{x}: %{y:.0%}<extra></extra>",
     )
-    fig.update_yaxes(title="attention weight", tickformat=".0%", range=[0, 1])
-    fig.update_xaxes(title="earlier token", tickangle=-60, type="category")
+    layout = {
+        "yaxis": {"title": {"text": "attention weight"}, "tickformat": ".0%", "range": [0, 1]},
+        "xaxis": {"title": {"text": "earlier token"}, "tickangle": -60, "type": "category"},
+    }
     title = f"{esc(quoted(labels[query]))} looks most at {esc(quoted(labels[best]))} ({percent(float(w[best]))})"
-    return apply_style(fig, title, height=360)
+    return figure(bars, layout, title=title, height=360)
 
 
 def effective_choices_text(n: float) -> str:
