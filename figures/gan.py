@@ -8,12 +8,14 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from figures.style import MUTED, PALETTE, apply_style, percent
+from figures.style import MUTED, PALETTE, figure, hline, percent, vline
 
 REAL_COLOUR = PALETTE[0]  # blue: real data
 FAKE_COLOUR = PALETTE[5]  # vermilion: the forger's fakes
 STALEMATE_D = 2 * math.log(2)  # detective's loss when it can only guess (D = 0.5 everywhere)
 STALEMATE_G = math.log(2)  # forger's non-saturating loss at the same point
+
+# Traces are plain dicts (type=...): go.Figure would validate a go.Scatter object a second time.
 
 
 def two_lines(finding: str, detail: str) -> str:
@@ -61,42 +63,48 @@ def loss_figure(
     """Both players' losses over training, with the 'pure guessing' line for the detective."""
     last_d = float(d_loss[-1]) if len(d_loss) else None
     last_g = float(g_loss[-1]) if len(g_loss) else None
-    fig = go.Figure()
-    fig.add_trace(
-        go.Scatter(
+    traces = [
+        dict(
+            type="scatter",
             x=steps,
             y=d_loss.astype(np.float32),
             mode="lines",
             name="detective (D) loss",
             line={"color": REAL_COLOUR, "width": 3},
-        )
-    )
-    fig.add_trace(
-        go.Scatter(
+        ),
+        dict(
+            type="scatter",
             x=steps,
             y=g_loss.astype(np.float32),
             mode="lines",
             name="forger (G) loss",
             line={"color": FAKE_COLOUR, "width": 3},
-        )
-    )
-    fig.add_hline(
-        y=STALEMATE_D,
-        line={"color": MUTED, "dash": "dash"},
-        annotation_text="guessing (2 ln 2)",
-        annotation_position="bottom left",
-    )
+        ),
+    ]
+    shapes = [hline(STALEMATE_D, {"color": MUTED, "dash": "dash"})]
     if marker_step is not None:
-        fig.add_vline(x=marker_step, line={"color": "#444444", "dash": "dot"})
-    apply_style(fig, title or loss_title(last_d, last_g), height)
-    fig.update_xaxes(title="training step", rangemode="tozero")
-    fig.update_yaxes(title="loss (lower = doing better)", rangemode="tozero")
-    fig.update_layout(
-        legend={"orientation": "h", "y": -0.3, "yanchor": "top", "x": 0, "font": {"size": 14}},
-        uirevision="losses",
-        margin={"t": 80, "b": 10},
-    )
-    return fig
+        shapes.append(vline(marker_step, {"color": "#444444", "dash": "dot"}))
+    # The line's label, placed as add_hline(annotation_position="bottom left") would.
+    guessing = {
+        "text": "guessing (2 ln 2)",
+        "showarrow": False,
+        "x": 0,
+        "xanchor": "left",
+        "xref": "x domain",
+        "y": STALEMATE_D,
+        "yanchor": "top",
+        "yref": "y",
+    }
+    layout = {
+        "shapes": shapes,
+        "annotations": [guessing],
+        "xaxis": {"title": {"text": "training step"}, "rangemode": "tozero"},
+        "yaxis": {"title": {"text": "loss (lower = doing better)"}, "rangemode": "tozero"},
+        "legend": {"orientation": "h", "y": -0.3, "yanchor": "top", "x": 0, "font": {"size": 14}},
+        "uirevision": "losses",
+        "margin": {"t": 80, "b": 10},
+    }
+    return figure(traces, layout, title=title or loss_title(last_d, last_g), height=height)
 
 
 def class_histogram_figure(
@@ -107,21 +115,27 @@ def class_histogram_figure(
     total = max(counts.sum(), 1.0)
     shares = counts / total
     colours = [FAKE_COLOUR if s < healthy_share else REAL_COLOUR for s in shares]
-    fig = go.Figure(
-        go.Bar(
-            x=[str(d) for d in range(len(counts))],
-            y=shares,
-            marker_color=colours,
-            text=[percent(s) for s in shares],
-            textposition="outside",
-            cliponaxis=False,
-            hovertemplate="digit %{x}: %{y:.1%} of the fakes<extra></extra>",
-        )
+    bar = dict(
+        type="bar",
+        x=[str(d) for d in range(len(counts))],
+        y=shares,
+        marker_color=colours,
+        text=[percent(s) for s in shares],
+        textposition="outside",
+        cliponaxis=False,
+        hovertemplate="digit %{x}: %{y:.1%} of the fakes<extra></extra>",
     )
-    fig.add_hline(y=0.1, line={"color": MUTED, "dash": "dash"})
-    fig.add_hline(y=healthy_share, line={"color": FAKE_COLOUR, "dash": "dot"})
     detail = f"dashed: fair share (10%) · dotted: our bar ({percent(healthy_share)})"
-    apply_style(fig, two_lines(headline, detail), height)
-    fig.update_xaxes(title="digit the judge sees", type="category")
-    fig.update_yaxes(title="share of fakes", tickformat=".0%", range=[0, max(0.25, float(shares.max()) * 1.2)])
-    return fig
+    layout = {
+        "shapes": [
+            hline(0.1, {"color": MUTED, "dash": "dash"}),
+            hline(healthy_share, {"color": FAKE_COLOUR, "dash": "dot"}),
+        ],
+        "xaxis": {"title": {"text": "digit the judge sees"}, "type": "category"},
+        "yaxis": {
+            "title": {"text": "share of fakes"},
+            "tickformat": ".0%",
+            "range": [0, max(0.25, float(shares.max()) * 1.2)],
+        },
+    }
+    return figure(bar, layout, title=two_lines(headline, detail), height=height)
