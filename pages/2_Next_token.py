@@ -85,7 +85,8 @@ def knobs_and_odds(nt: lmx.NextToken, truth: lmx.TrueOdds | None) -> None:
         ),
         key="bars",
         width="stretch",
-        config={"displayModeBar": False},
+        # Every bar carries its number, so the chart is drawn static: no hover layers to rebuild on each knob move
+        config={"displayModeBar": False, "staticPlot": True},
     )
     if truth is not None:
         plain = lmx.apply_sampling(nt.logits)
@@ -113,7 +114,7 @@ def knobs_and_odds(nt: lmx.NextToken, truth: lmx.TrueOdds | None) -> None:
     )
 
     st.markdown("#### From scores to probabilities, for the top 5")
-    st.dataframe(lmx.score_table(lm, nt.logits, s, temperature), hide_index=True, width="stretch")
+    st.table(lmx.score_table(lm, nt.logits, s, temperature), hide_index=True)  # plain HTML: cheaper to redraw
 
 
 knobs_and_odds(nt, truth)
