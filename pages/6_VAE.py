@@ -4,7 +4,7 @@ import streamlit as st
 
 import ui.images as ui
 from explainers.vae import interpolate
-from figures.images import digit_strip, encoded_scatter, latent_map, loss_terms_bar, single_digit
+from figures.images import digit_strip, latent_map, loss_terms_bar, single_digit
 from figures.style import percent
 from ui.frame import go_deeper, load_or_stop, model_card, setup_page, timed, what_you_are_seeing
 
@@ -15,7 +15,7 @@ st.markdown(
     "The VAE squeezes every 8×8 digit into just **two numbers**, a point on a map, and learns to redraw "
     "the digit from that point alone. Because the map is only 2-D, we can draw all of it."
 )
-grid, everyone, (_, labels) = ui.vae_grid(), ui.vae_encoded_dataset(), ui.all_digits()
+grid = ui.vae_grid()
 found = ui.confident_digits(0.8)
 
 st.subheader("1 · The map: every point is a digit")
@@ -72,11 +72,8 @@ with map_area:
         width="stretch",
         config={"displayModeBar": False},
     )
-    # Every third digit: 1,797 text labels took the browser about a second to draw at each rerun.
-    title = "Same digits cluster: where 600 of the 1,797<br>real digits land (dashed: the map's area)"
-    fig = encoded_scatter(everyone.mu[::3], labels.numpy()[::3], title, ui.grid_extent(grid), marks=marks)
     m2.plotly_chart(
-        fig,
+        ui.encoded_scatter_figure(tuple(marks)),
         key="scatter",
         on_select=lambda: ui.set_latent_from_click("scatter", "scatter"),
         selection_mode="points",

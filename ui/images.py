@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 import torch
 
@@ -17,6 +18,7 @@ from explainers.diffusion import DiffusionModel, Trajectory, forward_process, lo
 from explainers.digits import load_digits_tensors, split, to_signed
 from explainers.judge import Judge, judge_report, load_judge
 from explainers.vae import VAE, Encoding, LatentGrid, decode_points, encode_images, latent_grid, load_vae
+from figures.images import encoded_scatter
 from ui import compute  # noqa: F401  (one torch thread per request, set before any model runs)
 
 
@@ -199,6 +201,18 @@ def encode_and_judge(image: torch.Tensor) -> tuple[Encoding, int, float]:
     enc = encode_images(get_vae(), image)
     seen = judge_report(get_judge(), torch.from_numpy(enc.reconstruction)[:, None])
     return enc, int(seen.predicted[0]), float(seen.confidence[0])
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def encoded_scatter_figure(marks: tuple[tuple[float, float, str], ...]) -> go.Figure:
+    """The scatter of 600 real digits, built once per set of marks and shared by every session: it does not
+    move with the decoded point, and st.plotly_chart only reads (copies) the figure it is given."""
+    _, labels = all_digits()
+    title = "Same digits cluster: where 600 of the 1,797<br>real digits land (dashed: the map's area)"
+    # Every third digit: 1,797 text labels took the browser about a second to draw at each rerun.
+    return encoded_scatter(
+        vae_encoded_dataset().mu[::3], labels.numpy()[::3], title, grid_extent(vae_grid()), list(marks)
+    )
 
 
 def grid_extent(grid: LatentGrid) -> float:
