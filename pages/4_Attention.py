@@ -42,10 +42,10 @@ if T > lmx.MAX_ATTENTION_TOKENS - 1:
     st.warning(f"Long text: only the last {lmx.MAX_ATTENTION_TOKENS} tokens are shown.")
 
 if head_choice == AVERAGE:
-    att, name = view.mean_over_heads[layer], f"layer {layer + 1}, average of its {cfg.n_head} heads"
+    head, name = None, f"layer {layer + 1}, average of its {cfg.n_head} heads"
 else:
     head = int(head_choice) - 1
-    att, name = view.attention[layer, head], f"layer {layer + 1}, head {head + 1}"
+    name = f"layer {layer + 1}, head {head + 1}"
 
 if role:
     st.success(
@@ -61,28 +61,39 @@ if role:
             f"**{percent(look.weight_on_name)}** of its attention on the earlier '{look.predicted}'."
         )
 
-query = st.select_slider(
-    "Which token is looking?",
-    options=list(range(T)),
-    value=T - 1,
-    format_func=lambda i: f"{i}: {view.labels[i]}",
-    key="query",
-    help="Pick a token to see where it looks: its row in the heatmap.",
-)
-title = f"Where each token looks ({name})"
-st.plotly_chart(
-    figs.attention_heatmap(att, view.labels, title, selected=query),
-    key="heatmap",
-    width="stretch",
-    config={"displayModeBar": False},
-)
-st.caption(
-    "Each row is a token looking back; each column is a token it can look at; a row adds up to 100%. "
-    "Grey cells are the future: a token may not look ahead (the causal mask)."
-)
-st.plotly_chart(
-    figs.looks_at_bars(att[query], view.labels, query), key="row", width="stretch", config={"displayModeBar": False}
-)
+
+@st.fragment
+def where_tokens_look(view: lmx.AttentionView, layer: int, head: int | None, name: str) -> None:
+    """Picking a looking token reruns only this part: the heatmap's highlighted row and that row's bars.
+    `head` None means the average over the layer's heads."""
+    att = view.mean_over_heads[layer] if head is None else view.attention[layer, head]
+    labels = list(view.labels)
+    T = len(labels)
+    query = st.select_slider(
+        "Which token is looking?",
+        options=list(range(T)),
+        value=T - 1,
+        format_func=lambda i: f"{i}: {labels[i]}",
+        key="query",
+        help="Pick a token to see where it looks: its row in the heatmap.",
+    )
+    title = f"Where each token looks ({name})"
+    st.plotly_chart(
+        figs.attention_heatmap(att, labels, title, selected=query),
+        key="heatmap",
+        width="stretch",
+        config={"displayModeBar": False},
+    )
+    st.caption(
+        "Each row is a token looking back; each column is a token it can look at; a row adds up to 100%. "
+        "Grey cells are the future: a token may not look ahead (the causal mask)."
+    )
+    st.plotly_chart(
+        figs.looks_at_bars(att[query], labels, query), key="row", width="stretch", config={"displayModeBar": False}
+    )
+
+
+where_tokens_look(view, layer, head, name)
 nxt = ", ".join(
     f"'{lmx.label(lm, t)}' {percent(float(p))}" for t, p in zip(view.next_ids, view.next_probs, strict=True)
 )
