@@ -103,7 +103,7 @@ def latent_map(
     grid_images: np.ndarray,
     axis: np.ndarray,
     title: str,
-    lattice: int = 24,
+    lattice: int = 12,
     marks: list[tuple[float, float, str]] | None = None,
     path: np.ndarray | None = None,
     height: int = 560,
@@ -113,8 +113,9 @@ def latent_map(
     `axis` (S,) holds the latent coordinate of each tile centre. Clicking a lattice point returns its
     customdata [z1, z2]. `marks` are (z1, z2, label) points drawn as stars; `path` (K, 2) a line.
 
-    The lattice is two clickable points per tile (24 x 24 for a 12 x 12 map): the browser redraws every point
-    on each rerun, and 36 x 36 took it about 600 ms; the number inputs give finer positions."""
+    The lattice is one clickable square per tile (12 x 12): a click decodes that tile's centre. The browser
+    redraws every lattice point whenever the map changes, and a 36 x 36 lattice took it about 600 ms; the
+    number inputs and the real digits' scatter reach the points in between."""
     step = float(axis[1] - axis[0])
     lo, hi = float(axis[0] - step / 2), float(axis[-1] + step / 2)
     canvas = mosaic(_paper(grid_images), gap=2, scale=4, background=0.82)  # light grey lines between tiles

@@ -3,7 +3,7 @@
 import streamlit as st
 
 import ui.images as ui
-from explainers.vae import interpolate
+from explainers.vae import Interpolation, interpolate
 from figures.images import digit_strip, latent_map, loss_terms_bar, single_digit
 from figures.style import percent
 from ui.frame import go_deeper, load_or_stop, model_card, setup_page, timed, what_you_are_seeing
@@ -51,7 +51,10 @@ fig = digit_strip(walk.images, [percent(f) for f in walk.fractions], f"From {cap
 st.plotly_chart(fig, key="walkstrip", width="stretch")
 st.caption("The orange line on the map above shows this walk. Midway, the decoder draws a blend of both digits.")
 
-with map_area:
+
+@st.fragment
+def decode_any_point(marks: list[tuple[float, float, str]], walk: Interpolation) -> None:
+    """Moving the decoded point (typed, or a click on the map or on a real digit) reruns only this part."""
     m1, m2 = st.columns(2)
     m3, m4 = st.columns([1, 2])
     with m3:
@@ -79,6 +82,10 @@ with map_area:
         selection_mode="points",
         width="stretch",
     )
+
+
+with map_area:
+    decode_any_point(marks, walk)
 
 st.markdown(
     "**Why are VAE digits blurry?** Each digit is squeezed into two numbers, so many different-looking 7s "
