@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import random
 import secrets
 import subprocess
@@ -96,6 +97,9 @@ PLANS: dict[str, PagePlan] = {
 LIVE_PAGE = "gan"
 
 
+SLOW_S = 1.0  # runs slower than this are listed one by one in the report (when they finished, what)
+
+
 @dataclass
 class Stats:
     latencies: dict[str, list[float]] = field(default_factory=dict)  # kind -> seconds
@@ -104,10 +108,16 @@ class Stats:
     actions: int = 0
     sessions: int = 0
     plan_misses: dict[str, int] = field(default_factory=dict)  # named widgets a plan could not find
+    interaction_times: list[tuple[float, float]] = field(default_factory=list)  # (finished at, seconds)
+    slow_runs: list[tuple[float, float, str, str]] = field(default_factory=list)  # (finished at, s, kind, page)
 
     def record(self, kind: str, result: RunResult, page: str, visitor: int, count_errors: bool = True) -> None:
         """One run's figures. A run filed under two kinds (overall and per page) counts once: count_errors=False."""
         self.latencies.setdefault(kind, []).append(result.latency_s)
+        if kind == "interaction":
+            self.interaction_times.append((time.monotonic(), result.latency_s))
+        if count_errors and result.latency_s > SLOW_S and len(self.slow_runs) < 300:
+            self.slow_runs.append((time.monotonic(), result.latency_s, kind, page))
         self.bytes_by_kind.setdefault(kind, []).append(result.bytes_received)
         if not count_errors:
             return
@@ -208,6 +218,17 @@ class Target:
         headers = {"Cookie": f"{ROUTE_COOKIE}={cookie}"} if cookie else {}
         return Session(self.url, origin=self.url, headers=headers, open_timeout=timeout)
 
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system) the replicas have used so far."""
+        total = 0.0
+        for server in self.servers:
+            try:
+                fields = Path(f"/proc/{server.pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            except (OSError, IndexError, ValueError):
+                pass
+        return total
+
     def rss_mb(self) -> float | None:
         """Resident memory of all servers together (nginx's few MB left out)."""
         readings = [read_rss_mb(server.pid) for server in self.servers]
@@ -282,6 +303,8 @@ class Visitor:
                     if time.monotonic() >= deadline or actions >= self.args.max_actions:
                         break
                     await self.think(deadline)
+                    if time.monotonic() >= deadline:
+                        break  # thinking ran into the deadline: leave, rather than all act at the same instant
                     widget, value = pick_interaction(session, plan, self.rng, self.stats, page)
                     if widget is None:
                         break  # nothing to interact with on this page
@@ -378,6 +401,21 @@ def summarize(values: list[float]) -> dict[str, Any]:
     }
 
 
+def latency_windows(times: list[tuple[float, float]], t0: float, width: float) -> list[dict[str, Any]]:
+    """Interaction latency per time window (by when the run finished): shows whether slow runs cluster."""
+    windows: dict[int, list[float]] = {}
+    for finished, latency in times:
+        windows.setdefault(int((finished - t0) // width), []).append(latency)
+    return [
+        {"from_s": i * width, "runs": len(v), "p50_ms": _ms(percentile(v, 50)), "p95_ms": _ms(percentile(v, 95))}
+        for i, v in sorted(windows.items())
+    ]
+
+
+def _ms(seconds: float | None) -> float | None:
+    return round(seconds * 1000, 1) if seconds is not None else None
+
+
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     port = args.port or free_port()
     url = f"http://127.0.0.1:{port}"
@@ -428,6 +466,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         samples: list[tuple[float, float]] = []
         stop_event = asyncio.Event()
         t0 = time.monotonic()
+        cpu_server_0, cpu_self_0 = target.cpu_s(), time.process_time()
         sampler = asyncio.create_task(sample_rss(target, samples, t0, stop_event))
         deadline = t0 + args.duration
         visitors = [Visitor(i, url, pages or [], args, stats) for i in range(args.visitors)]
@@ -445,6 +484,16 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
                 stats.error("?", "crash", -1, f"{type(task.exception()).__name__}: {task.exception()}")
         visitors_left = time.monotonic()
         report["visit_wall_s"] = round(visitors_left - t0, 1)
+        # Where the two cores went while visitors were here: the server(s) and this load generator itself.
+        report["cpu_cores_busy"] = {
+            "servers": round((target.cpu_s() - cpu_server_0) / (visitors_left - t0), 2),
+            "load_generator": round((time.process_time() - cpu_self_0) / (visitors_left - t0), 2),
+        }
+        report["interaction_latency_by_30s"] = latency_windows(stats.interaction_times, t0, 30.0)
+        report["slow_runs"] = [
+            {"finished_s": round(at - t0, 2), "ms": round(s * 1000), "kind": kind, "page": page}
+            for at, s, kind, page in stats.slow_runs
+        ]
 
         # After everyone leaves: sessions are freed after disconnectedSessionTTL; give it the TTL plus a margin.
         await asyncio.sleep(ttl + 5)  # sessions of closed tabs live this long
@@ -611,6 +660,16 @@ def markdown(report: dict[str, Any]) -> str:
         f"| peak RSS | {report.get('peak_rss_mb')} MB |",
         f"| RSS after visitors left (+{report.get('waited_after_leave_s')} s) | {report.get('rss_after_visitors_left_mb')} MB |",
     ]
+    busy = report.get("cpu_cores_busy")
+    if busy:
+        lines.append(f"| cores busy: servers / this load generator | {busy['servers']} / {busy['load_generator']} |")
+    windows = report.get("interaction_latency_by_30s") or []
+    if windows:
+        lines += ["", "| interactions finished in | runs | p50 | p95 |", "|---|---:|---:|---:|"]
+        lines += [
+            f"| {w['from_s']:.0f}-{w['from_s'] + 30:.0f} s | {w['runs']} | {w['p50_ms']} ms | {w['p95_ms']} ms |"
+            for w in windows
+        ]
     lines += ["", "| target | met |", "|---|---|"]
     lines += [f"| {k} | {'yes' if v else 'NO'} |" for k, v in report.get("targets", {}).items()]
     return "\n".join(lines)

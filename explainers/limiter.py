@@ -17,6 +17,8 @@ Rules it enforces:
   first use, so call torch.set_num_threads before the first heavy job);
 - waiting is bounded by the caller's `timeout` (0 = do not wait), so a page never freezes;
 - waiters are served first come, first served, so nobody waits forever behind newcomers;
+- background work (a live-training refresh, which simply tries again next time) only takes a slot when no
+  visitor's own request is waiting, and never holds up the line for one;
 - one session holds at most `per_session` slots, so one visitor with many tabs or a fast timer
   cannot take every slot (a second request is answered "your previous step is still running").
 
@@ -109,6 +111,7 @@ class HeavyWorkLimiter:
         self._running = 0
         self._by_session: dict[str, int] = {}
         self._queue: deque[int] = deque()  # waiting request ids, oldest first
+        self._background: set[int] = set()  # ids in the queue that yield to every other request
         self._ids = itertools.count(1)
         self._closed = False
         # Duty cycle: a slot whose job took d seconds rests d * (1/duty - 1) before the next job, so heavy work
@@ -158,8 +161,17 @@ class HeavyWorkLimiter:
             return {"slots": self.slots, "running": self._running, "queued": len(self._queue)}
 
     # -- acquire / release --------------------------------------------------------------------------------
-    def try_acquire(self, session: str | None = None, timeout: float = 0.0) -> Ticket:
-        """Ask for a slot, waiting at most `timeout` seconds (0: answer at once). Never raises for 'busy'."""
+    def _first_in_line(self, job: int) -> bool:
+        """Requests are served oldest first, except that background requests let every other request go first."""
+        if job in self._background:  # only when nobody else waits, and then oldest first
+            return len(self._background) == len(self._queue) and self._queue[0] == job
+        return next(j for j in self._queue if j not in self._background) == job
+
+    def try_acquire(self, session: str | None = None, timeout: float = 0.0, background: bool = False) -> Ticket:
+        """Ask for a slot, waiting at most `timeout` seconds (0: answer at once). Never raises for 'busy'.
+
+        `background=True` marks work that can simply try again later (a live-training refresh): it is granted
+        only while no other request waits, so it never delays a visitor's own request."""
         timeout = max(0.0, float(timeout))
         started = time.monotonic()
         with self._cond:
@@ -169,6 +181,8 @@ class HeavyWorkLimiter:
                 return self._refuse("session_busy", session, 0.0)
             job = next(self._ids)
             self._queue.append(job)
+            if background:
+                self._background.add(job)
             if session is not None:  # counts waiting and running requests, so a session never blocks the line
                 self._by_session[session] = self._by_session.get(session, 0) + 1
             deadline = started + timeout
@@ -179,8 +193,9 @@ class HeavyWorkLimiter:
                         return self._refuse("closed", session, time.monotonic() - started)
                     # First come, first served: only the oldest waiter may take a free slot.
                     now = time.monotonic()
-                    if self._queue[0] == job and self._running + self._resting(now) < self.slots:
-                        self._queue.popleft()
+                    if self._first_in_line(job) and self._running + self._resting(now) < self.slots:
+                        self._queue.remove(job)
+                        self._background.discard(job)
                         self._running += 1
                         granted = True
                         waited = now - started
@@ -202,6 +217,7 @@ class HeavyWorkLimiter:
                     self._forget_session(session)
                 if job in self._queue:  # gave up (timeout or closed): leave the line, let the next one move up
                     self._queue.remove(job)
+                    self._background.discard(job)
                     self._cond.notify_all()
 
     def release(self, ticket: Ticket) -> None:
@@ -221,9 +237,9 @@ class HeavyWorkLimiter:
             self._cond.notify_all()
 
     @contextmanager
-    def slot(self, session: str | None = None, timeout: float = 0.0) -> Iterator[Ticket]:
+    def slot(self, session: str | None = None, timeout: float = 0.0, background: bool = False) -> Iterator[Ticket]:
         """`with limiter.slot(...) as ticket:` yields the ticket (check it!) and releases a granted slot on exit."""
-        ticket = self.try_acquire(session=session, timeout=timeout)
+        ticket = self.try_acquire(session=session, timeout=timeout, background=background)
         try:
             yield ticket
         finally:

@@ -223,3 +223,33 @@ def test_duty_cycle_rests_a_slot_after_each_job() -> None:
     limiter.release(again)
     with pytest.raises(ValueError):
         HeavyWorkLimiter(duty=0)
+
+
+def test_background_work_lets_visitors_requests_go_first() -> None:
+    limiter = HeavyWorkLimiter(slots=1)
+    held = limiter.try_acquire()
+    order: list[str] = []
+
+    def ask(name: str, background: bool) -> None:
+        ticket = limiter.try_acquire(timeout=SAFETY, background=background)
+        order.append(name)
+        time.sleep(0.01)
+        limiter.release(ticket)
+
+    live = threading.Thread(target=ask, args=("live refresh", True))
+    live.start()
+    time.sleep(0.05)  # the live refresh is first in line...
+    visitor = threading.Thread(target=ask, args=("visitor", False))
+    visitor.start()
+    time.sleep(0.05)
+    limiter.release(held)
+    live.join(SAFETY)
+    visitor.join(SAFETY)
+    assert order == ["visitor", "live refresh"]  # ...but the visitor's request goes first
+
+
+def test_background_work_runs_when_nobody_else_waits() -> None:
+    limiter = HeavyWorkLimiter(slots=1)
+    ticket = limiter.try_acquire(background=True)
+    assert ticket
+    limiter.release(ticket)

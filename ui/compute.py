@@ -60,5 +60,6 @@ def heavy_work(wait_s: float = 10.0) -> Iterator[None]:
 
 def live_slot(wait_s: float) -> AbstractContextManager[Ticket]:
     """For repeating live work (a training tick): `with live_slot(0.15) as ticket:`, truthy if granted.
-    A refused tick shows `ticket.message` and simply tries again on the next refresh."""
-    return HEAVY.slot(session=session_id(), timeout=wait_s)
+    A refused tick shows `ticket.message` and simply tries again on the next refresh. Live work is background
+    work: it never takes a slot while a visitor's own request (generation, diffusion) is waiting."""
+    return HEAVY.slot(session=session_id(), timeout=wait_s, background=True)
