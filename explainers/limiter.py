@@ -71,6 +71,7 @@ class Ticket:
     job_id: int = 0
     session: str | None = field(default=None, repr=False)
     granted_at: float = field(default=0.0, repr=False)
+    background: bool = field(default=False, repr=False)
 
     def __bool__(self) -> bool:
         return self.granted
@@ -114,8 +115,9 @@ class HeavyWorkLimiter:
         self._background: set[int] = set()  # ids in the queue that yield to every other request
         self._ids = itertools.count(1)
         self._closed = False
-        # Duty cycle: a slot whose job took d seconds rests d * (1/duty - 1) before the next job, so heavy work
-        # keeps at most `duty` of each slot's time and the rest of the CPU stays free for light requests.
+        # Duty cycle for background work: a slot whose live refresh took d seconds rests d * (1/duty - 1) before
+        # the next job, so repeating work keeps at most `duty` of each slot's time and the rest of the CPU stays
+        # free for light requests. A visitor's own request (a one-off the visitor is waiting for) rests nothing.
         self.duty = duty
         self._resting_until: list[float] = []  # one deadline per resting slot
         # Counters for benchmarks and the model card ("x of your requests waited").
@@ -204,7 +206,16 @@ class HeavyWorkLimiter:
                         # Another slot may still be free for the next waiter in line.
                         self._cond.notify_all()
                         return Ticket(
-                            True, "granted", self._running, len(self._queue), self.slots, waited, job, session, now
+                            True,
+                            "granted",
+                            self._running,
+                            len(self._queue),
+                            self.slots,
+                            waited,
+                            job,
+                            session,
+                            now,
+                            background,
                         )
                     remaining = deadline - now
                     if remaining <= 0:
@@ -228,7 +239,7 @@ class HeavyWorkLimiter:
             if self._running <= 0:
                 raise RuntimeError("release() without a matching acquire")
             self._running -= 1
-            if self.duty < 1 and ticket.granted_at:
+            if self.duty < 1 and ticket.granted_at and ticket.background:
                 now = time.monotonic()
                 rest = min(self.MAX_REST_S, (now - ticket.granted_at) * (1 / self.duty - 1))
                 if rest > 0:

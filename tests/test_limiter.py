@@ -211,10 +211,15 @@ def test_set_slots_changes_capacity_and_rejects_zero() -> None:
         limiter.set_slots(0)
 
 
-def test_duty_cycle_rests_a_slot_after_each_job() -> None:
+def test_duty_cycle_rests_a_slot_after_each_background_job() -> None:
     limiter = HeavyWorkLimiter(slots=1, duty=0.5)
-    ticket = limiter.try_acquire()
-    time.sleep(0.05)  # a 50 ms job ...
+    visitor = limiter.try_acquire()
+    time.sleep(0.05)
+    limiter.release(visitor)
+    assert limiter.try_acquire(timeout=0.0)  # a visitor's own request leaves no rest behind
+    limiter = HeavyWorkLimiter(slots=1, duty=0.5)
+    ticket = limiter.try_acquire(background=True)
+    time.sleep(0.05)  # a 50 ms live refresh ...
     limiter.release(ticket)
     assert not limiter.try_acquire(timeout=0.0)  # ... leaves the slot resting about 50 ms more
     started = time.monotonic()

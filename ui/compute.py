@@ -20,9 +20,10 @@ from explainers.limiter import HEAVY, Ticket, available_cores
 
 TORCH_THREADS = 1
 torch.set_num_threads(TORCH_THREADS)
-# Heavy jobs may use every core but one, and each slot at most half its time (a job of d seconds is followed
-# by d seconds of rest), so light requests (a prompt, a slider) keep getting through. A Streamlit server is one
-# Python process: CPU-bound Python in one thread slows every other thread of it, whatever the core count.
+# Heavy jobs may use every core but one, and live training at most half a slot's time (a refresh of d seconds
+# is followed by d seconds of rest), so light requests (a prompt, a slider) keep getting through. A Streamlit
+# server is one Python process: CPU-bound Python in one thread slows every other thread of it, whatever the
+# core count. Visitors' own heavy requests go first and rest nothing: someone is waiting for each of them.
 HEAVY_DUTY = 0.5
 HEAVY.set_slots(max(1, available_cores() // TORCH_THREADS - 1), duty=HEAVY_DUTY)
 
