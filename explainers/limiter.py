@@ -158,6 +158,13 @@ class HeavyWorkLimiter:
         with self._cond:
             return len(self._queue)
 
+    def busy_ticket(self) -> Ticket | None:
+        """A refused ticket describing the line if a new request would have to wait now, else None."""
+        with self._cond:
+            if self._running + self._resting(time.monotonic()) + len(self._queue) < self.slots:
+                return None
+            return Ticket(False, "busy", self._running, len(self._queue), self.slots)
+
     def status(self) -> dict[str, int]:
         with self._cond:
             return {"slots": self.slots, "running": self._running, "queued": len(self._queue)}

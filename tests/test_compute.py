@@ -12,10 +12,14 @@ from explainers.limiter import HEAVY
 def _page() -> None:
     import streamlit as st
 
-    from ui.compute import heavy_work
+    from ui.compute import heavy_slot, heavy_work
 
-    with heavy_work(wait_s=0.2):
-        st.write("heavy work done")
+    def computation() -> str:  # stands for a cached heavy computation
+        with heavy_slot(wait_s=0.2):
+            return "heavy work done"
+
+    with heavy_work():
+        st.write(computation())
 
 
 def _hold_every_slot():
@@ -52,3 +56,32 @@ def test_one_core_is_kept_for_light_requests() -> None:
     from explainers.limiter import available_cores
 
     assert HEAVY.slots == max(1, available_cores() - 1)
+
+
+def _cached_page() -> None:
+    import streamlit as st
+
+    from ui.compute import heavy_slot, heavy_work
+
+    @st.cache_data(show_spinner=False)
+    def view(n: int) -> str:
+        with heavy_slot(wait_s=0.2):
+            return f"view {n} computed"
+
+    with heavy_work():
+        st.write(view(7))
+
+
+def test_a_cached_view_needs_no_slot() -> None:
+    at = AppTest.from_function(_cached_page, default_timeout=30).run()
+    assert any("view 7 computed" in m.value for m in at.markdown)
+    held = _hold_every_slot()
+    try:
+        assert all(held)
+        at.run()  # the server is full, but this view is already cached: no wait, no "busy"
+    finally:
+        for ticket in held:
+            HEAVY.release(ticket)
+    assert not at.exception
+    assert not at.warning
+    assert any("view 7 computed" in m.value for m in at.markdown)

@@ -33,30 +33,51 @@ def session_id() -> str | None:
     return ctx.session_id if ctx is not None else None
 
 
-@contextmanager
-def heavy_work(wait_s: float = 10.0) -> Iterator[None]:
-    """Run the block in one of the server's heavy-work slots.
+HEAVY_WAIT_S = 10.0  # longest a visitor's heavy request waits in line before the page says "very busy"
 
-    If every slot is taken, the visitor sees "Busy, queued" in plain words while this request waits in
-    line (first come, first served) for at most `wait_s`; after that the page says so and stops, without
-    freezing or showing a traceback."""
-    session = session_id()
-    ticket = HEAVY.try_acquire(session=session, timeout=0.0)
+
+class ServerBusy(RuntimeError):
+    """A heavy computation waited `HEAVY_WAIT_S` without getting a slot."""
+
+
+@contextmanager
+def heavy_slot(wait_s: float = HEAVY_WAIT_S) -> Iterator[None]:
+    """Hold one of the server's heavy-work slots while a cached computation really computes.
+
+    Use it *inside* the `st.cache_data` function, so a view that is already cached costs no wait at all, and
+    wrap the call in `heavy_work()`, which talks to the visitor. Shows nothing itself: elements drawn inside a
+    cached function would be replayed on every later hit. Raises ServerBusy if the wait runs out."""
+    ticket = HEAVY.try_acquire(session=session_id(), timeout=wait_s)
     if not ticket:
-        notice = st.empty()
-        notice.info(ticket.message, icon="⏳")
-        ticket = HEAVY.try_acquire(session=session, timeout=wait_s)
-        notice.empty()
-        if not ticket:
-            st.warning(
-                "The server is very busy right now, so this step did not run. Please try again in a few seconds.",
-                icon="⏳",
-            )
-            st.stop()
+        raise ServerBusy(ticket.message)
     try:
         yield
     finally:
         HEAVY.release(ticket)
+
+
+@contextmanager
+def heavy_work() -> Iterator[None]:
+    """Around calls to cached heavy computations (each takes its slot with `heavy_slot`).
+
+    While every slot is taken, the visitor sees "Busy, queued" in plain words as the request waits in line
+    (visitors first come, first served). If it waited too long, the page says so and stops, without freezing
+    or showing a traceback."""
+    busy = HEAVY.busy_ticket()
+    notice = st.empty()
+    if busy is not None:
+        notice.info(busy.message, icon="⏳")
+    try:
+        yield
+    except ServerBusy:
+        notice.empty()
+        st.warning(
+            "The server is very busy right now, so this step did not run. Please try again in a few seconds.",
+            icon="⏳",
+        )
+        st.stop()
+    finally:
+        notice.empty()
 
 
 def live_slot(wait_s: float) -> AbstractContextManager[Ticket]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from explainers import lm as lmx
-from ui import compute  # noqa: F401  (one torch thread per request, set before any model runs)
+from ui.compute import heavy_slot  # also sets one torch thread per request, before any model runs
 
 EXAMPLE_PROMPTS = {
     "The cat sat on the": "The cat sat on the",
@@ -51,7 +51,8 @@ def cached_generation(
     _resume: lmx.Generation | None = None,
 ) -> lmx.Generation:
     # `_resume` is left out of the cache key (leading underscore): it only saves work, never changes the result.
-    return lmx.generate(load_gpt(), prompt, n_steps, seed, temperature, top_k, top_p, dict(overrides), _resume)
+    with heavy_slot():  # only on a cache miss: a story already written costs no wait
+        return lmx.generate(load_gpt(), prompt, n_steps, seed, temperature, top_k, top_p, dict(overrides), _resume)
 
 
 _LAST_GENERATION = "_glassbox_last_generation"
