@@ -64,7 +64,6 @@ st.subheader(f"2 · Reverse: making a {digit} from static")
 with heavy_work(), timed(f"{sampler} sampling of one digit ({n_steps} steps, all intermediates)"):
     run = ui.diffusion_trajectory(digit, guidance, seed, kind, n_steps)
     conf, closeness = ui.judge_along_trajectory(digit, guidance, seed, kind, n_steps)
-traj = run.trajectory
 
 
 @st.fragment
@@ -92,9 +91,7 @@ def step_view(run: ui.TimedTrajectory, conf: Sequence[float], closeness: Sequenc
 
 
 step_view(run, conf, closeness)
-title = "Press ▶ Play to replay the run"
-fig = fx.trajectory_animation(traj.x_t[:, 0], traj.eps[:, 0], traj.x0_pred[:, 0], traj.timesteps, title)
-st.plotly_chart(fig, key="anim", width="stretch")
+st.plotly_chart(ui.trajectory_animation_figure(digit, guidance, seed, kind, n_steps), key="anim", width="stretch")
 
 st.subheader("3 · Full DDPM against few-step DDIM")
 with heavy_work(), timed(f"16 {digit}s with DDPM and with DDIM ({steps} steps)"):

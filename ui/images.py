@@ -293,6 +293,28 @@ def judge_along_trajectory(
     return judge_report(get_judge(), x0).probabilities[:, digit], closeness
 
 
+@st.cache_resource(max_entries=32, show_spinner=False)
+def trajectory_animation_figure(digit: int, guidance: float, seed: int, sampler: str, steps: int) -> go.Figure:
+    """The replay of one trajectory, built once per setting and shared by every session (50 frames took
+    about 50 ms to build, on every rerun of the page). st.plotly_chart only reads (copies) it."""
+    from figures.images import trajectory_animation
+
+    traj = diffusion_trajectory(digit, guidance, seed, sampler, steps).trajectory
+    title = "Press ▶ Play to replay the run"
+    return trajectory_animation(traj.x_t[:, 0], traj.eps[:, 0], traj.x0_pred[:, 0], traj.timesteps, title)
+
+
+def default_diffusion_views() -> None:
+    """Compute the views a visitor's first visit to the diffusion page needs (for the warm-up)."""
+    model = get_diffusion()
+    guidance, T = model.default_guidance, model.schedule.num_train_timesteps
+    args = (3, guidance, 0, "ddpm", T)  # the page's defaults: a 3, default guidance, seed 0, DDPM
+    judge_along_trajectory(*args)
+    trajectory_animation_figure(*args)
+    diffusion_batch(3, guidance, 0, "ddpm", T)
+    diffusion_batch(3, guidance, 0, "ddim", 20)
+
+
 def schedule_curves() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Timesteps, sqrt(alpha_bar) (signal) and sqrt(1 - alpha_bar) (noise) of the shipped schedule."""
     ab = get_diffusion().ddpm.alphas_cumprod.numpy()

@@ -57,6 +57,7 @@ def _warm() -> None:
         images.vae_grid,
         images.vae_encoded_dataset,
         images.vae_grid_report,
+        images.default_diffusion_views,
         gan.load_digits_gan,
     ]
     started = time.perf_counter()
