@@ -65,12 +65,11 @@ temperature = c3.slider(
     help="Below 1: safer choices. Above 1: wilder ones.",
 )
 n = c4.slider("Tokens per 'generate'", 1, 50, 20, 1, key="n", bind="query-params")
-steps = st.slider(
+steps = st.slider(  # no default value: it starts at 0, and the buttons' callbacks set it
     "Tokens written so far",
     0,
     lmx.MAX_GENERATE_STEPS,
-    0,
-    1,
+    step=1,
     key="written",
     bind="query-params",
     help=f"At most {lmx.MAX_GENERATE_STEPS} tokens per story here, so one visitor cannot hog the server.",
