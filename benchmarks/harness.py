@@ -34,6 +34,10 @@ def disconnected_session_ttl() -> float:
     return float(app_config().get("server", {}).get("disconnectedSessionTTL", 120))
 
 
+# What scripts/start and the Dockerfile set for the server, so benchmarks measure the app as deployed.
+SERVER_ENV = {"MALLOC_ARENA_MAX": "2"}
+
+
 def start_streamlit(
     port: int,
     *,
@@ -63,7 +67,7 @@ def start_streamlit(
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,
-        env={**os.environ, **(env or {})},
+        env={**SERVER_ENV, **os.environ, **(env or {})},
         start_new_session=True,  # its own process group, so cleanup never touches anything else
     )
 

@@ -8,10 +8,16 @@ Afterwards the same thread hands memory back to the system once nobody is connec
 views (not the models), collects garbage and asks glibc to return freed memory. Streamlit's collection
 after every run is off (.streamlit/config.toml: it cost ~220 ms per run) and glibc keeps freed memory
 unless asked, so without this the server would stay at its peak after a class leaves.
+
+It also caps glibc's malloc arenas at two. glibc gives a thread that finds the others' arenas busy an arena of
+its own (up to eight per core), and Streamlit runs every script run in a new thread, so after a crowd the freed
+memory is scattered over many arenas that cannot be handed back. Measured with 30 visitors for 60 s: memory
+after they left was 15% above idle with the default, 6% with two arenas.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import gc
 import logging
@@ -24,6 +30,8 @@ from streamlit.logger import get_logger
 _lock = threading.Lock()
 _started = False
 log = get_logger(__name__)
+M_ARENA_MAX = -8  # glibc's mallopt() parameter number
+MALLOC_ARENAS = 2
 
 
 def start_once() -> None:
@@ -37,6 +45,7 @@ def start_once() -> None:
         if _started:
             return
         _started = True
+    _limit_malloc_arenas()
     threading.Thread(target=_warm, name="glassbox-warmup", daemon=True).start()
 
 
@@ -70,6 +79,12 @@ def _warm() -> None:
     _tidy_when_idle()
 
 
+def _limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> None:
+    """Like MALLOC_ARENA_MAX=2 in the environment, but set by the app itself, however it was started."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc: nothing to cap
+        ctypes.CDLL("libc.so.6").mallopt(M_ARENA_MAX, arenas)
+
+
 def _sessions() -> int | None:
     """Sessions the server still holds, including closed tabs not yet expired (disconnectedSessionTTL)."""
     try:
@@ -95,6 +110,10 @@ def _tidy_when_idle(every_s: float = 15.0) -> None:
             import streamlit as st
 
             st.cache_data.clear()  # computed views; the next visitor recomputes the few they need (models stay)
+            from ui import images
+
+            images.encoded_scatter_figure.clear()  # shared figures, rebuilt on demand
+            images.trajectory_animation_figure.clear()
             gc.collect()
             if trim is not None:
                 trim(0)
