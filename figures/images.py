@@ -216,6 +216,7 @@ def encoded_scatter(
                 text=[str(d)] * len(sel),
                 name=f"digit {d}",
                 textfont={"size": 13, "color": DIGIT_COLOURS[d]},
+                unselected={"textfont": {"color": DIGIT_COLOURS[d]}},  # a click must not grey out the rest
                 customdata=np.stack([sel, mu[sel, 0], mu[sel, 1]], 1),
                 showlegend=False,
                 hovertemplate=f"a real {d}<br>lands at (%{{x:.2f}}, %{{y:.2f}})<extra></extra>",
@@ -234,6 +235,7 @@ def encoded_scatter(
                 showlegend=False,
                 hoverinfo="skip",
                 marker={"size": 22, "symbol": "star", "color": PALETTE[5], "line": {"color": "white", "width": 2}},
+                unselected={"marker": {"opacity": 1}, "textfont": {"color": "black"}},
             )
         )
     area = {"type": "rect", "x0": -extent, "x1": extent, "y0": -extent, "y1": extent}
