@@ -229,10 +229,17 @@ class Target:
                 pass
         return total
 
-    def rss_mb(self) -> float | None:
-        """Resident memory of all servers together (nginx's few MB left out)."""
-        readings = [read_rss_mb(server.pid) for server in self.servers]
+    def rss_mb(self, field: str = "VmRSS") -> float | None:
+        """Resident memory of all servers together (nginx's few MB left out); see read_rss_mb for `field`."""
+        readings = [read_rss_mb(server.pid, field) for server in self.servers]
         return None if any(r is None for r in readings) else sum(readings)
+
+    def rss_parts_mb(self) -> dict[str, float | None]:
+        """Resident memory split: allocated by the servers (anonymous) and library code paged in (file)."""
+        return {
+            part: round(value, 1) if (value := self.rss_mb(field)) is not None else None
+            for part, field in (("anonymous", "RssAnon"), ("file", "RssFile"))
+        }
 
     def stop(self) -> None:
         if self.proxy is not None:
@@ -461,6 +468,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         await asyncio.sleep(min(ttl + 5, args.idle_wait))
         idle = target.rss_mb() or 0.0
         report["idle_rss_mb"] = round(idle, 1)
+        report["idle_rss_parts_mb"] = target.rss_parts_mb()
 
         stats = Stats()
         samples: list[tuple[float, float]] = []
@@ -501,6 +509,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         stop_event.set()
         await sampler
         report["rss_after_visitors_left_mb"] = round(after or 0.0, 1)
+        report["rss_after_visitors_left_parts_mb"] = target.rss_parts_mb()
         report["waited_after_leave_s"] = round(time.monotonic() - visitors_left, 1)
         peak = max((s[1] for s in samples), default=None)
         report["peak_rss_mb"] = peak
@@ -524,6 +533,12 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             "peak_rss_le_1gb": (peak is not None and peak <= 1024),
             "rss_back_within_10pct_of_idle": (after is not None and idle > 0 and after <= idle * 1.10),
         }
+        anon_idle = report["idle_rss_parts_mb"]["anonymous"]
+        anon_after = report["rss_after_visitors_left_parts_mb"]["anonymous"]
+        # Not the target itself, but what tells a leak from library code paged in while serving.
+        report["anonymous_rss_back_within_10pct_of_idle"] = bool(
+            anon_idle and anon_after is not None and anon_after <= anon_idle * 1.10
+        )
     finally:
         target.stop()
     report["total_wall_s"] = round(time.monotonic() - launched, 1)
@@ -660,6 +675,14 @@ def markdown(report: dict[str, Any]) -> str:
         f"| peak RSS | {report.get('peak_rss_mb')} MB |",
         f"| RSS after visitors left (+{report.get('waited_after_leave_s')} s) | {report.get('rss_after_visitors_left_mb')} MB |",
     ]
+    idle_parts, after_parts = report.get("idle_rss_parts_mb"), report.get("rss_after_visitors_left_parts_mb")
+    if idle_parts and after_parts:
+        lines.append(
+            f"| of which allocated (anonymous): idle → after | {idle_parts['anonymous']} → {after_parts['anonymous']} MB |"
+        )
+        lines.append(
+            f"| of which library code paged in (file): idle → after | {idle_parts['file']} → {after_parts['file']} MB |"
+        )
     busy = report.get("cpu_cores_busy")
     if busy:
         lines.append(f"| cores busy: servers / this load generator | {busy['servers']} / {busy['load_generator']} |")

@@ -376,12 +376,13 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[rank - 1]
 
 
-def read_rss_mb(pid: int) -> float | None:
-    """Resident memory of a process in MB, from /proc (no psutil needed)."""
+def read_rss_mb(pid: int, field: str = "VmRSS") -> float | None:
+    """Resident memory of a process in MB, from /proc (no psutil needed). `field` "RssAnon" is the part
+    the process allocated itself; "RssFile" is pages of files it mapped (code of the libraries it ran)."""
     try:
         with open(f"/proc/{pid}/status") as status:
             for line in status:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1]) / 1024
     except OSError:
         return None
