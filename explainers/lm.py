@@ -213,12 +213,13 @@ def tokens_to_show(s: Sampling, truth: TrueOdds | None = None, n: int = 10) -> l
 
 
 def score_table(lm: LM, logits: np.ndarray, s: Sampling, temperature: float, n: int = 5) -> dict[str, list]:
-    """Scores -> scores / temperature -> probabilities, for the top n tokens (a table for people)."""
+    """Scores -> scores / temperature -> probabilities, for the top n tokens (a table for people: numbers
+    already written with two decimals, as a table shows them)."""
     top = s.order[:n]
     return {
         "token": [label(lm, t) for t in top],
-        "score (logit)": [round(float(x), 2) for x in logits[top]],
-        "score ÷ temperature": [round(float(x) / temperature, 2) for x in logits[top]]
+        "score (logit)": [f"{float(x):.2f}" for x in logits[top]],
+        "score ÷ temperature": [f"{float(x) / temperature:.2f}" for x in logits[top]]
         if temperature > 0
         else ["greedy: take the top"] * len(top),
         "probability": [f"{p:.1%}" for p in s.probs[top]],
