@@ -22,6 +22,7 @@ import ctypes
 import gc
 import logging
 import os
+import sys
 import threading
 import time
 
@@ -39,7 +40,9 @@ def start_once() -> None:
     global _started
     from streamlit import runtime
 
-    if not runtime.exists() or os.environ.get("GLASSBOX_WARMUP", "1") == "0":
+    # AppTest also creates a runtime; its script runner module is the tell (production never imports it).
+    under_apptest = "streamlit.testing.v1.local_script_runner" in sys.modules
+    if not runtime.exists() or under_apptest or os.environ.get("GLASSBOX_WARMUP", "1") == "0":
         return
     with _lock:
         if _started:
