@@ -161,9 +161,10 @@ class HeavyWorkLimiter:
     def busy_ticket(self) -> Ticket | None:
         """A refused ticket describing the line if a new request would have to wait now, else None."""
         with self._cond:
-            if self._running + self._resting(time.monotonic()) + len(self._queue) < self.slots:
+            ahead = len(self._queue) - len(self._background)  # background waiters would let it pass
+            if self._running + self._resting(time.monotonic()) + ahead < self.slots:
                 return None
-            return Ticket(False, "busy", self._running, len(self._queue), self.slots)
+            return Ticket(False, "busy", self._running, ahead, self.slots)
 
     def status(self) -> dict[str, int]:
         with self._cond:
@@ -200,7 +201,7 @@ class HeavyWorkLimiter:
                 while True:
                     if self._closed:
                         return self._refuse("closed", session, time.monotonic() - started)
-                    # First come, first served: only the oldest waiter may take a free slot.
+                    # First come, first served: only the oldest waiter may take a free slot (background last).
                     now = time.monotonic()
                     if self._first_in_line(job) and self._running + self._resting(now) < self.slots:
                         self._queue.remove(job)
