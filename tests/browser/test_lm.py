@@ -38,7 +38,8 @@ def test_next_token_knobs_and_link(browser, server_url: str) -> None:
     page = _open(browser, server_url, "Next_token?top_p=0.8&temperature=0.7")
     try:
         assert page.get_by_text("true odds", exact=False).count() > 0
-        assert page.get_by_text("is the most likely next token", exact=False).count() > 0
+        # The chart's title is drawn by Plotly after the script has finished: wait for it, do not just look.
+        page.get_by_text("is the most likely next token", exact=False).first.wait_for(timeout=30_000)
         screenshot(page, "lm-next-token-desktop")
         _clean(page)
     finally:
