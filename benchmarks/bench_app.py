@@ -32,7 +32,7 @@ if str(ROOT) not in sys.path:
 
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
-from benchmarks.harness import RESULTS, free_port, machine_note, start_streamlit, stop  # noqa: E402
+from benchmarks.harness import RESULTS, free_port, machine_note, ms, start_streamlit, stop  # noqa: E402
 from benchmarks.stclient import percentile, url_pathname_for  # noqa: E402
 from ui.tour import TOUR, live_pages  # noqa: E402
 
@@ -258,12 +258,12 @@ def run_interactions(page, watch: FrameWatch, key: str, reps: int) -> dict[str, 
         "interaction": used.what,
         "sampling_knob": used.sampling_knob,
         "reps": len(samples),
-        "screen_p50_ms": _ms(percentile(screen, 50)),
-        "screen_p95_ms": _ms(p95),
-        "server_p50_ms": _ms(percentile(server, 50)),
-        "server_p95_ms": _ms(percentile(server, 95)),
-        "request_to_finish_p50_ms": _ms(percentile(request, 50)),
-        "request_to_finish_p95_ms": _ms(percentile(request, 95)),
+        "screen_p50_ms": ms(percentile(screen, 50)),
+        "screen_p95_ms": ms(p95),
+        "server_p50_ms": ms(percentile(server, 50)),
+        "server_p95_ms": ms(percentile(server, 95)),
+        "request_to_finish_p50_ms": ms(percentile(request, 50)),
+        "request_to_finish_p95_ms": ms(percentile(request, 95)),
         "bytes_p50": int(percentile(sizes, 50)) if sizes else None,
         "bytes_max": max(sizes) if sizes else None,
         "target_p95_ms": target_ms,
@@ -271,10 +271,6 @@ def run_interactions(page, watch: FrameWatch, key: str, reps: int) -> dict[str, 
         "bytes_meet_target": bool(sizes) and max(sizes) <= 300 * 1024,
         "errors": errors,
     }
-
-
-def _ms(seconds: float | None) -> float | None:
-    return round(seconds * 1000, 1) if seconds is not None else None
 
 
 # ------------------------------------------------------------------------------------------------- main
@@ -361,8 +357,8 @@ def main(argv: list[str] | None = None) -> int:
                         first = switch_to(page, watch, entry.path)  # first visit: the model loads
                         switch_to(page, watch, "app.py")
                         warm = switch_to(page, watch, entry.path)
-                        row["switch_first_visit_ms"] = _ms(first["screen_s"])
-                        row["switch_ms"] = _ms(warm["screen_s"])
+                        row["switch_first_visit_ms"] = ms(first["screen_s"])
+                        row["switch_ms"] = ms(warm["screen_s"])
                         row["switch_bytes"] = warm["bytes"]
                         row["switch_meets_target"] = warm["screen_s"] <= 1.5
                         row["exception_on_page"] = page.locator(EXCEPTION).count() > 0

@@ -116,3 +116,8 @@ def machine_note() -> dict:
         "load_average_at_start": [round(x, 2) for x in load],
         "python": sys.version.split()[0],
     }
+
+
+def ms(seconds: float | None) -> float | None:
+    """Seconds -> milliseconds, one decimal, for the results files (None stays None)."""
+    return round(seconds * 1000, 1) if seconds is not None else None

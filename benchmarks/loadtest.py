@@ -42,6 +42,7 @@ from benchmarks.harness import (  # noqa: E402
     disconnected_session_ttl,
     free_port,
     machine_note,
+    ms,
     start_streamlit,
     stop,
     wait_healthy,
@@ -401,10 +402,10 @@ async def wait_for_rss(target: Target, target_mb: float, limit_s: float) -> floa
 def summarize(values: list[float]) -> dict[str, Any]:
     return {
         "count": len(values),
-        "p50_ms": round(percentile(values, 50) * 1000, 1) if values else None,
-        "p95_ms": round(percentile(values, 95) * 1000, 1) if values else None,
-        "p99_ms": round(percentile(values, 99) * 1000, 1) if values else None,
-        "max_ms": round(max(values) * 1000, 1) if values else None,
+        "p50_ms": ms(percentile(values, 50)),
+        "p95_ms": ms(percentile(values, 95)),
+        "p99_ms": ms(percentile(values, 99)),
+        "max_ms": ms(max(values, default=None)),
     }
 
 
@@ -414,13 +415,9 @@ def latency_windows(times: list[tuple[float, float]], t0: float, width: float) -
     for finished, latency in times:
         windows.setdefault(int((finished - t0) // width), []).append(latency)
     return [
-        {"from_s": i * width, "runs": len(v), "p50_ms": _ms(percentile(v, 50)), "p95_ms": _ms(percentile(v, 95))}
+        {"from_s": i * width, "runs": len(v), "p50_ms": ms(percentile(v, 50)), "p95_ms": ms(percentile(v, 95))}
         for i, v in sorted(windows.items())
     ]
-
-
-def _ms(seconds: float | None) -> float | None:
-    return round(seconds * 1000, 1) if seconds is not None else None
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:

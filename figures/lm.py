@@ -183,6 +183,11 @@ def next_token_bars(
             name="removed by top-k / top-p",
             marker_color=MUTED,
             opacity=0.6,
+            # The page draws this chart static (no hover), so the odds a token lost are written on its bar.
+            text=[f"{percent(float(b))} before the cut" if not k else "" for b, k in zip(base, kept, strict=True)],
+            textposition="outside",
+            cliponaxis=False,
+            textfont={"size": 15},
             hovertemplate="%{y}: %{x:.1%} before the cut<extra></extra>",
         ),
     ]

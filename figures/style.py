@@ -61,12 +61,6 @@ def figure(
     return go.Figure(data=data, layout=merged)
 
 
-def apply_style(fig: go.Figure, title: str | None = None, height: int | None = None) -> go.Figure:
-    """The shared layout on a figure built elsewhere (one update). Prefer `figure()` for new figures."""
-    fig.update_layout(style_layout(title, height))
-    return fig
-
-
 # Reference lines and bands as plain layout shapes, the same ones `fig.add_hline` and friends would add.
 
 

@@ -22,13 +22,21 @@ st.markdown(
 
 help_w = "How hard to push towards the prompt: 0 ignores it, 1 follows it, more exaggerates it (guidance scale)."
 help_s = f"DDPM takes all {T} small steps; DDIM jumps, taking only a few big steps."
-digit = st.segmented_control("The prompt: which digit?", list(range(10)), default=3, key="digit", bind="query-params")
-digit = 3 if digit is None else int(digit)
+digit = st.segmented_control(
+    "The prompt: which digit?", list(range(10)), default=ui.DIFFUSION_DEFAULT_DIGIT, key="digit", bind="query-params"
+)
+digit = ui.DIFFUSION_DEFAULT_DIGIT if digit is None else int(digit)
 c2, c3, c4, c5 = st.columns([3, 2, 2, 3])
 guidance = c2.slider("Guidance", 0.0, 6.0, model.default_guidance, 0.5, key="w", bind="query-params", help=help_w)
-seed = int(c3.slider("Seed", 0, 999, 0, key="seed", bind="query-params", help="Same seed, same picture."))
+seed = int(
+    c3.slider(
+        "Seed", 0, 999, ui.DIFFUSION_DEFAULT_SEED, key="seed", bind="query-params", help="Same seed, same picture."
+    )
+)
 sampler = c4.radio("Sampler", ["DDPM", "DDIM"], horizontal=True, key="sampler", bind="query-params", help=help_s)
-steps = c5.slider("DDIM steps", 2, 50, 20, key="steps", bind="query-params", disabled=sampler == "DDPM")
+steps = c5.slider(
+    "DDIM steps", 2, 50, ui.DIFFUSION_DEFAULT_DDIM_STEPS, key="steps", bind="query-params", disabled=sampler == "DDPM"
+)
 kind, n_steps = sampler.lower(), (T if sampler == "DDPM" else steps)
 
 st.subheader("1 · Forward: how training makes noisy pictures")

@@ -18,7 +18,7 @@ from explainers.diffusion import DiffusionModel, Trajectory, forward_process, lo
 from explainers.digits import load_digits_tensors, split, to_signed
 from explainers.judge import Judge, judge_report, load_judge
 from explainers.vae import VAE, Encoding, LatentGrid, decode_points, encode_images, latent_grid, load_vae
-from figures.images import encoded_scatter
+from figures.images import encoded_scatter, trajectory_animation
 from ui.compute import heavy_slot  # also sets one torch thread per request, before any model runs
 
 
@@ -297,22 +297,26 @@ def judge_along_trajectory(
 def trajectory_animation_figure(digit: int, guidance: float, seed: int, sampler: str, steps: int) -> go.Figure:
     """The replay of one trajectory, built once per setting and shared by every session (50 frames took
     about 50 ms to build, on every rerun of the page). st.plotly_chart only reads (copies) it."""
-    from figures.images import trajectory_animation
-
     traj = diffusion_trajectory(digit, guidance, seed, sampler, steps).trajectory
     title = "Press ▶ Play to replay the run"
     return trajectory_animation(traj.x_t[:, 0], traj.eps[:, 0], traj.x0_pred[:, 0], traj.timesteps, title)
+
+
+# The diffusion page's starting settings; the page and the warm-up both read them from here.
+DIFFUSION_DEFAULT_DIGIT = 3
+DIFFUSION_DEFAULT_SEED = 0
+DIFFUSION_DEFAULT_DDIM_STEPS = 20
 
 
 def default_diffusion_views() -> None:
     """Compute the views a visitor's first visit to the diffusion page needs (for the warm-up)."""
     model = get_diffusion()
     guidance, T = model.default_guidance, model.schedule.num_train_timesteps
-    args = (3, guidance, 0, "ddpm", T)  # the page's defaults: a 3, default guidance, seed 0, DDPM
-    judge_along_trajectory(*args)
-    trajectory_animation_figure(*args)
-    diffusion_batch(3, guidance, 0, "ddpm", T)
-    diffusion_batch(3, guidance, 0, "ddim", 20)
+    digit, seed = DIFFUSION_DEFAULT_DIGIT, DIFFUSION_DEFAULT_SEED
+    judge_along_trajectory(digit, guidance, seed, "ddpm", T)  # the page starts on DDPM
+    trajectory_animation_figure(digit, guidance, seed, "ddpm", T)
+    diffusion_batch(digit, guidance, seed, "ddpm", T)
+    diffusion_batch(digit, guidance, seed, "ddim", DIFFUSION_DEFAULT_DDIM_STEPS)
 
 
 def schedule_curves() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
