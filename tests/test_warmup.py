@@ -10,3 +10,33 @@ def test_apptest_runs_do_not_start_the_warm_up() -> None:
     at = open_script("pages/1_Tokens.py")
     assert not at.exception
     assert warmup._started is False  # noqa: SLF001 - the module's own flag is the thing to check
+
+
+class _FakeSession:
+    def __init__(self, session_id: str) -> None:
+        self.id = session_id
+        self.shut_down = False
+
+    def shutdown(self) -> None:
+        self.shut_down = True
+
+
+def test_closed_tabs_past_their_reconnect_window_are_shut_down_and_dropped() -> None:
+    """Streamlit's session store keeps expired closed tabs in memory until it is next written to; the tidy-up
+    drops them and shuts them down. A tab still inside its reconnect window stays."""
+    from streamlit.runtime.memory_session_storage import MemorySessionStorage
+    from streamlit.runtime.session_manager import SessionInfo
+
+    expired_store = MemorySessionStorage(ttl_seconds=0)
+    gone = _FakeSession("gone")
+    expired_store.save(SessionInfo(client=None, session=gone, script_run_count=1))  # type: ignore[arg-type]
+    assert warmup.forget_expired_sessions(expired_store) == 1
+    assert gone.shut_down
+    assert expired_store._cache._data == {}  # noqa: SLF001 - the memory held is the point
+
+    live_store = MemorySessionStorage(ttl_seconds=60)
+    kept = _FakeSession("kept")
+    live_store.save(SessionInfo(client=None, session=kept, script_run_count=1))  # type: ignore[arg-type]
+    assert warmup.forget_expired_sessions(live_store) == 0
+    assert not kept.shut_down
+    assert live_store.get("kept") is not None
