@@ -172,14 +172,20 @@ def latent_map(
                 )
             )
     layout = {
+        # Fixed margins, automargin off: Plotly draws the map once per move instead of drawing, measuring its
+        # labels and drawing again (see figures.style.text_px).
         "xaxis": {
             "range": [lo, hi],
             "title": {"text": "map position z₁"},
             "tickvals": ticks,
             "showgrid": False,
             "zeroline": False,
+            "automargin": False,
+            "fixedrange": True,
         },
         "yaxis": {
+            "automargin": False,
+            "fixedrange": True,
             "range": [hi, lo],
             "title": {"text": "map position z₂"},
             "tickvals": (hi + lo) - ticks,
@@ -188,9 +194,12 @@ def latent_map(
             "zeroline": False,
             "scaleanchor": "x",
         },
+        # The modes st.plotly_chart sets for a selectable chart: given here, it need not redraw the chart again.
         "clickmode": "event+select",
-        "dragmode": False,
-        "margin": {"l": 60, "r": 10, "t": 60, "b": 50},
+        "hovermode": "closest",
+        "dragmode": "pan",
+        "margin": {"l": 70, "r": 10, "t": 70, "b": 60},
+        "datarevision": 1,
     }
     return figure(traces, layout, title=title, height=height)
 
@@ -244,6 +253,7 @@ def encoded_scatter(
         "xaxis": {"title": {"text": "map position z₁"}, "zeroline": False},
         "yaxis": {"title": {"text": "map position z₂"}, "zeroline": False, "scaleanchor": "x"},
         "clickmode": "event+select",
+        "hovermode": "closest",  # what st.plotly_chart would set for a selectable chart, at the cost of a redraw
         "dragmode": "pan",
     }
     return figure(traces, layout, title=title, height=height)

@@ -24,6 +24,7 @@ from figures.style import (
     grid_layout,
     hline,
     percent,
+    text_px,
     vrect,
 )
 
@@ -170,8 +171,10 @@ def next_token_bars(
             orientation="h",
             name="model, after your settings",
             marker_color=PRIMARY,
-            text=[percent(float(p)) if k else "removed" for p, k in zip(probs, kept, strict=True)],
+            offsetgroup="model",  # shares its slot with the grey bar: a token is either kept or removed
+            text=[percent(float(p)) if k else "" for p, k in zip(probs, kept, strict=True)],
             textposition="outside",
+            constraintext="none",  # full-size numbers, readable from the back of a room
             cliponaxis=False,
             textfont={"size": 15},
             hovertemplate="%{y}: %{x:.1%} after your settings<extra></extra>",
@@ -183,9 +186,11 @@ def next_token_bars(
             name="removed by top-k / top-p",
             marker_color=MUTED,
             opacity=0.6,
+            offsetgroup="model",
             # The page draws this chart static (no hover), so the odds a token lost are written on its bar.
-            text=[f"{percent(float(b))} before the cut" if not k else "" for b, k in zip(base, kept, strict=True)],
+            text=[f"removed ({percent(float(b))} before the cut)" if not k else "" for b, k in zip(base, kept, strict=True)],
             textposition="outside",
+            constraintext="none",
             cliponaxis=False,
             textfont={"size": 15},
             hovertemplate="%{y}: %{x:.1%} before the cut<extra></extra>",
@@ -199,8 +204,10 @@ def next_token_bars(
                 orientation="h",
                 name="the data's true odds",
                 marker_color=ACCENT,
+                offsetgroup="data",
                 text=[percent(float(p)) if p > 0 else "" for p in true_probs],
                 textposition="outside",
+                constraintext="none",
                 cliponaxis=False,
                 textfont={"size": 15},
                 hovertemplate="%{y}: %{x:.1%} in the stories' grammar<extra></extra>",
@@ -210,9 +217,12 @@ def next_token_bars(
     layout = {
         "barmode": "group",
         "bargap": 0.25,
-        "legend": {"orientation": "h", "y": -0.12, "x": 0},
-        "yaxis": {"autorange": "reversed", "tickfont": {"size": 17, "family": "monospace"}},
+        "legend": {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0},
+        # Fixed margins (automargin off) so Plotly draws once per knob move; see figures.style.text_px.
+        "margin": {"l": 24 + text_px(names, 17, monospace=True), "b": 110, "r": 20},
+        "yaxis": {"autorange": "reversed", "tickfont": {"size": 17, "family": "monospace"}, "automargin": False},
         "xaxis": {
+            "automargin": False,
             "title": {"text": "probability of being the next token"},
             "tickformat": ".0%",
             "range": [0, xmax * 1.22 + 0.01],
@@ -239,8 +249,9 @@ def cumulative_curve(cumulative: Sequence[float], top_p: float, n_kept: int, sho
         hovertemplate="top %{x} tokens: %{y:.1%}<extra></extra>",
     )
     layout: dict = {
-        "xaxis": {"title": {"text": "tokens, most likely first (rank)"}, "range": [0.5, len(c) + 0.5]},
-        "yaxis": {"title": {"text": "probability of the top tokens together"}, "tickformat": ".0%", "range": [0, 1.05]},
+        "margin": {"l": 90, "b": 70, "r": 20},
+        "xaxis": {"title": {"text": "tokens, most likely first (rank)"}, "range": [0.5, len(c) + 0.5], "automargin": False},
+        "yaxis": {"title": {"text": "probability of the top tokens together"}, "tickformat": ".0%", "range": [0, 1.05], "automargin": False},
     }
     if top_p < 1.0:
         layout["shapes"] = [
@@ -300,9 +311,12 @@ def alternatives_bars(labels: Sequence[str], probs: Sequence[float], chosen: int
         hovertemplate="%{y}: %{x:.1%}<extra></extra>",
     )
     xmax = float(max(probs))
+    names = [esc(quoted(lab)) for lab in labels]
     layout = {
-        "yaxis": {"autorange": "reversed"},
+        "margin": {"l": 20 + text_px(names), "b": 70, "r": 20},
+        "yaxis": {"autorange": "reversed", "automargin": False},
         "xaxis": {
+            "automargin": False,
             "title": {"text": "probability at this step"},
             "tickformat": ".0%",
             "range": [0, xmax * 1.22 + 0.02],

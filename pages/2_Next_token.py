@@ -88,34 +88,37 @@ def knobs_and_odds(nt: lmx.NextToken, truth: lmx.TrueOdds | None) -> None:
         # Every bar carries its number, so the chart is drawn static: no hover layers to rebuild on each knob move
         config={"displayModeBar": False, "staticPlot": True},
     )
-    if truth is not None:
-        plain = lmx.apply_sampling(nt.logits)
-        words = ", ".join(
-            f"'{w}' {percent(float(p))}" for w, p in zip(truth.words[:6], truth.word_probs[:6], strict=True)
+    # Folded by default: a closed expander's chart is not drawn, so a knob move redraws one chart, not two.
+    with st.expander("How top-p decides where to cut: the running total of the odds", expanded=top_p < 1.0):
+        st.plotly_chart(
+            figs.cumulative_curve(s.cumulative, top_p, s.n_kept),
+            key="cumulative",
+            width="stretch",
+            config={"displayModeBar": False},
         )
-        st.success(
-            f"**This prompt is the start of a story our grammar can write, so we know the true odds** "
-            f"(orange): {words}. Gap between data and model (KL divergence, settings off): "
-            f"{lmx.kl_divergence(truth.token_probs, plain.probs):.3f} nats, 0 means identical.",
-            icon="📖",
-        )
-    else:
-        st.info(
-            "This prompt is not the start of a story from our grammar (or it ends in a space or half a word), so "
-            "there are no true odds to compare with. The model still answers: it has seen only little stories.",
-            icon="🧭",
-        )
-
-    st.plotly_chart(
-        figs.cumulative_curve(s.cumulative, top_p, s.n_kept),
-        key="cumulative",
-        width="stretch",
-        config={"displayModeBar": False},
-    )
 
     st.markdown("#### From scores to probabilities, for the top 5")
     st.table(lmx.score_table(lm, nt.logits, s, temperature), hide_index=True)  # plain HTML: cheaper to redraw
 
+
+# The knobs do not change the model's own odds: this box sits outside the fragment, so a knob move does not redraw it.
+if truth is not None:
+    plain = lmx.apply_sampling(nt.logits)
+    words = ", ".join(
+        f"'{w}' {percent(float(p))}" for w, p in zip(truth.words[:6], truth.word_probs[:6], strict=True)
+    )
+    st.success(
+        f"**This prompt is the start of a story our grammar can write, so we know the true odds** "
+        f"(orange): {words}. Gap between data and model (KL divergence, settings off): "
+        f"{lmx.kl_divergence(truth.token_probs, plain.probs):.3f} nats, 0 means identical.",
+        icon="📖",
+    )
+else:
+    st.info(
+        "This prompt is not the start of a story from our grammar (or it ends in a space or half a word), so "
+        "there are no true odds to compare with. The model still answers: it has seen only little stories.",
+        icon="🧭",
+    )
 
 knobs_and_odds(nt, truth)
 

@@ -60,8 +60,10 @@ def test_next_token_page_knobs_and_true_odds() -> None:
     title = charts(at)[0]["layout"]["title"]["text"]
     assert "mat" in title
     at.slider(key="top_k").set_value(2).run()
-    bars = charts(at)[0]["data"][0]
-    assert sum(1 for t in bars["text"] if t != "removed") == 2
+    kept, removed = charts(at)[0]["data"][:2]
+    assert sum(1 for t in kept["text"] if t) == 2  # the blue bars of the two kept tokens carry their odds
+    assert all(t.startswith("removed (") for t in removed["text"] if t)
+    assert sum(1 for t in removed["text"] if t) == len(removed["text"]) - 2
     at.slider(key="temperature").set_value(0.0).run()
     assert not at.exception
     at.text_area(key="prompt").set_value("My favourite recipe needs").run()
