@@ -11,8 +11,14 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN useradd --create-home --uid 10001 glassbox
 WORKDIR /app
 
-COPY requirements.txt .
-RUN pip install -r requirements.txt
+# Where pip looks for packages; unset by default (then pip uses its usual index). On x86_64, set
+# PIP_EXTRA_INDEX_URL to PyTorch's CPU-only wheel index: the default torch wheel bundles GPU libraries of several GB.
+# PIP_INDEX_URL replaces the usual index, e.g. with a private mirror. pip reads both from the environment.
+ARG PIP_INDEX_URL
+ARG PIP_EXTRA_INDEX_URL
+COPY requirements.txt requirements.lock ./
+# requirements.lock pins every transitive dependency too, so a rebuild gets the versions that were tested.
+RUN pip install -r requirements.txt -c requirements.lock
 
 COPY --chown=root:root . .
 # The app writes nothing at run time, so the code can stay owned by root and read-only for the app user.
