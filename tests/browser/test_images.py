@@ -51,6 +51,39 @@ def test_vae_click_on_the_map_decodes_that_point(browser, server_url: str) -> No
         page.context.close()
 
 
+def test_vae_click_on_a_real_digit_decodes_where_it_landed(browser, server_url: str) -> None:
+    """The scatter's digits are one picture under invisible points: a click on a digit still picks its point."""
+    page = new_page(browser, server_url, 1280, 1000)
+    try:
+        page.goto(f"{server_url}/VAE")
+        wait_for_app(page)
+        _plot_area(page, 1)  # the scatter of real digits comes second
+        page.get_by_text(re.compile(r"real digits land")).first.wait_for(timeout=30_000)
+        # Screen position of the first real 3, from the chart's own axes (Plotly's layout on the element).
+        target = page.evaluate(
+            """() => {
+                const gd = document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')[1];
+                const trace = gd._fullData.find(t => t.name === 'digit 3');
+                const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, box = gd.getBoundingClientRect();
+                const points = gd._fullData.filter(t => t.name && t.name.startsWith('digit '))
+                    .flatMap(t => Array.from(t.x, (x, i) => [x, t.y[i]]));
+                return {x: box.left + xa._offset + xa.l2p(trace.x[0]), y: box.top + ya._offset + ya.l2p(trace.y[0]),
+                        z1: trace.x[0], z2: trace.y[0], points: points};
+            }"""
+        )
+        page.mouse.click(target["x"], target["y"])
+        _wait_rerun(page)
+        query = {k: float(v) for k, v in re.findall(r"[?&](z[12])=([-\d.]+)", page.url)}
+        # The click decodes the real digit nearest the pointer: where one of them landed, close to the aim.
+        landed = min(target["points"], key=lambda p: abs(p[0] - query["z1"]) + abs(p[1] - query["z2"]))
+        assert abs(landed[0] - query["z1"]) < 0.006 and abs(landed[1] - query["z2"]) < 0.006, (page.url, landed)
+        assert abs(query["z1"] - target["z1"]) < 0.4 and abs(query["z2"] - target["z2"]) < 0.4, (page.url, target)
+        screenshot(page, "vae-after-scatter-click")
+        assert page.locator(EXCEPTION).count() == 0
+    finally:
+        page.context.close()
+
+
 def test_vae_drawing_pad_toggles_a_square(browser, server_url: str) -> None:
     page = new_page(browser, server_url, 1280, 1000)
     try:
