@@ -3,7 +3,7 @@
 import streamlit as st
 
 from ui import warmup
-from ui.frame import setup_page
+from ui.frame import preload_chart_library, setup_page
 from ui.tour import GROUPS, live_pages
 
 setup_page("home")
@@ -70,4 +70,5 @@ st.caption(
     "and nothing you type is stored."
 )
 
+preload_chart_library()  # the browser fetches the chart code now, not on the first model page
 warmup.start_once()  # after the page is drawn: load the models for the next click

@@ -39,6 +39,17 @@ def setup_page(key: str) -> None:
         st.markdown(f"**{entry.promise}**")
 
 
+def preload_chart_library() -> None:
+    """Have the browser fetch the charting library (about 4.7 MB) while the visitor reads the landing page.
+
+    Streamlit loads Plotly's code the first time a page shows a Plotly chart, so the first model page a
+    visitor opened waited seconds for it. An empty chart in a hidden container makes the browser load that
+    code now; hidden, it is never drawn."""
+    st.html("<style>.st-key-chart_library_preload{display:none}</style>")
+    with st.container(key="chart_library_preload"):
+        st.plotly_chart({"data": [{"type": "bar", "x": [0], "y": [0]}]}, key="chart_library_preload_chart")
+
+
 def _sidebar_navigation() -> None:
     with st.sidebar:
         st.page_link(HOME.path, label="The tour", icon=HOME.icon)
