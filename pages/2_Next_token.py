@@ -88,14 +88,21 @@ def knobs_and_odds(nt: lmx.NextToken, truth: lmx.TrueOdds | None) -> None:
         # Every bar carries its number, so the chart is drawn static: no hover layers to rebuild on each knob move
         config={"displayModeBar": False, "staticPlot": True},
     )
-    # Folded by default: a closed expander's chart is not drawn, so a knob move redraws one chart, not two.
-    with st.expander("How top-p decides where to cut: the running total of the odds", expanded=top_p < 1.0):
-        st.plotly_chart(
-            figs.cumulative_curve(s.cumulative, top_p, s.n_kept),
-            key="cumulative",
-            width="stretch",
-            config={"displayModeBar": False},
-        )
+    # Folded by default and drawn only when open, so a knob move redraws one chart, not two.
+    running_total = st.expander(
+        "How top-p decides where to cut: the running total of the odds",
+        key="running_total",
+        on_change="rerun",
+        bind="query-params",
+    )
+    with running_total:
+        if running_total.open:
+            st.plotly_chart(
+                figs.cumulative_curve(s.cumulative, top_p, s.n_kept),
+                key="cumulative",
+                width="stretch",
+                config={"displayModeBar": False},
+            )
 
     st.markdown("#### From scores to probabilities, for the top 5")
     st.table(lmx.score_table(lm, nt.logits, s, temperature), hide_index=True)  # plain HTML: cheaper to redraw

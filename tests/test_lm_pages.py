@@ -64,6 +64,10 @@ def test_next_token_page_knobs_and_true_odds() -> None:
     assert sum(1 for t in kept["text"] if t) == 2  # the blue bars of the two kept tokens carry their odds
     assert all(t.startswith("removed (") for t in removed["text"] if t)
     assert sum(1 for t in removed["text"] if t) == len(removed["text"]) - 2
+    assert len(charts(at)) == 1, "the running-total curve is drawn only when its expander is open"
+    at.session_state["running_total"] = True
+    at.slider(key="top_p").set_value(0.5).run()
+    assert "Top-p 0.50 keeps the top" in charts(at)[1]["layout"]["title"]["text"]
     at.slider(key="temperature").set_value(0.0).run()
     assert not at.exception
     at.text_area(key="prompt").set_value("My favourite recipe needs").run()
