@@ -4,8 +4,13 @@ Measures, on this machine:
 - cold start: from launching the server process to the landing page fully rendered;
 - page switch: clicking a page's link until the script finished and its charts are visible
   (first visit, when the page loads its model, and a warm second visit);
-- one main interaction per page, p50/p95 over --reps repetitions: from the widget change to the updated
-  chart painted ("screen"), and to the server's script_finished message ("server");
+- one main interaction per page, p50/p95 over --reps repetitions, from the widget change to the updated
+  chart painted, on two clocks:
+  - "in page": the browser's own clock, from the visitor's input event (keydown or pointerdown) to the first
+    frame painted after the last change to the page. This is what a visitor sees; the targets are judged on it;
+  - "screen": Playwright's wall clock around the whole action, which adds the automation's own round trips
+    (focusing the widget, sending the key, polling for the result, two extra animation frames);
+  and to the server's script_finished message ("server");
 - bytes per interaction: websocket frames the browser received for it (Playwright's framereceived).
 
     .venv/bin/python benchmarks/bench_app.py                # all live pages, 20 repetitions each
@@ -49,6 +54,20 @@ CHROMIUM_ARGS = [
 APP_READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 EXCEPTION = '[data-testid="stException"]'
 CHART = '[data-testid="stPlotlyChart"]'
+# Runs in the page before the app: stamps the visitor's last input event and the frame painted after the last
+# change to the page, both on the browser's clock (performance.now()).
+PAGE_CLOCK = """
+(() => {
+  const clock = {input: 0, painted: 0};
+  window.__glassboxClock = clock;
+  const input = () => { clock.input = performance.now(); };
+  document.addEventListener('keydown', input, true);
+  document.addEventListener('pointerdown', input, true);
+  // rAF runs just before the next frame is drawn; the timeout after it runs once that frame is out.
+  const painted = () => requestAnimationFrame(() => setTimeout(() => { clock.painted = performance.now(); }, 0));
+  new MutationObserver(painted).observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+})();
+"""
 
 # --------------------------------------------------------------------------------------------------------
 # One main interaction per page. Data, not code: add a row when a page lands.
@@ -162,9 +181,15 @@ def timed_action(page, watch: FrameWatch, action) -> dict[str, float]:
     server_done = wait_finished(page, watch, before)
     bytes_used = watch.bytes_received - bytes_before
     settle(page)
+    screen_s = time.perf_counter() - started
+    clock = page.evaluate("() => window.__glassboxClock || null")
+    in_page_s = None
+    if clock and clock["input"] > 0 and clock["painted"] > clock["input"]:
+        in_page_s = (clock["painted"] - clock["input"]) / 1000
     return {
         "server_s": server_done - started,
-        "screen_s": time.perf_counter() - started,
+        "screen_s": screen_s,
+        "in_page_s": in_page_s,
         # From the browser's request to the server's script_finished: the server's share of "server_s".
         "request_s": server_done - max(watch.sent_at, started),
         "bytes": bytes_used,
@@ -249,17 +274,20 @@ def run_interactions(page, watch: FrameWatch, key: str, reps: int) -> dict[str, 
     if not samples and page.get_by_text("is not available right now").count():
         errors.append("the page says its model is not available (weights missing?)")
     screen = [s["screen_s"] for s in samples]
+    in_page = [s["in_page_s"] for s in samples if s["in_page_s"] is not None]
     server = [s["server_s"] for s in samples]
     request = [s["request_s"] for s in samples]
     sizes = [s["bytes"] for s in samples]
     target_ms = 200 if used.sampling_knob else 500
-    p95 = percentile(screen, 95)
+    p95 = percentile(in_page, 95) if len(in_page) == len(samples) else None  # every sample needs its clock
     return {
         "interaction": used.what,
         "sampling_knob": used.sampling_knob,
         "reps": len(samples),
+        "in_page_p50_ms": ms(percentile(in_page, 50)),
+        "in_page_p95_ms": ms(p95),
         "screen_p50_ms": ms(percentile(screen, 50)),
-        "screen_p95_ms": ms(p95),
+        "screen_p95_ms": ms(percentile(screen, 95)),
         "server_p50_ms": ms(percentile(server, 50)),
         "server_p95_ms": ms(percentile(server, 95)),
         "request_to_finish_p50_ms": ms(percentile(request, 50)),
@@ -280,6 +308,7 @@ def cold_start(browser, port: int, log_path: Path) -> tuple[Any, Any, FrameWatch
     """Launch the server and load the landing page; returns (server, page, watch, healthy_s, rendered_s)."""
     url = f"http://127.0.0.1:{port}"
     context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.add_init_script(PAGE_CLOCK)
     page = context.new_page()
     watch = FrameWatch()
     watch.attach(page)
@@ -359,6 +388,7 @@ def main(argv: list[str] | None = None) -> int:
                         warm = switch_to(page, watch, entry.path)
                         row["switch_first_visit_ms"] = ms(first["screen_s"])
                         row["switch_ms"] = ms(warm["screen_s"])
+                        row["switch_in_page_ms"] = ms(warm["in_page_s"])
                         row["switch_bytes"] = warm["bytes"]
                         row["switch_meets_target"] = warm["screen_s"] <= 1.5
                         row["exception_on_page"] = page.locator(EXCEPTION).count() > 0
@@ -386,6 +416,8 @@ def markdown(report: dict[str, Any]) -> str:
         f"**Cold start** (process launch → landing page rendered): {cold.get('landing_rendered_s')} s "
         f"(target ≤ 5 s; health endpoint ok after {cold.get('health_ok_s')} s)",
         "",
+        "Interaction times on the page's own clock (input event → frame painted); Playwright's wall clock in brackets.",
+        "",
         "| page | switch (first visit) | switch | main interaction | p50 | p95 | target | bytes/interaction |",
         "|---|---:|---:|---|---:|---:|---:|---:|",
     ]
@@ -403,7 +435,8 @@ def markdown(report: dict[str, Any]) -> str:
         size = row.get("bytes_max")
         lines.append(
             f"| {key} | {row.get('switch_first_visit_ms')} ms | {row.get('switch_ms')} ms | {row.get('interaction')} "
-            f"| {row.get('screen_p50_ms')} ms | {row.get('screen_p95_ms')} ms | {ok} ≤ {row.get('target_p95_ms')} ms "
+            f"| {row.get('in_page_p50_ms')} ms ({row.get('screen_p50_ms')}) "
+            f"| {row.get('in_page_p95_ms')} ms ({row.get('screen_p95_ms')}) | {ok} ≤ {row.get('target_p95_ms')} ms "
             f"| {round(size / 1024, 1) if size is not None else '–'} KB (max) |"
         )
     return "\n".join(lines)
