@@ -188,7 +188,10 @@ def next_token_bars(
             opacity=0.6,
             offsetgroup="model",
             # The page draws this chart static (no hover), so the odds a token lost are written on its bar.
-            text=[f"removed ({percent(float(b))} before the cut)" if not k else "" for b, k in zip(base, kept, strict=True)],
+            text=[
+                f"removed ({percent(float(b))} before the cut)" if not k else ""
+                for b, k in zip(base, kept, strict=True)
+            ],
             textposition="outside",
             constraintext="none",
             cliponaxis=False,
@@ -250,8 +253,17 @@ def cumulative_curve(cumulative: Sequence[float], top_p: float, n_kept: int, sho
     )
     layout: dict = {
         "margin": {"l": 90, "b": 70, "r": 20},
-        "xaxis": {"title": {"text": "tokens, most likely first (rank)"}, "range": [0.5, len(c) + 0.5], "automargin": False},
-        "yaxis": {"title": {"text": "probability of the top tokens together"}, "tickformat": ".0%", "range": [0, 1.05], "automargin": False},
+        "xaxis": {
+            "title": {"text": "tokens, most likely first (rank)"},
+            "range": [0.5, len(c) + 0.5],
+            "automargin": False,
+        },
+        "yaxis": {
+            "title": {"text": "probability of the top tokens together"},
+            "tickformat": ".0%",
+            "range": [0, 1.05],
+            "automargin": False,
+        },
     }
     if top_p < 1.0:
         layout["shapes"] = [

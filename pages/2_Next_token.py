@@ -111,9 +111,7 @@ def knobs_and_odds(nt: lmx.NextToken, truth: lmx.TrueOdds | None) -> None:
 # The knobs do not change the model's own odds: this box sits outside the fragment, so a knob move does not redraw it.
 if truth is not None:
     plain = lmx.apply_sampling(nt.logits)
-    words = ", ".join(
-        f"'{w}' {percent(float(p))}" for w, p in zip(truth.words[:6], truth.word_probs[:6], strict=True)
-    )
+    words = ", ".join(f"'{w}' {percent(float(p))}" for w, p in zip(truth.words[:6], truth.word_probs[:6], strict=True))
     st.success(
         f"**This prompt is the start of a story our grammar can write, so we know the true odds** "
         f"(orange): {words}. Gap between data and model (KL divergence, settings off): "

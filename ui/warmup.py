@@ -30,6 +30,7 @@ import os
 import sys
 import threading
 import time
+from typing import Any
 
 from streamlit.logger import get_logger
 
@@ -103,7 +104,7 @@ def _sessions() -> int | None:
         return None
 
 
-def forget_expired_sessions(storage, lock=None) -> int:  # noqa: ANN001 - Streamlit's private types
+def forget_expired_sessions(storage: Any, lock: threading.Lock | None = None) -> int:
     """Drop stored (closed-tab) sessions whose reconnect window has passed and shut each one down, which also
     releases its uploads, media files and table sources; returns how many there were.
 
