@@ -172,19 +172,17 @@ def latent_map(
                 )
             )
     layout = {
-        # Fixed margins, automargin off: Plotly draws the map once per move instead of drawing, measuring its
-        # labels and drawing again (see figures.style.text_px).
+        # Margins with room for the labels (below): Plotly draws the map once per move instead of drawing,
+        # measuring its labels and drawing again (see figures.style.text_px).
         "xaxis": {
             "range": [lo, hi],
             "title": {"text": "map position z₁"},
             "tickvals": ticks,
             "showgrid": False,
             "zeroline": False,
-            "automargin": False,
             "fixedrange": True,
         },
         "yaxis": {
-            "automargin": False,
             "fixedrange": True,
             "range": [hi, lo],
             "title": {"text": "map position z₂"},
@@ -274,15 +272,14 @@ def encoded_scatter(
     layout = {
         "shapes": [{**area, "line": {"color": MUTED, "dash": "dash"}}],
         "images": [glyphs | {"sizex": hi - lo, "sizey": hi - lo, "sizing": "stretch", "layer": "below"}],
-        # Fixed margins, automargin off: one draw instead of draw, measure, draw (see figures.style.text_px).
+        # Margins with room for the labels: one draw instead of draw, measure, draw (see figures.style.text_px).
         "margin": {"l": 70, "r": 10, "t": 70, "b": 60},
-        "xaxis": {"title": {"text": "map position z₁"}, "range": [lo, hi], "zeroline": False, "automargin": False},
+        "xaxis": {"title": {"text": "map position z₁"}, "range": [lo, hi], "zeroline": False},
         "yaxis": {
             "title": {"text": "map position z₂"},
             "range": [lo, hi],
             "zeroline": False,
             "scaleanchor": "x",
-            "automargin": False,
         },
         "clickmode": "event+select",
         "hovermode": "closest",  # what st.plotly_chart would set for a selectable chart, at the cost of a redraw

@@ -188,10 +188,7 @@ def next_token_bars(
             opacity=0.6,
             offsetgroup="model",
             # The page draws this chart static (no hover), so the odds a token lost are written on its bar.
-            text=[
-                f"removed ({percent(float(b))} before the cut)" if not k else ""
-                for b, k in zip(base, kept, strict=True)
-            ],
+            text=[f"removed, was {percent(float(b))}" if not k else "" for b, k in zip(base, kept, strict=True)],
             textposition="outside",
             constraintext="none",
             cliponaxis=False,
@@ -221,11 +218,10 @@ def next_token_bars(
         "barmode": "group",
         "bargap": 0.25,
         "legend": {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0},
-        # Fixed margins (automargin off) so Plotly draws once per knob move; see figures.style.text_px.
+        # Margins with room for the labels, so Plotly draws once per knob move; see figures.style.text_px.
         "margin": {"l": 24 + text_px(names, 17, monospace=True), "b": 110, "r": 20},
-        "yaxis": {"autorange": "reversed", "tickfont": {"size": 17, "family": "monospace"}, "automargin": False},
+        "yaxis": {"autorange": "reversed", "tickfont": {"size": 17, "family": "monospace"}},
         "xaxis": {
-            "automargin": False,
             "title": {"text": "probability of being the next token"},
             "tickformat": ".0%",
             "range": [0, xmax * 1.22 + 0.01],
@@ -256,13 +252,11 @@ def cumulative_curve(cumulative: Sequence[float], top_p: float, n_kept: int, sho
         "xaxis": {
             "title": {"text": "tokens, most likely first (rank)"},
             "range": [0.5, len(c) + 0.5],
-            "automargin": False,
         },
         "yaxis": {
             "title": {"text": "probability of the top tokens together"},
             "tickformat": ".0%",
             "range": [0, 1.05],
-            "automargin": False,
         },
     }
     if top_p < 1.0:
@@ -326,9 +320,8 @@ def alternatives_bars(labels: Sequence[str], probs: Sequence[float], chosen: int
     names = [esc(quoted(lab)) for lab in labels]
     layout = {
         "margin": {"l": 20 + text_px(names), "b": 70, "r": 20},
-        "yaxis": {"autorange": "reversed", "automargin": False},
+        "yaxis": {"autorange": "reversed"},
         "xaxis": {
-            "automargin": False,
             "title": {"text": "probability at this step"},
             "tickformat": ".0%",
             "range": [0, xmax * 1.22 + 0.02],

@@ -62,11 +62,12 @@ def figure(
 
 
 def text_px(texts: Sequence[str], size: int = FONT_SIZE, monospace: bool = False) -> int:
-    """A generous width in pixels for the longest of `texts`, to size a fixed margin.
+    """A generous width in pixels for the longest of `texts`, to size a margin.
 
-    Charts redrawn on every knob move set their margins themselves and turn Plotly's automargin off: with
-    automargin on, Plotly draws the chart, measures its labels and, when a margin grows, draws it all again.
-    On this machine that second pass was about a third of the next-token chart's redraw time."""
+    Charts redrawn on every knob move set margins big enough for their labels. Plotly's automargin draws a
+    chart, measures its labels and, when a margin must grow, draws it all again: with the default small margins
+    that second draw happened on every move (about a third of the next-token chart's redraw time here). With
+    room already there it draws once, and it still grows a margin where the labels need it, as on a phone."""
     per_char = 0.62 if monospace else 0.6
     return int(max((len(t) for t in texts), default=0) * size * per_char) + 1
 

@@ -62,7 +62,7 @@ def test_next_token_page_knobs_and_true_odds() -> None:
     at.slider(key="top_k").set_value(2).run()
     kept, removed = charts(at)[0]["data"][:2]
     assert sum(1 for t in kept["text"] if t) == 2  # the blue bars of the two kept tokens carry their odds
-    assert all(t.startswith("removed (") for t in removed["text"] if t)
+    assert all(t.startswith("removed, was ") for t in removed["text"] if t)
     assert sum(1 for t in removed["text"] if t) == len(removed["text"]) - 2
     assert len(charts(at)) == 1, "the running-total curve is drawn only when its expander is open"
     at.session_state["running_total"] = True
