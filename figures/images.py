@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from figures.style import MUTED, PALETTE, axis_ids, figure, grid_layout, style_layout, vline
 
@@ -26,12 +26,16 @@ DIGIT_COLOURS = (*PALETTE[:6], "#8C6D1F", "#000000", "#6A3D9A", "#117733")
 SCALE = 8  # screen pixels per digit pixel inside the PNG (then the browser scales the whole figure)
 
 
-def _png_uri(gray: np.ndarray) -> str:
-    """(H, W) array in [0, 1] where 1 = white -> PNG data URI."""
+def _data_uri(picture: Image.Image) -> str:
     buf = BytesIO()
     # compress_level 6, not optimize=True: that took 100 ms instead of 8 ms for the VAE map, for 7% fewer bytes.
-    Image.fromarray((np.clip(gray, 0, 1) * 255).astype(np.uint8), mode="L").save(buf, format="PNG", compress_level=6)
+    picture.save(buf, format="PNG", compress_level=6)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _png_uri(gray: np.ndarray) -> str:
+    """(H, W) array in [0, 1] where 1 = white -> PNG data URI."""
+    return _data_uri(Image.fromarray((np.clip(gray, 0, 1) * 255).astype(np.uint8), mode="L"))
 
 
 def _paper(ink: np.ndarray) -> np.ndarray:
@@ -180,10 +184,8 @@ def latent_map(
             "tickvals": ticks,
             "showgrid": False,
             "zeroline": False,
-            "fixedrange": True,
         },
         "yaxis": {
-            "fixedrange": True,
             "range": [hi, lo],
             "title": {"text": "map position z₂"},
             "tickvals": (hi + lo) - ticks,
@@ -192,30 +194,29 @@ def latent_map(
             "zeroline": False,
             "scaleanchor": "x",
         },
-        # The modes st.plotly_chart sets for a selectable chart: given here, it need not redraw the chart again.
         "clickmode": "event+select",
-        "hovermode": "closest",
-        "dragmode": "pan",
+        "dragmode": False,
         "margin": {"l": 70, "r": 10, "t": 70, "b": 60},
     }
     return figure(traces, layout, title=title, height=height)
 
 
-def _glyphs_picture(points: np.ndarray, labels: np.ndarray, lo: float, hi: float, size: int = 1000) -> str:
-    """Each point written as its own digit, in its digit's colour, on a transparent square covering [lo, hi]²
-    (PNG data URI; row 0 is the top, z₂ = hi)."""
-    from PIL import ImageDraw, ImageFont
+def scatter_half_width(mu: np.ndarray, extent: float) -> float:
+    """The encoded scatter shows [-w, w]² with w = this: every point and the map's whole area, plus a border."""
+    return max(float(np.abs(mu).max()), extent) * 1.06
 
+
+def digit_glyphs_picture(points: np.ndarray, labels: np.ndarray, half_width: float, size: int = 1000) -> str:
+    """Each point written as its own digit, in its digit's colour, on a transparent square covering
+    [-half_width, half_width]² (PNG data URI; row 0 is the top). 32 colours keep it near 50 KB."""
     picture = Image.new("RGBA", (size, size), (255, 255, 255, 0))
     draw = ImageDraw.Draw(picture)
     font = ImageFont.load_default(size=round(size / 25))  # bundled with Pillow: no system font needed
-    scale = size / (hi - lo)
+    scale = size / (2 * half_width)
     for (z1, z2), digit in zip(points, labels, strict=True):
-        colour = DIGIT_COLOURS[int(digit)]
-        draw.text(((z1 - lo) * scale, (hi - z2) * scale), str(int(digit)), fill=colour, font=font, anchor="mm")
-    buf = BytesIO()
-    picture.save(buf, format="PNG", compress_level=6)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+        xy = ((z1 + half_width) * scale, (half_width - z2) * scale)
+        draw.text(xy, str(int(digit)), fill=DIGIT_COLOURS[int(digit)], font=font, anchor="mm")
+    return _data_uri(picture.quantize(colors=32, method=Image.Quantize.FASTOCTREE))
 
 
 def encoded_scatter(
@@ -225,14 +226,16 @@ def encoded_scatter(
     extent: float,
     marks: list[tuple[float, float, str]] | None = None,
     height: int = 560,
+    glyphs: str | None = None,
 ) -> go.Figure:
     """Where real digits land: each point is drawn as its own digit, coloured per digit. Clickable.
 
-    The digits are one picture under invisible, clickable points (customdata [index, z1, z2]). Drawn as 600
-    text labels, Plotly made about 13,000 changes to the page for each draw, about half the VAE page's time
-    to appear."""
-    lo_hi = max(float(np.abs(mu).max()), extent) * 1.06
-    lo, hi = -lo_hi, lo_hi
+    The digits are one picture (`glyphs`, from digit_glyphs_picture; made here when not given) under
+    invisible, clickable points (customdata [index, z1, z2]). Drawn as 600 text labels, Plotly made about
+    13,000 changes to the page for each draw, about half the VAE page's time to appear."""
+    half = scatter_half_width(mu, extent)
+    lo, hi = -half, half
+    glyphs = glyphs or digit_glyphs_picture(mu, labels, half)
     traces = []
     for d in range(10):
         sel = np.flatnonzero(labels == d)
@@ -268,10 +271,10 @@ def encoded_scatter(
             )
         )
     area = {"type": "rect", "x0": -extent, "x1": extent, "y0": -extent, "y1": extent}
-    glyphs = {"source": _glyphs_picture(mu, labels, lo, hi), "xref": "x", "yref": "y", "x": lo, "y": hi}
+    picture = {"source": glyphs, "xref": "x", "yref": "y", "x": lo, "y": hi, "sizex": hi - lo, "sizey": hi - lo}
     layout = {
         "shapes": [{**area, "line": {"color": MUTED, "dash": "dash"}}],
-        "images": [glyphs | {"sizex": hi - lo, "sizey": hi - lo, "sizing": "stretch", "layer": "below"}],
+        "images": [picture | {"sizing": "stretch", "layer": "below"}],
         # Margins with room for the labels: one draw instead of draw, measure, draw (see figures.style.text_px).
         "margin": {"l": 70, "r": 10, "t": 70, "b": 60},
         "xaxis": {"title": {"text": "map position z₁"}, "range": [lo, hi], "zeroline": False},
@@ -282,7 +285,6 @@ def encoded_scatter(
             "scaleanchor": "x",
         },
         "clickmode": "event+select",
-        "hovermode": "closest",  # what st.plotly_chart would set for a selectable chart, at the cost of a redraw
         "dragmode": "pan",
     }
     return figure(traces, layout, title=title, height=height)

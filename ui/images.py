@@ -18,7 +18,7 @@ from explainers.diffusion import DiffusionModel, Trajectory, forward_process, lo
 from explainers.digits import load_digits_tensors, split, to_signed
 from explainers.judge import Judge, judge_report, load_judge
 from explainers.vae import VAE, Encoding, LatentGrid, decode_points, encode_images, latent_grid, load_vae
-from figures.images import encoded_scatter, trajectory_animation
+from figures.images import digit_glyphs_picture, encoded_scatter, scatter_half_width, trajectory_animation
 from ui.compute import heavy_slot  # also sets one torch thread per request, before any model runs
 
 
@@ -209,12 +209,22 @@ def encode_and_judge(image: torch.Tensor) -> tuple[Encoding, int, float]:
 def encoded_scatter_figure(marks: tuple[tuple[float, float, str], ...]) -> go.Figure:
     """The scatter of 600 real digits, built once per set of marks and shared by every session: it does not
     move with the decoded point, and st.plotly_chart only reads (copies) the figure it is given."""
-    _, labels = all_digits()
+    mu, labels, extent = _scatter_points()
     title = "Same digits cluster: where 600 of the 1,797<br>real digits land (dashed: the map's area)"
-    # Every third digit: 1,797 text labels took the browser about a second to draw at each rerun.
-    return encoded_scatter(
-        vae_encoded_dataset().mu[::3], labels.numpy()[::3], title, grid_extent(vae_grid()), list(marks)
-    )
+    return encoded_scatter(mu, labels, title, extent, list(marks), glyphs=real_digits_picture())
+
+
+def _scatter_points() -> tuple[np.ndarray, np.ndarray, float]:
+    """Every third real digit (600) and the map's extent. All 1,797 made the scatter crowded and slow."""
+    _, labels = all_digits()
+    return vae_encoded_dataset().mu[::3], labels.numpy()[::3], grid_extent(vae_grid())
+
+
+@st.cache_resource(show_spinner=False)
+def real_digits_picture() -> str:
+    """The scatter's digits as one picture: the same for every set of marks, so drawn once (about 0.1 s)."""
+    mu, labels, extent = _scatter_points()
+    return digit_glyphs_picture(mu, labels, scatter_half_width(mu, extent))
 
 
 def grid_extent(grid: LatentGrid) -> float:

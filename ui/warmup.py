@@ -75,6 +75,7 @@ def _warm() -> None:
         images.vae_grid,
         images.vae_encoded_dataset,
         images.vae_grid_report,
+        images.real_digits_picture,
         images.default_diffusion_views,
         gan.load_digits_gan,
     ]
