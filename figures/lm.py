@@ -220,7 +220,8 @@ def next_token_bars(
         "legend": {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0},
         # Margins with room for the labels, so Plotly draws once per knob move; see figures.style.text_px.
         "margin": {"l": 24 + text_px(names, 17, monospace=True), "b": 110, "r": 20},
-        "yaxis": {"autorange": "reversed", "tickfont": {"size": 17, "family": "monospace"}},
+        # Top token first. An explicit reversed range, not autorange="reversed": see figures.images.confidence_curve.
+        "yaxis": {"range": [n - 0.5, -0.5], "tickfont": {"size": 17, "family": "monospace"}},
         "xaxis": {
             "title": {"text": "probability of being the next token"},
             "tickformat": ".0%",
@@ -320,7 +321,7 @@ def alternatives_bars(labels: Sequence[str], probs: Sequence[float], chosen: int
     names = [esc(quoted(lab)) for lab in labels]
     layout = {
         "margin": {"l": 20 + text_px(names), "b": 70, "r": 20},
-        "yaxis": {"autorange": "reversed"},
+        "yaxis": {"range": [len(labels) - 0.5, -0.5]},  # top first
         "xaxis": {
             "title": {"text": "probability at this step"},
             "tickformat": ".0%",
@@ -362,7 +363,7 @@ def attention_heatmap(att: np.ndarray, labels: Sequence[str], title: str, select
     layout: dict = {
         "plot_bgcolor": "#D9DDE2",  # masked (future) cells show this grey
         "yaxis": {
-            "autorange": "reversed",
+            "range": [T - 0.5, -0.5],  # first token at the top
             "title": {"text": "the token that is looking"},
             "tickfont": {"size": tick_size},
             "type": "category",
@@ -404,7 +405,7 @@ def head_grid(att: np.ndarray, highlight: tuple[int, int] | None = None) -> go.F
         if name.startswith("xaxis"):
             axis["visible"] = False
         elif name.startswith("yaxis"):
-            axis.update(visible=False, autorange="reversed")
+            axis.update(visible=False, range=[T - 0.5, -0.5])
     layout["plot_bgcolor"] = "#D9DDE2"
     title = "Every head has its own pattern: rows are layers, columns are heads"
     return figure(traces, layout, title=title, height=150 + 170 * L)

@@ -25,23 +25,115 @@ DIVERGING = "RdBu_r"
 FONT_SIZE = 16
 TITLE_SIZE = 20
 
+# Streamlit's chart theme, written out. Pages draw charts with theme=None (ui.frame.plotly_chart): with the
+# theme on, Streamlit's frontend re-applies it to a fresh JSON copy of the figure right after the first draw,
+# and Plotly treats the copied template as new, so every chart was drawn twice on each change. These are the
+# values that theme gave our charts (read from the browser), so the charts look as they did.
+BODY_FONT = '"Source Sans", sans-serif'
+HEADING_COLOUR = "#111418"
+TEXT_COLOUR = "#808495"
+LEGEND_COLOUR = "#262730"
+LINE_COLOUR = "#E6EAF1"
+SMALL_SIZE = 12.75
+AXIS_TITLE_SIZE = 14.875
+# Only values Plotly treats like the theme's: an explicit tickcolor would switch ticks on and an explicit gridcolor
+# the grid (styled_axes sets those where the theme's defaults had them), and a minor gridcolor the minor grid.
+_AXIS: dict[str, Any] = {
+    "gridcolor": LINE_COLOUR,
+    "zerolinecolor": LINE_COLOUR,
+    "tickfont": {"color": TEXT_COLOUR, "size": SMALL_SIZE},
+    "title": {"font": {"color": TEXT_COLOUR, "size": AXIS_TITLE_SIZE}},
+    "automargin": True,
+}
+_X_AXIS = _AXIS | {"showgrid": False, "zeroline": False, "title": _AXIS["title"] | {"standoff": 21.25}}
+_Y_AXIS = _AXIS | {"title": _AXIS["title"] | {"standoff": 25.5}}
+# Bars and boxes have no grid or zero line along their category axis; heatmaps have (faint) outside ticks.
+_ORIENTED = {"bar", "histogram", "box", "violin", "waterfall"}
+_MAPS = {"heatmap", "contour", "histogram2d", "histogram2dcontour"}
+
 
 def style_layout(title: str | None = None, height: int | None = None) -> dict[str, Any]:
     """The shared layout: font sizes, margins, colours, title.
 
-    No plotly template of our own: st.plotly_chart draws with Streamlit's chart theme, and a template is
-    deep-copied into every figure (plotly_white cost 13 ms per figure here)."""
+    `datarevision` is constant because Streamlit hands Plotly each figure twice when it mounts a chart, the second
+    time as a JSON copy: it tells Plotly the copy's arrays hold the same data, so the second call redraws nothing."""
     layout: dict[str, Any] = {
-        "font": {"size": FONT_SIZE, "family": "sans-serif"},
-        "margin": {"l": 10, "r": 10, "t": 60 if title else 20, "b": 10},
-        "hoverlabel": {"font": {"size": FONT_SIZE}},
+        "font": {"size": FONT_SIZE, "family": "sans-serif", "color": TEXT_COLOUR},
+        "margin": {"l": 10, "r": 10, "t": 60 if title else 20, "b": 10, "pad": 8.5},
+        "hoverlabel": {
+            "font": {"size": FONT_SIZE, "family": BODY_FONT, "color": TEXT_COLOUR},
+            "bgcolor": "#FFFFFF",
+            "bordercolor": "rgba(17, 20, 24, 0.2)",
+        },
+        "legend": {"font": {"size": SMALL_SIZE, "color": LEGEND_COLOUR}, "valign": "top", "borderwidth": 0},
         "colorway": list(PALETTE),
+        "paper_bgcolor": "#FFFFFF",
+        "plot_bgcolor": "#FFFFFF",
+        "datarevision": 0,
     }
     if title:
-        layout["title"] = {"text": title, "font": {"size": TITLE_SIZE}, "x": 0, "xanchor": "left"}
+        layout["title"] = {
+            "text": title,
+            "font": {"size": TITLE_SIZE, "family": BODY_FONT, "color": HEADING_COLOUR, "weight": "bold"},
+            "x": 0,
+            "xanchor": "left",
+            "pad": {"l": 4.25},
+        }
     if height:
         layout["height"] = height
     return layout
+
+
+def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """`over` laid on `base`, nested dicts merged at every depth."""
+    out = dict(base)
+    for key, value in over.items():
+        out[key] = _merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
+def _field(trace: Any, name: str) -> Any:
+    return trace.get(name) if isinstance(trace, dict) else getattr(trace, name, None)
+
+
+def styled_axes(layout: dict[str, Any], traces: Sequence[Any] = ()) -> dict[str, Any]:
+    """The theme's axis look under every axis of `layout` (its own settings win), the main pair included.
+
+    Plotly chooses some defaults from whether a value was set by the figure rather than by a template, so the
+    theme's grid, zero line and tick choices are written out per axis, from the traces that use it."""
+    category_axes, map_axes = set(), set()
+    for trace in traces:
+        kind = _field(trace, "type")
+        x, y = f"xaxis{(_field(trace, 'xaxis') or 'x')[1:]}", f"yaxis{(_field(trace, 'yaxis') or 'y')[1:]}"
+        if kind in _ORIENTED:
+            category_axes.add(y if _field(trace, "orientation") == "h" else x)
+        elif kind in _MAPS:
+            map_axes |= {x, y}
+    out = dict(layout)
+    for name in {
+        "xaxis",
+        "yaxis",
+        *category_axes,
+        *map_axes,
+        *(k for k in layout if k[1:5] == "axis" and k[0] in "xy"),
+    }:
+        axis = out.get(name, {})
+        if isinstance(axis.get("title"), str):
+            axis = {**axis, "title": {"text": axis["title"]}}
+        base = _X_AXIS if name[0] == "x" else _Y_AXIS
+        if name in category_axes:
+            base = base | {"showgrid": False, "zeroline": False}
+        if name in map_axes:
+            base = base | {"tickcolor": LINE_COLOUR}
+        out[name] = _merged(base, axis)
+    return out
+
+
+def untemplated(fig: go.Figure) -> go.Figure:
+    """Drop the plotly.py default template (Streamlit's, 3.4 KB of colour placeholders per chart): the look is
+    all in the layout, and a template Plotly sees twice makes it draw twice (see _AXIS above)."""
+    fig.layout.template = None
+    return fig
 
 
 def figure(
@@ -51,14 +143,11 @@ def figure(
     title: str | None = None,
     height: int | None = None,
 ) -> go.Figure:
-    """A styled figure in one constructor call. `layout` is merged over the shared style one level deep,
+    """A styled figure in one constructor call. `layout` is merged over the shared style at every depth,
     so `{"margin": {"t": 80}}` keeps the other margins."""
-    merged = style_layout(title, height)
-    for key, value in (layout or {}).items():
-        base = merged.get(key)
-        merged[key] = {**base, **value} if isinstance(base, dict) and isinstance(value, dict) else value
+    merged = _merged(style_layout(title, height), layout or {})
     data = [traces] if not isinstance(traces, (list, tuple)) else list(traces)
-    return go.Figure(data=data, layout=merged)
+    return untemplated(go.Figure(data=data, layout=styled_axes(merged, data)))
 
 
 def text_px(texts: Sequence[str], size: int = FONT_SIZE, monospace: bool = False) -> int:

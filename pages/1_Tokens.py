@@ -2,7 +2,7 @@ import streamlit as st
 
 from explainers import lm as lmx
 from figures import lm as figs
-from ui.frame import go_deeper, load_or_stop, model_card, setup_page, timed, what_you_are_seeing
+from ui.frame import go_deeper, load_or_stop, model_card, setup_page, show_chart, timed, what_you_are_seeing
 from ui.lm import load_gpt, prompt_box
 
 setup_page("tokens")
@@ -46,7 +46,7 @@ fig = figs.token_chips(
     [int(i) for i in view.ids[:shown]],
     f"Your text becomes {n} token{'s' if n != 1 else ''}: the numbers under each chip",
 )
-st.plotly_chart(fig, key="chips", width="stretch", config={"displayModeBar": False})
+show_chart(st, fig, key="chips", width="stretch", config={"displayModeBar": False})
 if shown < n:
     st.caption(f"Showing the first {shown} of {n:,} tokens, to keep the page quick.")
 broken = int((~view.complete).sum())
@@ -57,7 +57,8 @@ st.caption(
 
 split = [(w, int(c)) for w, c in zip(view.words, view.word_tokens, strict=True)]
 if any(c > 1 for _, c in split):
-    st.plotly_chart(
+    show_chart(
+        st,
         figs.word_split_bars([w for w, _ in split[:40]], [c for _, c in split[:40]]),
         key="splits",
         width="stretch",

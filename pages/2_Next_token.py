@@ -3,7 +3,7 @@ import streamlit as st
 from explainers import lm as lmx
 from figures import lm as figs
 from figures.style import percent
-from ui.frame import go_deeper, load_or_stop, model_card, setup_page, timed, what_you_are_seeing
+from ui.frame import go_deeper, load_or_stop, model_card, setup_page, show_chart, timed, what_you_are_seeing
 from ui.lm import EXAMPLE_PROMPTS, cached_next_token, cached_true_odds, load_gpt, prompt_box
 
 setup_page("next_token")
@@ -75,7 +75,8 @@ def knobs_and_odds(nt: lmx.NextToken, truth: lmx.TrueOdds | None) -> None:
     m2.metric("Like choosing among", f"{s.effective_choices:.1f} tokens", help=f"entropy = {s.entropy:.2f} nats")
     m3.metric("Tokens still allowed", f"{s.n_kept:,} of {lm.vocab_size:,}")
 
-    st.plotly_chart(
+    show_chart(
+        st,
         figs.next_token_bars(
             labels,
             s.probs[shown],
@@ -97,7 +98,8 @@ def knobs_and_odds(nt: lmx.NextToken, truth: lmx.TrueOdds | None) -> None:
     )
     with running_total:
         if running_total.open:
-            st.plotly_chart(
+            show_chart(
+                st,
                 figs.cumulative_curve(s.cumulative, top_p, s.n_kept),
                 key="cumulative",
                 width="stretch",

@@ -3,7 +3,7 @@ import streamlit as st
 from explainers import lm as lmx
 from figures import lm as figs
 from ui.compute import heavy_work
-from ui.frame import go_deeper, load_or_stop, model_card, setup_page, timed, what_you_are_seeing
+from ui.frame import go_deeper, load_or_stop, model_card, setup_page, show_chart, timed, what_you_are_seeing
 from ui.lm import generation, load_gpt, parse_picks, prompt_box
 
 setup_page("generate")
@@ -101,7 +101,8 @@ if gen.steps:
     at = len(gen.steps) - 1  # a slider needs two or more steps to choose from
     if len(gen.steps) > 1:
         at = st.slider("Look at step", 1, len(gen.steps), len(gen.steps), key="at_slider") - 1
-    st.plotly_chart(
+    show_chart(
+        st,
         figs.timeline(
             labels, [s.prob for s in gen.steps], [s.rank for s in gen.steps], [s.forced for s in gen.steps], at
         ),
@@ -113,7 +114,8 @@ if gen.steps:
     alt_labels = [lmx.label(lm, t) for t in step.alternatives]
     chosen = [int(t) for t in step.alternatives].index(step.token)  # the picked token is always listed
     left, right = st.columns([3, 2])
-    left.plotly_chart(
+    show_chart(
+        left,
         figs.alternatives_bars(alt_labels, list(step.alt_probs), chosen, at),
         key="alts",
         width="stretch",

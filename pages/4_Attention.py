@@ -3,7 +3,7 @@ import streamlit as st
 from explainers import lm as lmx
 from figures import lm as figs
 from figures.style import percent
-from ui.frame import go_deeper, load_or_stop, model_card, setup_page, timed, what_you_are_seeing
+from ui.frame import go_deeper, load_or_stop, model_card, setup_page, show_chart, timed, what_you_are_seeing
 from ui.lm import cached_attention, load_gpt, prompt_box
 
 setup_page("attention")
@@ -78,7 +78,8 @@ def where_tokens_look(view: lmx.AttentionView, layer: int, head: int | None, nam
         help="Pick a token to see where it looks: its row in the heatmap.",
     )
     title = f"Where each token looks ({name})"
-    st.plotly_chart(
+    show_chart(
+        st,
         figs.attention_heatmap(att, labels, title, selected=query),
         key="heatmap",
         width="stretch",
@@ -88,8 +89,8 @@ def where_tokens_look(view: lmx.AttentionView, layer: int, head: int | None, nam
         "Each row is a token looking back; each column is a token it can look at; a row adds up to 100%. "
         "Grey cells are the future: a token may not look ahead (the causal mask)."
     )
-    st.plotly_chart(
-        figs.looks_at_bars(att[query], labels, query), key="row", width="stretch", config={"displayModeBar": False}
+    show_chart(
+        st, figs.looks_at_bars(att[query], labels, query), key="row", width="stretch", config={"displayModeBar": False}
     )
 
 
@@ -100,7 +101,8 @@ nxt = ", ".join(
 st.markdown(f"**After the whole text, the model's next-token guesses:** {nxt}")
 
 with st.expander("All heads at once", expanded=False):
-    st.plotly_chart(
+    show_chart(
+        st,
         figs.head_grid(view.attention, (role_layer, role_head) if role else None),
         key="grid",
         width="stretch",

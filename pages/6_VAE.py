@@ -6,7 +6,7 @@ import ui.images as ui
 from explainers.vae import Interpolation, interpolate
 from figures.images import digit_strip, latent_map, loss_terms_bar, single_digit
 from figures.style import percent
-from ui.frame import go_deeper, load_or_stop, model_card, setup_page, timed, what_you_are_seeing
+from ui.frame import go_deeper, load_or_stop, model_card, setup_page, show_chart, timed, what_you_are_seeing
 
 setup_page("vae")
 vae = load_or_stop("vae", ui.get_vae)
@@ -31,12 +31,12 @@ if image is not None:
         enc, judged, sure = ui.encode_and_judge(image)
     mu, rec, recon, kl = enc.mu[0], enc.reconstruction[0], float(enc.recon_nats[0]), float(enc.kl_nats[0])
     marks = [(float(mu[0]), float(mu[1]), "your digit" if caption.startswith("your") else "this digit")]
-    c_orig.plotly_chart(single_digit(image[0, 0].numpy(), "Original", 260), key="orig", width="stretch")
+    show_chart(c_orig, single_digit(image[0, 0].numpy(), "Original", 260), key="orig", width="stretch")
     c_orig.caption(f"{caption.capitalize()}. It lands at **({mu[0]:.1f}, {mu[1]:.1f})** on the map (the star).")
-    c_rec.plotly_chart(single_digit(rec, "Redrawn", 260), key="rec", width="stretch")
+    show_chart(c_rec, single_digit(rec, "Redrawn", 260), key="rec", width="stretch")
     c_rec.caption(f"The judge reads the redrawn digit as **{judged}** ({percent(sure)} sure).")
     fig = loss_terms_bar(recon, kl, f"Cost for this digit: {recon + kl:.0f} nats")
-    c_terms.plotly_chart(fig, key="terms", width="stretch")
+    show_chart(c_terms, fig, key="terms", width="stretch")
     c_terms.caption("Training makes the sum of both bars small, on average over all training digits.")
 
 st.subheader("3 · Walk between two digits")
@@ -48,7 +48,7 @@ with w2:
 steps = w3.slider("Steps", 3, 12, 8, key="walk", bind="query-params", help="How many stops along the straight line.")
 walk = interpolate(vae, img_a, img_b, steps)
 fig = digit_strip(walk.images, [percent(f) for f in walk.fractions], f"From {cap_a} to {cap_b} in a straight line")
-st.plotly_chart(fig, key="walkstrip", width="stretch")
+show_chart(st, fig, key="walkstrip", width="stretch")
 st.caption("The orange line on the map above shows this walk. Midway, the decoder draws a blend of both digits.")
 
 
@@ -64,10 +64,11 @@ def decode_any_point(marks: list[tuple[float, float, str]], walk: Interpolation)
         with timed("decode of one map point"):
             point, seen, sure = ui.decode_and_judge(za, zb)
     title = f"At ({za:.1f}, {zb:.1f}) the judge sees a {seen} ({percent(sure)} sure)"
-    m4.plotly_chart(single_digit(point, title, 280), key="point", width="content")
+    show_chart(m4, single_digit(point, title, 280), key="point", width="content")
     title = f"The map holds all kinds of digits:<br>the judge finds {len(found)} of 10 here"
     fig = latent_map(grid.images, grid.axis, title, marks=marks + [(za, zb, "decoded")], path=walk.z)
-    m1.plotly_chart(
+    show_chart(
+        m1,
         fig,
         key="map",
         on_select=lambda: ui.set_latent_from_click("map", "map"),
@@ -75,7 +76,8 @@ def decode_any_point(marks: list[tuple[float, float, str]], walk: Interpolation)
         width="stretch",
         config={"displayModeBar": False},
     )
-    m2.plotly_chart(
+    show_chart(
+        m2,
         ui.encoded_scatter_figure(tuple(marks)),
         key="scatter",
         on_select=lambda: ui.set_latent_from_click("scatter", "scatter"),

@@ -8,7 +8,7 @@ import figures.images as fx
 import ui.images as ui
 from figures.style import percent
 from ui.compute import heavy_work
-from ui.frame import go_deeper, load_or_stop, model_card, setup_page, timed, what_you_are_seeing
+from ui.frame import go_deeper, load_or_stop, model_card, setup_page, show_chart, timed, what_you_are_seeing
 
 setup_page("diffusion")
 model = load_or_stop("diffusion", ui.get_diffusion)
@@ -58,12 +58,12 @@ def forward_view(digit: int, seed: int) -> None:
     strip_ts = tuple(int(round(x)) for x in [0, T * 0.1, T * 0.25, T * 0.5, T * 0.75, T - 1]) + (t_fwd,)
     noisy, signal, label = ui.diffusion_forward(ui.first_heldout_index(digit), seed, strip_ts)
     title = f"A real {label} at t = {t_fwd}: {percent(signal[-1])} signal"
-    f1.plotly_chart(fx.single_digit((noisy[-1] + 1) / 2, title, 300), key="fwd", width="stretch")
+    show_chart(f1, fx.single_digit((noisy[-1] + 1) / 2, title, 300), key="fwd", width="stretch")
     t_axis, sig, noi = ui.schedule_curves()
     title = f"By t = {t_fwd}, the digit's share has faded to {percent(sig[t_fwd])}"
-    f2.plotly_chart(fx.schedule_figure(t_axis, sig, noi, t_fwd, title), key="schedule", width="stretch")
+    show_chart(f2, fx.schedule_figure(t_axis, sig, noi, t_fwd, title), key="schedule", width="stretch")
     fig = fx.digit_strip((noisy[:-1] + 1) / 2, [f"t = {t}" for t in strip_ts[:-1]], "More and more noise", height=230)
-    st.plotly_chart(fig, key="fwdstrip", width="stretch")
+    show_chart(st, fig, key="fwdstrip", width="stretch")
 
 
 forward_view(digit, seed)
@@ -83,11 +83,11 @@ def step_view(run: ui.TimedTrajectory, conf: Sequence[float], closeness: Sequenc
     r1, r2 = st.columns([3, 2])
     title = f"Step {k} of {S} (t = {t_k})"
     fig = fx.reverse_step_figure(traj.x_t[k - 1, 0], traj.eps[k - 1, 0], traj.x0_pred[k - 1, 0], title)
-    r1.plotly_chart(fig, key="revstep", width="stretch")
+    show_chart(r1, fig, key="revstep", width="stretch")
     first = next((int(traj.timesteps[i]) for i in range(S) if conf[i] >= 0.5), None)
     title = f"The guess reads as a {digit}<br>from t = {first} on" if first is not None else "The judge never agrees"
-    r2.plotly_chart(
-        fx.confidence_curve(traj.timesteps, conf, t_k, title, closeness=closeness), key="conf", width="stretch"
+    show_chart(
+        r2, fx.confidence_curve(traj.timesteps, conf, t_k, title, closeness=closeness), key="conf", width="stretch"
     )
     st.caption(
         f"Left to right: the noisy image at this step; the noise the model thinks is in it (grey = none, "
@@ -99,7 +99,7 @@ def step_view(run: ui.TimedTrajectory, conf: Sequence[float], closeness: Sequenc
 
 
 step_view(run, conf, closeness)
-st.plotly_chart(ui.trajectory_animation_figure(digit, guidance, seed, kind, n_steps), key="anim", width="stretch")
+show_chart(st, ui.trajectory_animation_figure(digit, guidance, seed, kind, n_steps), key="anim", width="stretch")
 
 st.subheader("3 · Full DDPM against few-step DDIM")
 with heavy_work(), timed(f"16 {digit}s with DDPM and with DDIM ({steps} steps)"):
@@ -107,12 +107,12 @@ with heavy_work(), timed(f"16 {digit}s with DDPM and with DDIM ({steps} steps)")
     fast = ui.diffusion_batch(digit, guidance, seed, "ddim", steps)
 g1, g2, g3 = st.columns([2, 2, 2])
 title = f"DDPM, {T} steps:<br>{full.judged} of 16 judged {digit}"
-g1.plotly_chart(fx.sample_grid(full.trajectory.samples, title, cols=4, height=330), key="gfull", width="stretch")
+show_chart(g1, fx.sample_grid(full.trajectory.samples, title, cols=4, height=330), key="gfull", width="stretch")
 title = f"DDIM, {steps} steps:<br>{fast.judged} of 16 judged {digit}"
-g2.plotly_chart(fx.sample_grid(fast.trajectory.samples, title, cols=4, height=330), key="gfast", width="stretch")
+show_chart(g2, fx.sample_grid(fast.trajectory.samples, title, cols=4, height=330), key="gfast", width="stretch")
 title = f"DDIM was {full.seconds / max(fast.seconds, 1e-6):.0f}× faster"
 fig = fx.timing_bars([f"DDPM ({T} steps)", f"DDIM ({steps} steps)"], [full.seconds, fast.seconds], title, 300)
-g3.plotly_chart(fig, key="timing", width="stretch")
+show_chart(g3, fig, key="timing", width="stretch")
 g3.caption("Times are for 16 digits at once on this server, measured when first computed for these settings.")
 
 what_you_are_seeing(

@@ -33,7 +33,7 @@ from explainers.store import load_model
 from figures.gan import FAKE_COLOUR, REAL_COLOUR, arena_finding, class_histogram_figure, loss_figure, loss_finding
 from figures.gan_live import arena_raster, bars_raster, digits_raster, lines_raster, to_png
 from ui.compute import live_slot
-from ui.frame import timed
+from ui.frame import show_chart, timed
 from ui.images import get_judge
 
 # The browser starts the next fragment run `run_every` seconds after the previous one *finished* (measured on
@@ -309,14 +309,16 @@ def replay_digits(gan: ShippedDigitsGan, judge: Judge, index: int) -> None:
     with right:
         verdict = coverage_verdict(counts)
         headline = verdict.headline if step else "Untrained: the judge's readings of noise mean nothing yet"
-        st.plotly_chart(
+        show_chart(
+            st,
             class_histogram_figure(counts, headline),
             key="gan_snapshot_hist",
             width="stretch",
             config={"displayModeBar": False},
         )
         st.caption(f"The judge read all {len(images)} fakes saved at this snapshot.")
-        st.plotly_chart(
+        show_chart(
+            st,
             loss_figure(gan.curve_steps, gan.curve_d, gan.curve_g, height=300, marker_step=step),
             key="gan_snapshot_loss",
             width="stretch",

@@ -20,6 +20,7 @@ from explainers.judge import Judge, judge_report, load_judge
 from explainers.vae import VAE, Encoding, LatentGrid, decode_points, encode_images, latent_grid, load_vae
 from figures.images import digit_glyphs_picture, encoded_scatter, scatter_half_width, trajectory_animation
 from ui.compute import heavy_slot  # also sets one torch thread per request, before any model runs
+from ui.frame import show_chart
 
 
 @st.cache_resource(show_spinner="Loading the judge…")
@@ -251,7 +252,8 @@ def digit_source_input() -> tuple[torch.Tensor | None, str]:
     )
     if source == INPUT_SOURCES[1]:
         pad_key = f"pad{st.session_state.get('pad_n', 0)}"
-        st.plotly_chart(
+        show_chart(
+            st,
             drawing_pad(drawing_cells(), "Click a square: ink on/off"),
             key=pad_key,
             on_select=lambda: toggle_cell(pad_key),
