@@ -60,3 +60,11 @@ def test_nothing_unpickles_or_uses_st_navigation() -> None:
             for word in forbidden:
                 assert word not in text, f"{path.relative_to(ROOT)} uses {word}"
     assert "st.navigation(" not in (ROOT / "app.py").read_text()
+
+
+def test_charts_go_through_show_chart() -> None:
+    # show_chart draws without Streamlit's chart theme; with it, every chart was drawn twice per change.
+    allowed = {ROOT / "ui" / "frame.py"}  # show_chart itself, and the hidden chart that preloads Plotly's code
+    for path in [*python_files("pages"), *python_files("ui"), ROOT / "app.py"]:
+        if path not in allowed:
+            assert ".plotly_chart(" not in path.read_text(), f"{path.relative_to(ROOT)}: use ui.frame.show_chart"
