@@ -25,7 +25,7 @@ DIVERGING = "RdBu_r"
 FONT_SIZE = 16
 TITLE_SIZE = 20
 
-# Streamlit's chart theme, written out. Pages draw charts with theme=None (ui.frame.plotly_chart): with the
+# Streamlit's chart theme, written out. Pages draw charts with theme=None (ui.frame.show_chart): with the
 # theme on, Streamlit's frontend re-applies it to a fresh JSON copy of the figure right after the first draw,
 # and Plotly treats the copied template as new, so every chart was drawn twice on each change. These are the
 # values that theme gave our charts (read from the browser), so the charts look as they did.
@@ -131,7 +131,7 @@ def styled_axes(layout: dict[str, Any], traces: Sequence[Any] = ()) -> dict[str,
 
 def untemplated(fig: go.Figure) -> go.Figure:
     """Drop the plotly.py default template (Streamlit's, 3.4 KB of colour placeholders per chart): the look is
-    all in the layout, and a template Plotly sees twice makes it draw twice (see _AXIS above)."""
+    all in the layout, and a template Plotly sees twice makes it draw twice (see BODY_FONT above)."""
     fig.layout.template = None
     return fig
 
