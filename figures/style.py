@@ -96,7 +96,7 @@ def _field(trace: Any, name: str) -> Any:
     return trace.get(name) if isinstance(trace, dict) else getattr(trace, name, None)
 
 
-def styled_axes(layout: dict[str, Any], traces: Sequence[Any] = ()) -> dict[str, Any]:
+def _styled_axes(layout: dict[str, Any], traces: Sequence[Any] = ()) -> dict[str, Any]:
     """The theme's axis look under every axis of `layout` (its own settings win), the main pair included.
 
     Plotly chooses some defaults from whether a value was set by the figure rather than by a template, so the
@@ -129,7 +129,7 @@ def styled_axes(layout: dict[str, Any], traces: Sequence[Any] = ()) -> dict[str,
     return out
 
 
-def untemplated(fig: go.Figure) -> go.Figure:
+def _untemplated(fig: go.Figure) -> go.Figure:
     """Drop the plotly.py default template (Streamlit's, 3.4 KB of colour placeholders per chart): the look is
     all in the layout, and a template Plotly sees twice makes it draw twice (see BODY_FONT above)."""
     fig.layout.template = None
@@ -142,12 +142,13 @@ def figure(
     *,
     title: str | None = None,
     height: int | None = None,
+    frames: Sequence[Any] | None = None,
 ) -> go.Figure:
     """A styled figure in one constructor call. `layout` is merged over the shared style at every depth,
     so `{"margin": {"t": 80}}` keeps the other margins."""
     merged = _merged(style_layout(title, height), layout or {})
     data = [traces] if not isinstance(traces, (list, tuple)) else list(traces)
-    return untemplated(go.Figure(data=data, layout=styled_axes(merged, data)))
+    return _untemplated(go.Figure(data=data, layout=_styled_axes(merged, data), frames=frames))
 
 
 def text_px(texts: Sequence[str], size: int = FONT_SIZE, monospace: bool = False) -> int:
