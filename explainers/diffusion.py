@@ -184,7 +184,12 @@ def sample(
     eta: float = 0.0,
 ) -> Trajectory:
     """Generate one image per label, from pure noise drawn with `seed`. sampler: "ddpm" (all T steps) or "ddim"."""
-    labels_t = torch.as_tensor(np.asarray(labels), dtype=torch.long).view(-1)[:MAX_BATCH]
+    labels_t = torch.as_tensor(np.asarray(labels), dtype=torch.long).view(-1)
+    if labels_t.numel() > MAX_BATCH:
+        raise ValueError(
+            f"Too many pictures at once: {labels_t.numel()} were asked for, at most {MAX_BATCH} per run. "
+            "Ask for fewer, or make several runs."
+        )
     if labels_t.numel() == 0 or int(labels_t.min()) < 0 or int(labels_t.max()) > NULL_CLASS:
         raise ValueError("labels must be digits 0-9 (or 10 for 'no digit')")
     guidance = model.default_guidance if guidance is None else float(guidance)
@@ -204,7 +209,8 @@ def sample(
         t_all = torch.tensor(ts, dtype=torch.long).repeat_interleave(2 * n)  # (S * 2N,)
         conds = [c.view(len(ts), 2 * n, -1) for c in model.net.conditions(t_all, both_labels.repeat(len(ts)))]
         for i, t in enumerate(ts):
-            eps = guided_eps(model.net, x, t, labels_t, guidance, conds=[c[i] for c in conds])  # (S, 2N, hidden)
+            # c[i] is step i's condition, (2N, hidden); the guided noise is shaped like the image, (N, 1, 8, 8).
+            eps = guided_eps(model.net, x, t, labels_t, guidance, conds=[c[i] for c in conds])
             if sampler == "ddpm":
                 out = model.ddpm.step(eps, t, x, generator=gen)
             else:
@@ -226,6 +232,23 @@ def sample(
         x0_pred=stack(x0s),
         samples=final,
     )
+
+
+def closeness_to_final(trajectory: Trajectory, image: int = 0) -> np.ndarray:
+    """(S,) for one image of a recorded run: how closely the predicted clean image at each step already matches
+    the final picture. 1 = identical; 0 = every pixel at the opposite end of [-1, 1] (1 - mean |difference| / 2)."""
+    if trajectory.x0_pred is None:
+        raise ValueError("the trajectory was not recorded (call sample(..., record=True))")
+    guesses = trajectory.x0_pred[:, image]  # (S, H, W)
+    final = trajectory.samples[image][None]  # (1, H, W)
+    return 1.0 - np.abs(guesses - final).mean(axis=(1, 2)) / 2.0
+
+
+def schedule_curves(model: DiffusionModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Timesteps (T,), sqrt(alpha_bar_t) (how much of the picture is left) and sqrt(1 - alpha_bar_t) (how much
+    noise is mixed in), for the model's training schedule."""
+    ab = model.ddpm.alphas_cumprod.numpy()
+    return np.arange(len(ab)), np.sqrt(ab), np.sqrt(1.0 - ab)
 
 
 @dataclass(frozen=True)

@@ -95,9 +95,6 @@ class NoiseSchedule:
         x0 = (sample - math.sqrt(1 - ab) * eps) / math.sqrt(ab)
         return x0.clamp(-1, 1) if self.config.clip_sample else x0
 
-    def signal_to_noise(self) -> torch.Tensor:
-        return self.alphas_cumprod / (1 - self.alphas_cumprod)
-
 
 class DDPMScheduler(NoiseSchedule):
     """Ancestral sampling, one step per training timestep (T steps)."""

@@ -104,12 +104,6 @@ def random_shift(images: torch.Tensor, generator: torch.Generator, max_shift: in
     return out
 
 
-def examples_per_class(images: torch.Tensor, labels: torch.Tensor, per_class: int = 1) -> torch.Tensor:
-    """The first `per_class` images of each digit 0..9, in digit order: (10*per_class, 1, 8, 8)."""
-    picks = [torch.nonzero(labels == d).flatten()[:per_class] for d in range(NUM_CLASSES)]
-    return images[torch.cat(picks)]
-
-
 def upscale(images: np.ndarray | torch.Tensor, factor: int = 8) -> np.ndarray:
     """Nearest-neighbour upscaling for display: (..., 8, 8) -> (..., 8*factor, 8*factor) numpy."""
     array = images.detach().cpu().numpy() if isinstance(images, torch.Tensor) else np.asarray(images)

@@ -161,13 +161,3 @@ def heldout_features(judge: Judge) -> np.ndarray:
 def frechet_to_heldout(judge: Judge, images: torch.Tensor) -> float:
     """Fréchet distance from generated images (N, 1, 8, 8) in [0, 1] to the held-out real digits."""
     return frechet_distance(judge_features(judge, images), heldout_features(judge))
-
-
-def real_vs_real_frechet(judge: Judge, n: int | None = None, seed: int = 0) -> float:
-    """Baseline: real training digits against held-out real digits (optionally n random training digits)."""
-    data = split()
-    images = data.train_images
-    if n is not None and n < images.shape[0]:
-        gen = torch.Generator().manual_seed(seed)
-        images = images[torch.randperm(images.shape[0], generator=gen)[:n]]
-    return frechet_to_heldout(judge, images)

@@ -154,3 +154,36 @@ def test_precomputed_conditions_match_plain_forward() -> None:
     assert torch.allclose(
         guided_eps(net, x, 5, labels.clamp(max=9), 1.0), net(x, torch.full((3,), 5), labels.clamp(max=9)), atol=1e-5
     )
+
+
+def _tiny_model():
+    torch.manual_seed(0)
+    return make_model(
+        build_denoiser({"pixels": 64, "hidden": 32, "blocks": 1, "time_dim": 16, "num_classes": 10}),
+        ScheduleConfig(num_train_timesteps=20),
+    )
+
+
+def test_sample_refuses_more_than_max_batch_instead_of_truncating() -> None:
+    from explainers.diffusion import MAX_BATCH
+
+    model = _tiny_model()
+    assert sample(model, [1] * MAX_BATCH, seed=0, sampler="ddim", steps=2).samples.shape[0] == MAX_BATCH
+    with pytest.raises(ValueError, match="at most 64"):
+        sample(model, [1] * (MAX_BATCH + 1), seed=0, sampler="ddim", steps=2)
+
+
+def test_closeness_to_final_and_schedule_curves() -> None:
+    from explainers.diffusion import closeness_to_final, schedule_curves
+
+    model = _tiny_model()
+    traj = sample(model, [3, 5], seed=1, sampler="ddpm", record=True)
+    close = closeness_to_final(traj)
+    assert close.shape == (20,) and np.all((close >= 0) & (close <= 1))
+    expected = 1 - np.abs(traj.x0_pred[:, 1] - traj.samples[1][None]).mean(axis=(1, 2)) / 2
+    assert np.allclose(closeness_to_final(traj, image=1), expected)
+    with pytest.raises(ValueError):
+        closeness_to_final(sample(model, [3], seed=1, sampler="ddim", steps=3))
+    t, signal, noise = schedule_curves(model)
+    assert t.tolist() == list(range(20)) and np.allclose(signal**2 + noise**2, 1.0)
+    assert np.all(np.diff(signal) < 0)
