@@ -1,19 +1,26 @@
 """Load test: N simulated visitors on a real `streamlit run` server, over Streamlit's own websocket protocol.
 
 Each visitor opens the landing page, then pages of the tour, and interacts with think time in between.
-One visitor in five runs live GAN training (when pages/5_GAN.py exists). Measured: latency from sending a
-rerun to the server's `script_finished` (p50/p95/p99 per kind), errors (exception elements, timeouts,
-closed sockets), server RSS over time, and idle RSS before visitors arrive and after they leave
-(waiting for `server.disconnectedSessionTTL`).
+One visitor in five runs live GAN training (when pages/5_GAN.py exists). Every run is *verified*: the page
+must show the result the visitor asked for (PLANS below: each page's `expect` rows, checked by
+benchmarks/verify.py), so a "model not available" page, a "server is very busy, this step did not run"
+warning, a "Busy, queued" that never completes, a missing chart or an implausible value is a failure, and
+failures are counted by kind. A live page without an `expect` row is reported as not exercised.
+
+Measured: latency from sending a rerun to the server's `script_finished` (p50/p95/p99 per kind), failures by
+kind, server RSS over time, and idle RSS before visitors arrive and after they leave (waiting for
+`server.disconnectedSessionTTL`). Each visitor's websocket carries `X-Forwarded-For: 10.0.x.y` (its own
+address, as our nginx sets it), so a per-visitor limiter sees 50 visitors, not one.
 
 Everything is bounded: visitors stop at --duration, every run has a timeout, the whole script has a hard
 deadline, and the server is stopped at the end.
 
     .venv/bin/python benchmarks/loadtest.py --visitors 50 --duration 180      # the full classroom
     .venv/bin/python benchmarks/loadtest.py --visitors 5 --duration 30        # a quick smoke run
-    .venv/bin/python benchmarks/loadtest.py --fairness                        # next-token p95 alone vs 5 live GANs
+    .venv/bin/python benchmarks/loadtest.py --capacity 50,75,100,125          # most visitors one server holds
+    .venv/bin/python benchmarks/bench_fairness.py                             # fair share (also: --fairness)
 
-Writes benchmarks/results/load.json (fairness: benchmarks/results/fairness.json) and prints a markdown table.
+Writes benchmarks/results/load.json (capacity: capacity.json) and prints a markdown table.
 """
 
 from __future__ import annotations
@@ -33,6 +40,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import websockets
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -51,20 +60,28 @@ from benchmarks.stclient import (  # noqa: E402
     ProtocolError,
     RunResult,
     Session,
+    Widget,
+    forwarded_for,
     percentile,
     read_rss_mb,
     url_pathname_for,
 )
+from benchmarks.verify import FAILURE_KINDS, Action, Checker, Expect, Failure, queued_on  # noqa: E402
 from deploy.failover import COOKIE as ROUTE_COOKIE  # noqa: E402
 from deploy.failover import http_get  # noqa: E402
 from ui.tour import TOUR, live_pages  # noqa: E402
 
 # --------------------------------------------------------------------------------------------------------
-# How a visitor uses each page. Data, not code: add a row when a page lands.
-#   set:    widget key (or a piece of its label) -> values to pick from; None = any valid value.
-#   click:  buttons to press now and then (key or label piece).
-#   live:   how to start live training on the page: a button/checkbox to press, then follow the page's
-#           `st.fragment(run_every=...)` ticks (bounded by --live-ticks).
+# How a visitor uses each page, and what it must then see. Data, not code: add a row when a page lands.
+#   set:     widget key (or a piece of its label) -> values to pick from; None = any valid value.
+#   weight:  how often a `set` key is picked relative to the others (default 1).
+#   click:   buttons to press now and then (key or label piece).
+#   live:    how to start live training on the page: a button/checkbox to press, then follow the page's
+#            `st.fragment(run_every=...)` ticks (bounded by --live-ticks).
+#   expect:  what the page must show after opening it and after every interaction (benchmarks/verify.py,
+#            `Expect`): the chart or text, a pattern its title/text must match (named groups are checked
+#            against what the visitor asked for), and a value check. A page with no `expect` rows is
+#            reported as "not exercised": its runs are only checked for errors, never counted as verified.
 # A page without a row, or whose named widgets are not found, falls back to "move any slider/select".
 # --------------------------------------------------------------------------------------------------------
 
@@ -72,30 +89,153 @@ from ui.tour import TOUR, live_pages  # noqa: E402
 @dataclass(frozen=True)
 class PagePlan:
     set: dict[str, list[Any] | None] = field(default_factory=dict)
+    weight: dict[str, float] = field(default_factory=dict)
     click: tuple[str, ...] = ()
     click_share: float = 0.25  # how often an interaction is a click rather than a setting change
     live: str | None = None  # key or label piece of the widget that starts live training
     live_stop: str | None = None  # key or label piece of the widget that stops it (pressed when done)
+    expect: tuple[Expect, ...] = ()
 
 
 SENTENCES = ["The cat sat on the mat.", "Mia met a snorkelwhistle.", "Once upon a time, Tom had a red ball."]
+PERCENT = r"[^%]*%"  # figures.style.percent: "48%", "4.5%", "<0.1%"
 PLANS: dict[str, PagePlan] = {
-    "tokens": PagePlan(set={"text": SENTENCES}),
-    "next_token": PagePlan(set={"temperature": None, "top_k": None, "top_p": None, "prompt": SENTENCES}),
-    "generate": PagePlan(set={"gtemp": None, "dice": None, "n": None}, click=("Next token",), click_share=0.6),
-    "attention": PagePlan(set={"layer": None, "head": None, "query": None}),
+    "home": PagePlan(
+        expect=(
+            Expect("the title", "heading", r"Glassbox"),
+            Expect("a card for every page of the tour", "page_link", check="tour"),
+        )
+    ),
+    "tokens": PagePlan(
+        set={"text": SENTENCES},
+        expect=(
+            Expect("the token count", "metric", r"^Tokens \(what the model reads\): (?P<n_tokens>[\d,]+)$"),
+            Expect(
+                "one chip per token",
+                "chart:chips",
+                r"^Your text becomes (?P<n_tokens>[\d,]+) tokens?:",
+                check="token_chips",
+                changes_with=("text",),
+            ),
+        ),
+    ),
+    "next_token": PagePlan(
+        set={"temperature": None, "top_k": None, "top_p": None, "prompt": SENTENCES},
+        expect=(
+            Expect(
+                "the next-token odds",
+                "chart:bars",
+                rf"^(?P<top>'.*') is the most likely next token \((?P<top_pct>{PERCENT})\)$",
+                check="odds",
+                changes_with=("prompt",),
+            ),
+            Expect("how many tokens are still allowed", "metric", r"^Tokens still allowed: (?P<allowed>[\d,]+) of"),
+        ),
+    ),
+    "generate": PagePlan(
+        set={"gtemp": None, "dice": None, "n": None},
+        click=("Next token", "Generate"),
+        click_share=0.6,
+        expect=(
+            Expect("the story", "code", r"\S"),
+            # No chart before the first token; after "Next token" / "Generate" it must count more tokens, unless
+            # the story ended or reached the page's cap (explainers.lm.MAX_GENERATE_STEPS = 120).
+            Expect(
+                "the tokens written",
+                "chart:timeline",
+                r"^(?P<written>\d+) tokens written",
+                optional=True,
+                advances_on=("Next token", "Generate"),
+                done=r"⟨end of story⟩|^120 tokens written",
+            ),
+            Expect(
+                "the odds at the chosen step",
+                "chart:alts",
+                rf"^Step \d+: '.*' was picked \({PERCENT}\)$",
+                optional=True,
+            ),
+        ),
+    ),
+    "attention": PagePlan(
+        set={"layer": None, "head": None, "query": None},
+        expect=(
+            Expect(
+                "the attention heatmap",
+                "chart:heatmap",
+                r"^Where each token looks \(layer (?P<layer>\d+), (?:head (?P<head>\d+)|average of its \d+ heads)\)$",
+                check="rows_sum_to_one",
+            ),
+            Expect("where the chosen token looks", "chart:row", r"looks most at", check="sums_to_one"),
+        ),
+    ),
     # Points view (the default): move the hyper-parameters, take single steps; trainers press Play and follow ticks.
     "gan": PagePlan(
         set={"lr_g": None, "lr_d": None, "speed": None, "loss": None, "data": None},
         click=("gan_points_step",),
         live="gan_points_play",
         live_stop="gan_points_play",
+        expect=(
+            Expect(
+                "the training step",
+                "markdown",
+                r"^\*\*Step (?P<step>[\d,]+)\*\* of at most",
+                advances_on=("gan_points_step",),
+                done=r"reached the cap",
+            ),
+            Expect("the arena and loss pictures", "imgs", check="images"),
+        ),
     ),
-    "vae": PagePlan(set={"z1": None, "z2": None, "walk": None}),
-    # Mostly stepping through the reverse process (cheap); sometimes a new prompt digit or noise step.
-    "diffusion": PagePlan(set={"k_*": None, "t": None, "digit": None}),
+    "vae": PagePlan(
+        set={"z1": None, "z2": None, "walk": None},
+        expect=(
+            Expect(
+                "the decoded point",
+                "chart:point",
+                rf"^At \((?P<z1>-?[\d.]+), (?P<z2>-?[\d.]+)\) the judge sees a (?P<seen>\d) \({PERCENT} sure\)$",
+                check="picture",
+            ),
+            Expect("the map", "chart:map", r"the judge finds (?P<found>\d+) of 10", check="picture"),
+            Expect("the redrawn digit", "chart:rec", check="picture"),
+            Expect("the walk", "chart:walkstrip", r"in a straight line$", check="picture", changes_with=("walk",)),
+        ),
+    ),
+    # Stepping through the reverse process and the noise slider are cheap; a new digit, seed, guidance, sampler
+    # or DDIM step count asks for fresh sampling (the uncached path), and the pictures must change with it.
+    "diffusion": PagePlan(
+        set={"k_*": None, "t": None, "digit": None, "seed": None, "w": None, "sampler": None, "steps": None},
+        weight={"k_*": 3, "t": 2},
+        expect=(
+            Expect("the prompt digit", "heading", r"^2 · Reverse: making a (?P<digit>\d) from static$"),
+            Expect(
+                "a real digit with noise", "chart:fwd", r"^A real (?P<digit>\d) at t = (?P<t>\d+):", check="picture"
+            ),
+            Expect(
+                "the reverse step",
+                "chart:revstep",
+                r"^Step (?P<k>\d+) of (?P<n_steps>\d+) \(t = \d+\)$",
+                check="picture",
+                changes_with=("seed", "w", "sampler", "digit"),
+            ),
+            Expect("the judge along the run", "chart:conf"),
+            Expect(
+                "16 digits by DDPM",
+                "chart:gfull",
+                r"^DDPM, \d+ steps:<br>(?P<n_full>\d+) of 16 judged (?P<digit>\d)$",
+                check="picture",
+                changes_with=("seed", "w", "digit"),
+            ),
+            Expect(
+                "16 digits by DDIM",
+                "chart:gfast",
+                r"^DDIM, (?P<steps>\d+) steps:<br>(?P<n_fast>\d+) of 16 judged (?P<digit>\d)$",
+                check="picture",
+                changes_with=("seed", "w", "digit", "steps"),
+            ),
+        ),
+    ),
 }
 LIVE_PAGE = "gan"
+HOME = "home"
 
 
 SLOW_S = 1.0  # runs slower than this are listed one by one in the report (when they finished, what)
@@ -108,11 +248,22 @@ class Stats:
     errors: list[dict[str, Any]] = field(default_factory=list)
     actions: int = 0
     sessions: int = 0
+    verified: dict[str, int] = field(default_factory=dict)  # page -> runs whose expected results arrived
+    unverified: dict[str, int] = field(default_factory=dict)  # page -> runs on a page without `expect` rows
+    live_refused: int = 0  # live refreshes that trained nothing because the server was busy (not a failure)
     plan_misses: dict[str, int] = field(default_factory=dict)  # named widgets a plan could not find
     interaction_times: list[tuple[float, float]] = field(default_factory=list)  # (finished at, seconds)
     slow_runs: list[tuple[float, float, str, str]] = field(default_factory=list)  # (finished at, s, kind, page)
 
-    def record(self, kind: str, result: RunResult, page: str, visitor: int, count_errors: bool = True) -> None:
+    def record(
+        self,
+        kind: str,
+        result: RunResult,
+        page: str,
+        visitor: int,
+        failure: Failure | None = None,
+        count_errors: bool = True,
+    ) -> None:
         """One run's figures. A run filed under two kinds (overall and per page) counts once: count_errors=False."""
         self.latencies.setdefault(kind, []).append(result.latency_s)
         if kind == "interaction":
@@ -123,12 +274,39 @@ class Stats:
         if not count_errors:
             return
         self.actions += 1
-        if not result.ok:
-            self.errors.append({"visitor": visitor, "page": page, "kind": kind, "error": "; ".join(result.exceptions)})
+        if failure is not None:
+            self.errors.append(
+                {"visitor": visitor, "page": page, "run": kind, "failure": failure.kind, "error": failure.detail}
+            )
 
-    def error(self, page: str, kind: str, visitor: int, message: str) -> None:
+    def error(self, page: str, run: str, visitor: int, failure: str, message: str) -> None:
+        """A run that never finished (timeout, closed socket) or a visitor that crashed."""
         self.actions += 1
-        self.errors.append({"visitor": visitor, "page": page, "kind": kind, "error": message})
+        self.errors.append({"visitor": visitor, "page": page, "run": run, "failure": failure, "error": message})
+
+    def by_kind(self) -> dict[str, int]:
+        counts = {kind: 0 for kind in FAILURE_KINDS}
+        for error in self.errors:
+            counts[error["failure"]] = counts.get(error["failure"], 0) + 1
+        return {k: v for k, v in counts.items() if v or k in FAILURE_KINDS}
+
+    def by_page(self) -> dict[str, dict[str, int]]:
+        pages: dict[str, dict[str, int]] = {}
+        for error in self.errors:
+            kinds = pages.setdefault(error["page"], {})
+            kinds[error["failure"]] = kinds.get(error["failure"], 0) + 1
+        return pages
+
+    def samples(self, limit: int = 30) -> list[dict[str, Any]]:
+        """A few errors of every kind (the first ones of each), so one noisy kind cannot hide the others."""
+        per_kind = max(3, limit // max(1, len({e["failure"] for e in self.errors})))
+        shown: dict[str, int] = {}
+        out = []
+        for error in self.errors:
+            if shown.get(error["failure"], 0) < per_kind:
+                shown[error["failure"]] = shown.get(error["failure"], 0) + 1
+                out.append(error)
+        return out[:limit]
 
 
 def pick_interaction(session: Session, plan: PagePlan, rng: random.Random, stats: Stats, page: str):
@@ -139,14 +317,16 @@ def pick_interaction(session: Session, plan: PagePlan, rng: random.Random, stats
         if widget is None:
             stats.plan_misses[f"{page}:{name}"] = stats.plan_misses.get(f"{page}:{name}", 0) + 1
             continue
-        choices.append((widget, values))
+        choices.append((widget, values, plan.weight.get(name, 1.0)))
     if plan.click and rng.random() < plan.click_share:
-        for name in plan.click:
+        names = list(plan.click)
+        rng.shuffle(names)
+        for name in names:
             widget = session.find(name, {"button"})
-            if widget is not None:
+            if widget is not None and not getattr(widget.proto, "disabled", False):
                 return widget, "click"
     if choices:
-        widget, values = rng.choice(choices)
+        widget, values, _ = rng.choices(choices, weights=[w for _, _, w in choices])[0]
         value = rng.choice(values) if values else widget.random_value(rng)
         if value is not None:
             return widget, value
@@ -160,14 +340,98 @@ def pick_interaction(session: Session, plan: PagePlan, rng: random.Random, stats
     return None, None
 
 
+def visitor_address(index: int) -> str:
+    """The client address visitor `index` appears to come from (10.0.0.1, 10.0.0.2, ...)."""
+    return f"10.0.{index // 250}.{index % 250 + 1}"
+
+
+class PageVisit:
+    """One visitor on one page: open it, act on it, and check every result against the page's plan."""
+
+    def __init__(self, session: Session, key: str, stats: Stats, visitor: int, timeout: float) -> None:
+        self.session = session
+        self.key = key
+        self.plan = PLANS.get(key, PagePlan())
+        self.checker = Checker(self.plan.expect)
+        self.stats = stats
+        self.visitor = visitor
+        self.timeout = timeout
+        self.requested: dict[str, Any] = {}  # widget key -> the value this visitor set on this page
+
+    @property
+    def verified(self) -> bool:
+        return bool(self.plan.expect)
+
+    def verify(self, run: str, result: RunResult, action: Action) -> Failure | None:
+        failure = self.checker.check(result, action)
+        if failure is None:
+            tally = self.stats.verified if self.verified else self.stats.unverified
+            tally[self.key] = tally.get(self.key, 0) + 1
+        self.stats.record(run, result, self.key, self.visitor, failure)
+        if run == "interaction":
+            self.stats.record(f"interaction:{self.key}", result, self.key, self.visitor, count_errors=False)
+        return failure
+
+    async def _run(self, run: str, coroutine: Any) -> RunResult:
+        """Await one run; a run that never finishes is a failure of its own kind, then the visitor leaves."""
+        try:
+            return await coroutine
+        except ProtocolError as error:
+            kind = error.kind
+            if kind == "timeout" and queued_on(self.session.page.values()):
+                kind = "queued_never_completed"
+            self.stats.error(self.key, run, self.visitor, kind, str(error))
+            error.recorded = True
+            raise
+
+    async def open(self, path: str, run: str = "page_open") -> RunResult:
+        result = await self._run(run, self.session.open_page(path, timeout=self.timeout))
+        self.verify(run, result, Action("open"))
+        return result
+
+    async def landing(self) -> RunResult:
+        result = await self._run("landing", self.session.rerun(timeout=self.timeout))
+        self.verify("landing", result, Action("landing"))
+        return result
+
+    async def act(self, widget: Widget, value: Any, run: str = "interaction") -> tuple[RunResult, Failure | None]:
+        """Set a widget to `value`, or press it (value "click"), and check what the page shows after."""
+        name = widget.key or widget.label
+        before = {**self._defaults(), **self.requested}
+        if value == "click":
+            result = await self._run(run, self.session.click(widget, timeout=self.timeout))
+            action = Action("click", name, (widget.key, widget.label), dict(self.requested), before)
+        else:
+            self.requested[name] = value
+            result = await self._run(run, self.session.set_widget(widget, value, timeout=self.timeout))
+            action = Action("set", name, (widget.key, widget.label), dict(self.requested), before)
+        return result, self.verify(run, result, action)
+
+    async def tick(self, fragment_id: str) -> RunResult:
+        """A live refresh (the browser's `run_every` timer)."""
+        result = await self._run("live_tick", self.session.run_fragment(fragment_id, timeout=self.timeout))
+        if any(e.kind == "markdown" and e.text.startswith("⏳") for e in result.page):
+            self.stats.live_refused += 1  # the refresh kept its picture; training resumes on a later one
+        self.verify("live_tick", result, Action("tick", requested=dict(self.requested)))
+        return result
+
+    def _defaults(self) -> dict[str, Any]:
+        return {w.key: w.default_value() for w in self.session.widgets.values() if w.key}
+
+    def value(self, group: str) -> Any:
+        """A value read off the page by the last check (a named group of an `expect` pattern)."""
+        return self.checker.last_groups.get(group)
+
+
 class Target:
     """What the visitors reach: one server, or `replicas` servers behind nginx with deploy/nginx.conf
     (cookie-sticky, as in production). Sessions through nginx first load the page to get the route cookie."""
 
-    def __init__(self, replicas: int, app: str, log_dir: Path) -> None:
+    def __init__(self, replicas: int, app: str, log_dir: Path, env: dict[str, str] | None = None) -> None:
         self.replicas = replicas
         self.app = app
         self.log_dir = log_dir
+        self.env = dict(env or {})  # extra server environment (GLASSBOX_PRETRAINED for the broken-model check)
         self.servers: list[Any] = []
         self.replica_urls: list[str] = []
         self.proxy: Any = None
@@ -177,7 +441,8 @@ class Target:
     def start(self, port: int = 0) -> float:
         """Start everything; returns seconds until every server answered its health check."""
         started = time.monotonic()
-        env = {"STREAMLIT_SERVER_COOKIE_SECRET": secrets.token_hex(32)}  # shared, as the deploy notes require
+        # A cookie secret shared by the replicas, as the deploy notes require.
+        env = {"STREAMLIT_SERVER_COOKIE_SECRET": secrets.token_hex(32), **self.env}
         for i in range(self.replicas):
             replica_port = port if (self.replicas == 1 and port) else free_port()
             log = self.log_dir / ("loadtest-server.log" if self.replicas == 1 else f"loadtest-replica-{i}.log")
@@ -211,12 +476,15 @@ class Target:
                 time.sleep(0.2)
         return time.monotonic() - started
 
-    def session(self, timeout: float, url: str | None = None) -> Session:
-        """A visitor's websocket session (not yet connected; use `async with`)."""
+    def session(self, timeout: float, url: str | None = None, headers: dict[str, str] | None = None) -> Session:
+        """A visitor's websocket session (not yet connected; use `async with`). `headers` go on the websocket
+        handshake (X-Forwarded-For: which visitor this is)."""
+        headers = dict(headers or {})
         if url is not None or self.replicas == 1:
-            return Session(url or self.url, open_timeout=timeout)
+            return Session(url or self.url, headers=headers, open_timeout=timeout)
         _, cookie = http_get(self.url + "/")  # a browser's page load: nginx pins the tab to one replica
-        headers = {"Cookie": f"{ROUTE_COOKIE}={cookie}"} if cookie else {}
+        if cookie:
+            headers["Cookie"] = f"{ROUTE_COOKIE}={cookie}"
         return Session(self.url, origin=self.url, headers=headers, open_timeout=timeout)
 
     def cpu_s(self) -> float:
@@ -256,8 +524,10 @@ class Target:
 TARGET: Target | None = None  # set by main_async; visitors open their sessions through it
 
 
-def new_session(url: str, timeout: float) -> Session:
-    return TARGET.session(timeout) if TARGET is not None and url == TARGET.url else Session(url, open_timeout=timeout)
+def new_session(url: str, timeout: float, headers: dict[str, str] | None = None) -> Session:
+    if TARGET is not None and url == TARGET.url:
+        return TARGET.session(timeout, headers=headers)
+    return Session(url, headers=headers, open_timeout=timeout)
 
 
 class Visitor:
@@ -269,6 +539,7 @@ class Visitor:
         self.stats = stats
         self.rng = random.Random(args.seed * 1000 + index)
         self.trainer = index % 5 == 4 and LIVE_PAGE in pages  # one visitor in five trains a GAN live
+        self.headers = forwarded_for(visitor_address(index))
 
     async def think(self, deadline: float) -> None:
         pause = self.rng.uniform(self.args.think_min, self.args.think_max)
@@ -279,18 +550,17 @@ class Visitor:
         await asyncio.sleep(self.rng.uniform(0, self.args.ramp_up))
         self.stats.sessions += 1
         try:
-            session = await asyncio.to_thread(new_session, self.url, self.args.timeout)
+            session = await asyncio.to_thread(new_session, self.url, self.args.timeout, self.headers)
             async with session:
                 await self._visit(session, deadline)
         except ProtocolError as error:
-            self.stats.error("?", "connection", self.index, str(error))
-        except OSError as error:
-            self.stats.error("?", "connection", self.index, f"{type(error).__name__}: {error}")
+            if not error.recorded:
+                self.stats.error("?", "connection", self.index, error.kind, str(error))
+        except (OSError, websockets.exceptions.WebSocketException) as error:
+            self.stats.error("?", "connection", self.index, "connection", f"{type(error).__name__}: {error}")
 
     async def _visit(self, session: Session, deadline: float) -> None:
-        timeout = self.args.timeout
-        result = await session.rerun(timeout=timeout)  # the landing page, as a browser's first load
-        self.stats.record("landing", result, "home", self.index)
+        await PageVisit(session, HOME, self.stats, self.index, self.args.timeout).landing()
         actions = 0
         first = True
         while time.monotonic() < deadline and actions < self.args.max_actions:
@@ -300,59 +570,54 @@ class Visitor:
             page = LIVE_PAGE if (self.trainer and first) else self.rng.choice(self.pages)
             first = False
             entry = next(p for p in TOUR if p.key == page)
-            try:
-                result = await session.open_page(entry.path, timeout=timeout)
-                self.stats.record("page_open", result, page, self.index)
+            visit = PageVisit(session, page, self.stats, self.index, self.args.timeout)
+            await visit.open(entry.path)
+            actions += 1
+            if self.trainer and page == LIVE_PAGE and visit.plan.live:
+                actions += await self._train_live(visit, deadline)
+            for _ in range(self.rng.randint(2, 4)):
+                if time.monotonic() >= deadline or actions >= self.args.max_actions:
+                    break
+                await self.think(deadline)
+                if time.monotonic() >= deadline:
+                    break  # thinking ran into the deadline: leave, rather than all act at the same instant
+                widget, value = pick_interaction(session, visit.plan, self.rng, self.stats, page)
+                if widget is None:
+                    break  # nothing to interact with on this page
+                await visit.act(widget, value)
                 actions += 1
-                plan = PLANS.get(page, PagePlan())
-                if self.trainer and page == LIVE_PAGE and plan.live:
-                    actions += await self._train_live(session, plan, deadline)
-                for _ in range(self.rng.randint(2, 4)):
-                    if time.monotonic() >= deadline or actions >= self.args.max_actions:
-                        break
-                    await self.think(deadline)
-                    if time.monotonic() >= deadline:
-                        break  # thinking ran into the deadline: leave, rather than all act at the same instant
-                    widget, value = pick_interaction(session, plan, self.rng, self.stats, page)
-                    if widget is None:
-                        break  # nothing to interact with on this page
-                    if value == "click":
-                        result = await session.click(widget, timeout=timeout)
-                    else:
-                        result = await session.set_widget(widget, value, timeout=timeout)
-                    self.stats.record("interaction", result, page, self.index)
-                    self.stats.record(f"interaction:{page}", result, page, self.index, count_errors=False)
-                    actions += 1
-            except ProtocolError as error:
-                self.stats.error(page, "protocol", self.index, str(error))
-                return  # the socket is in an unknown state; this visitor leaves
 
-    async def _train_live(self, session: Session, plan: PagePlan, deadline: float) -> int:
+    async def _train_live(self, visit: PageVisit, deadline: float) -> int:
+        """Press Play, follow the page's refresh timer for up to --live-ticks refreshes, press Pause. Training
+        must have advanced over those refreshes (a single refresh may be refused on a busy server)."""
+        session, plan = visit.session, visit.plan
         widget = session.find(plan.live or "", {"button", "checkbox"})
         if widget is None:
             self.stats.plan_misses[f"{LIVE_PAGE}:{plan.live}"] = (
                 self.stats.plan_misses.get(f"{LIVE_PAGE}:{plan.live}", 0) + 1
             )
             return 0
-        if widget.kind == "button":
-            result = await session.click(widget, timeout=self.args.timeout)
-        else:
-            result = await session.set_widget(widget, True, timeout=self.args.timeout)
-        self.stats.record("live_start", result, LIVE_PAGE, self.index)
+        await visit.act(widget, "click" if widget.kind == "button" else True, run="live_start")
+        first_step = visit.value("step")
         ticks = 0
         while session.fragments and ticks < self.args.live_ticks and time.monotonic() < deadline:
             fragment_id, interval = next(iter(session.fragments.items()))
             await asyncio.sleep(interval)  # the browser's run_every timer
-            result = await session.run_fragment(fragment_id, timeout=self.args.timeout)
-            self.stats.record("live_tick", result, LIVE_PAGE, self.index)
+            await visit.tick(fragment_id)
             ticks += 1
+        last_step = visit.value("step")
+        if ticks >= 3 and first_step is not None and last_step is not None and last_step == first_step:
+            self.stats.error(
+                LIVE_PAGE,
+                "live_tick",
+                self.index,
+                "implausible",
+                f"live training stayed at step {first_step} for {ticks} refreshes",
+            )
         if plan.live_stop and session.fragments:
             stop_widget = session.find(plan.live_stop, {"button", "checkbox"})
             if stop_widget is not None:
-                if stop_widget.kind == "button":
-                    await session.click(stop_widget, timeout=self.args.timeout)
-                else:
-                    await session.set_widget(stop_widget, False, timeout=self.args.timeout)
+                await visit.act(stop_widget, "click" if stop_widget.kind == "button" else False, run="live_stop")
         return ticks + 1
 
 
@@ -365,25 +630,25 @@ async def sample_rss(target: Target, samples: list[tuple[float, float]], t0: flo
             await asyncio.wait_for(stop_event.wait(), 1.0)
 
 
-async def warm_up(url: str, pages: list[str], timeout: float) -> dict[str, float]:
+async def warm_up(url: str, pages: list[str], timeout: float, stats: Stats | None = None) -> dict[str, float]:
     """One visitor opens every page once and uses it a little, so models are loaded (cache_resource) and
-    every library a page pulls in on first use (pandas for tables, ...) is in memory before idle RSS is taken."""
+    every library a page pulls in on first use (pandas for tables, ...) is in memory before idle RSS is taken.
+    Its runs are checked like everyone's (into `stats`, when given)."""
     times: dict[str, float] = {}
     rng = random.Random(12345)
-    async with Session(url, open_timeout=timeout) as session:
-        await session.rerun(timeout=timeout)
+    stats = stats if stats is not None else Stats()
+    async with Session(url, open_timeout=timeout, headers=forwarded_for("10.0.255.1")) as session:
+        await PageVisit(session, HOME, stats, -1, timeout).landing()
         for key in pages:
             entry = next(p for p in TOUR if p.key == key)
-            result = await session.open_page(entry.path, timeout=timeout)
+            visit = PageVisit(session, key, stats, -1, timeout)
+            result = await visit.open(entry.path)
             times[key] = round(result.latency_s, 3)
             for _ in range(3):
-                widget, value = pick_interaction(session, PLANS.get(key, PagePlan()), rng, Stats(), key)
+                widget, value = pick_interaction(session, visit.plan, rng, Stats(), key)
                 if widget is None:
                     break
-                if value == "click":
-                    await session.click(widget, timeout=timeout)
-                else:
-                    await session.set_widget(widget, value, timeout=timeout)
+                await visit.act(widget, value)
     return times
 
 
@@ -420,14 +685,26 @@ def latency_windows(times: list[tuple[float, float]], t0: float, width: float) -
     ]
 
 
+async def list_pages(url: str, app: str, timeout: float) -> list[str]:
+    async with Session(url, open_timeout=timeout) as probe:
+        await probe.rerun(timeout=timeout)
+        served = {ref.url_pathname.lower() for ref in probe.pages.values()}
+    tour_keys = [p.key for p in live_pages()] if app == "app.py" else [p.key for p in TOUR]
+    return [k for k in tour_keys if url_pathname_for(next(p for p in TOUR if p.key == k).path).lower() in served]
+
+
+def not_exercised(pages: list[str]) -> list[str]:
+    """Live pages whose results nobody checks: no PLANS row, or a row without `expect`."""
+    return [key for key in pages if not PLANS.get(key, PagePlan()).expect]
+
+
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
-    port = args.port or free_port()
-    url = f"http://127.0.0.1:{port}"
     log_path = ROOT / "artifacts" / "loadtest-server.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     ttl = disconnected_session_ttl()
     report: dict[str, Any] = {
-        "what": "N simulated visitors over Streamlit's websocket protocol against `streamlit run app.py` on 127.0.0.1",
+        "what": "N simulated visitors over Streamlit's websocket protocol against `streamlit run app.py` on 127.0.0.1; "
+        "every run is checked for its expected result (benchmarks/verify.py)",
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
         "machine": machine_note(),
         "settings": {
@@ -436,33 +713,44 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         },
         "disconnected_session_ttl_s": ttl,
     }
+    env = {}
+    if args.pretrained:
+        env["GLASSBOX_PRETRAINED"] = str(Path(args.pretrained).resolve())
+        report["pretrained"] = env["GLASSBOX_PRETRAINED"]
     launched = time.monotonic()
     global TARGET
-    target = TARGET = Target(args.replicas, args.app, log_path.parent)
+    target = TARGET = Target(args.replicas, args.app, log_path.parent, env=env)
     report["replicas"] = args.replicas
     if args.replicas > 1:
         report["what"] = (
             f"N simulated visitors over Streamlit's websocket protocol through nginx (deploy/nginx.conf, cookie-sticky) "
-            f"to {args.replicas} `streamlit run app.py` replicas on 127.0.0.1"
+            f"to {args.replicas} `streamlit run app.py` replicas on 127.0.0.1; every run is checked for its result"
         )
+    memory = not args.skip_memory
     try:
         report["server_ready_s"] = round(target.start(args.port), 2)
         url = target.url
-        # Pages: those in the tour that exist on disk and that the server lists.
-        async with Session(url, open_timeout=args.timeout) as probe:
-            await probe.rerun(timeout=args.timeout)
-            served = {ref.url_pathname.lower() for ref in probe.pages.values()}
-        tour_keys = [p.key for p in live_pages()] if args.app == "app.py" else [p.key for p in TOUR]
-        pages = [k for k in tour_keys if url_pathname_for(next(p for p in TOUR if p.key == k).path).lower() in served]
+        pages = await list_pages(url, args.app, args.timeout)
         report["pages"] = pages
         report["missing_pages"] = [p.key for p in TOUR if p.key not in pages]
+        report["not_exercised"] = not_exercised(pages)
+        if report["not_exercised"]:
+            print(
+                f"Not exercised (no expect rows in PLANS): {', '.join(report['not_exercised'])}. Their runs are only "
+                "checked for errors.",
+                file=sys.stderr,
+            )
         if not pages:
             print("No tour pages are live yet: visitors will only open the landing page.", file=sys.stderr)
+        warm_stats = Stats()
         for replica_url in target.replica_urls:  # every replica loads its models
-            report["warm_up_first_open_s"] = await warm_up(replica_url, pages, args.timeout)
+            with contextlib.suppress(ProtocolError):  # already counted in warm_stats
+                report["warm_up_first_open_s"] = await warm_up(replica_url, pages, args.timeout, warm_stats)
+        report["warm_up_failures"] = {k: v for k, v in warm_stats.by_kind().items() if v}
         report["rss_before_first_visitor_mb"] = target.rss_mb()
         # Idle = after the warm-up visitor's session has expired: models loaded, no sessions.
-        await asyncio.sleep(min(ttl + 5, args.idle_wait))
+        if memory:
+            await asyncio.sleep(min(ttl + 5, args.idle_wait))
         idle = target.rss_mb() or 0.0
         report["idle_rss_mb"] = round(idle, 1)
         report["idle_rss_parts_mb"] = target.rss_parts_mb()
@@ -475,18 +763,15 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         sampler = asyncio.create_task(sample_rss(target, samples, t0, stop_event))
         deadline = t0 + args.duration
         visitors = [Visitor(i, url, pages or [], args, stats) for i in range(args.visitors)]
-        if not pages:
-            for v in visitors:
-                v.pages = []
         tasks = [asyncio.create_task(v.run(deadline) if pages else landing_only(v, deadline)) for v in visitors]
         # Hard bound: every visitor is cancelled if it overruns by more than one timeout.
         done, pending = await asyncio.wait(tasks, timeout=args.duration + args.ramp_up + args.timeout + 10)
         for task in pending:
             task.cancel()
-            stats.error("?", "overran", -1, "visitor cancelled at the hard deadline")
+            stats.error("?", "overran", -1, "timeout", "visitor cancelled at the hard deadline")
         for task in done:
             if task.exception() is not None:
-                stats.error("?", "crash", -1, f"{type(task.exception()).__name__}: {task.exception()}")
+                stats.error("?", "crash", -1, "crash", f"{type(task.exception()).__name__}: {task.exception()}")
         visitors_left = time.monotonic()
         report["visit_wall_s"] = round(visitors_left - t0, 1)
         # Where the two cores went while visitors were here: the server(s) and this load generator itself.
@@ -500,21 +785,29 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             for at, s, kind, page in stats.slow_runs
         ]
 
-        # After everyone leaves: sessions are freed after disconnectedSessionTTL; give it the TTL plus a margin.
-        await asyncio.sleep(ttl + 5)  # sessions of closed tabs live this long
-        after = await wait_for_rss(target, idle * 1.10, args.release_wait)
+        after = None
+        if memory:
+            # After everyone leaves: sessions are freed after disconnectedSessionTTL; give it the TTL plus a margin.
+            await asyncio.sleep(ttl + 5)  # sessions of closed tabs live this long
+            after = await wait_for_rss(target, idle * 1.10, args.release_wait)
         stop_event.set()
         await sampler
-        report["rss_after_visitors_left_mb"] = round(after or 0.0, 1)
-        report["rss_after_visitors_left_parts_mb"] = target.rss_parts_mb()
-        report["waited_after_leave_s"] = round(time.monotonic() - visitors_left, 1)
+        if memory:
+            report["rss_after_visitors_left_mb"] = round(after or 0.0, 1)
+            report["rss_after_visitors_left_parts_mb"] = target.rss_parts_mb()
+            report["waited_after_leave_s"] = round(time.monotonic() - visitors_left, 1)
         peak = max((s[1] for s in samples), default=None)
         report["peak_rss_mb"] = peak
         report["rss_samples_s_mb"] = samples[:: max(1, len(samples) // 240)]  # at most ~240 points
         report["sessions"] = stats.sessions
         report["actions"] = stats.actions
         report["errors"] = len(stats.errors)
-        report["error_samples"] = stats.errors[:20]
+        report["errors_by_kind"] = stats.by_kind()
+        report["errors_by_page"] = stats.by_page()
+        report["error_samples"] = stats.samples()
+        report["verified_runs_by_page"] = dict(sorted(stats.verified.items()))
+        report["unverified_runs_by_page"] = dict(sorted(stats.unverified.items()))
+        report["live_refreshes_refused_busy"] = stats.live_refused
         report["plan_misses"] = stats.plan_misses
         report["latency"] = {kind: summarize(values) for kind, values in sorted(stats.latencies.items())}
         report["bytes_per_run"] = {
@@ -526,16 +819,20 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         p95 = percentile(inter, 95)
         report["targets"] = {
             "zero_errors": len(stats.errors) == 0,
-            "interaction_p95_le_1500ms": (p95 is not None and p95 <= 1.5),
+            "every_page_exercised": not report["not_exercised"],
+            f"interaction_p95_le_{args.p95_target_ms:.0f}ms": (p95 is not None and p95 * 1000 <= args.p95_target_ms),
             "peak_rss_le_1gb": (peak is not None and peak <= 1024),
-            "rss_back_within_10pct_of_idle": (after is not None and idle > 0 and after <= idle * 1.10),
         }
-        anon_idle = report["idle_rss_parts_mb"]["anonymous"]
-        anon_after = report["rss_after_visitors_left_parts_mb"]["anonymous"]
-        # Not the target itself, but what tells a leak from library code paged in while serving.
-        report["anonymous_rss_back_within_10pct_of_idle"] = bool(
-            anon_idle and anon_after is not None and anon_after <= anon_idle * 1.10
-        )
+        if memory:
+            report["targets"]["rss_back_within_10pct_of_idle"] = bool(
+                after is not None and idle > 0 and after <= idle * 1.10
+            )
+            anon_idle = report["idle_rss_parts_mb"]["anonymous"]
+            anon_after = report["rss_after_visitors_left_parts_mb"]["anonymous"]
+            # Not the target itself, but what tells a leak from library code paged in while serving.
+            report["anonymous_rss_back_within_10pct_of_idle"] = bool(
+                anon_idle and anon_after is not None and anon_after <= anon_idle * 1.10
+            )
     finally:
         target.stop()
     report["total_wall_s"] = round(time.monotonic() - launched, 1)
@@ -547,107 +844,59 @@ async def landing_only(visitor: Visitor, deadline: float) -> None:
     await asyncio.sleep(visitor.rng.uniform(0, visitor.args.ramp_up))
     visitor.stats.sessions += 1
     try:
-        async with Session(visitor.url, open_timeout=visitor.args.timeout) as session:
+        async with Session(visitor.url, open_timeout=visitor.args.timeout, headers=visitor.headers) as session:
             while time.monotonic() < deadline:
-                result = await session.rerun(timeout=visitor.args.timeout)
-                visitor.stats.record("landing", result, "home", visitor.index)
+                await PageVisit(session, HOME, visitor.stats, visitor.index, visitor.args.timeout).landing()
                 await visitor.think(deadline)
-    except (ProtocolError, OSError) as error:
-        visitor.stats.error("home", "connection", visitor.index, str(error))
+    except ProtocolError as error:
+        if not error.recorded:
+            visitor.stats.error(HOME, "connection", visitor.index, error.kind, str(error))
+    except (OSError, websockets.exceptions.WebSocketException) as error:
+        visitor.stats.error(HOME, "connection", visitor.index, "connection", str(error))
 
 
-# ------------------------------------------------------------------------------------------ fair sharing
+# ------------------------------------------------------------------------------------------ capacity
 
 
-async def _probe(url: str, path: str, plan: PagePlan, reps: int, timeout: float, seed: int) -> list[float]:
-    """One visitor doing `reps` interactions on one page; returns their latencies."""
-    rng = random.Random(seed)
-    stats = Stats()
-    latencies: list[float] = []
-    async with Session(url, open_timeout=timeout) as session:
-        await session.rerun(timeout=timeout)
-        await session.open_page(path, timeout=timeout)
-        for _ in range(reps):
-            widget, value = pick_interaction(session, plan, rng, stats, path)
-            if widget is None:
-                break
-            if value == "click":
-                result = await session.click(widget, timeout=timeout)
-            else:
-                result = await session.set_widget(widget, value, timeout=timeout)
-            latencies.append(result.latency_s)
-            await asyncio.sleep(0.3)
-    return latencies
-
-
-async def _live_trainer(url: str, stop: asyncio.Event, counter: list[int], timeout: float) -> None:
-    """A visitor training a GAN live until told to stop; restarts (reset + play) when a run hits its cap."""
-    plan = PLANS[LIVE_PAGE]
-    entry = next(p for p in TOUR if p.key == LIVE_PAGE)
-    async with Session(url, open_timeout=timeout) as session:
-        await session.rerun(timeout=timeout)
-        await session.open_page(entry.path, timeout=timeout)
-        for _ in range(10_000):  # bounded; the stop event ends it long before
-            if stop.is_set():
-                break
-            if not session.fragments:
-                play = session.find(plan.live or "", {"button", "checkbox"})
-                if play is None:
-                    return
-                reset = session.find("gan_points_reset", {"button"})
-                if reset is not None and getattr(play.proto, "disabled", False):
-                    await session.click(reset, timeout=timeout)
-                    play = session.find(plan.live or "", {"button", "checkbox"})
-                await session.click(play, timeout=timeout)
-                continue
-            fragment_id, interval = next(iter(session.fragments.items()))
-            await asyncio.sleep(interval)
-            await session.run_fragment(fragment_id, timeout=timeout)
-            counter[0] += 1
-
-
-async def fairness_async(args: argparse.Namespace) -> dict[str, Any]:
-    """Unloaded p95 of one visitor's next-token interactions, then the same with 5 visitors training GANs live."""
-    port = args.port or free_port()
-    url = f"http://127.0.0.1:{port}"
-    live = [p.key for p in live_pages()]
-    wanted = args.probe_page
-    probe_key = wanted if wanted in live else next((k for k in live if k != LIVE_PAGE), None)
+def capacity_search(args: argparse.Namespace) -> dict[str, Any]:
+    """Step up the number of verified visitors; the capacity is the most that met every bar (interaction p95,
+    zero failures of any kind, peak RSS), stopping at the first step that missed one."""
+    steps = sorted({int(x) for x in str(args.capacity).split(",") if x.strip()})
     report: dict[str, Any] = {
-        "what": "fair sharing: a visitor's interactions alone, then while 5 other visitors train GANs live",
+        "what": "most verified visitors one server holds: interaction p95 within the bar, 0 failures, peak RSS <= 1 GB",
         "started": time.strftime("%Y-%m-%d %H:%M:%S"),
         "machine": machine_note(),
-        "probe_page": probe_key,
-        "reps": args.fair_reps,
+        "p95_bar_ms": args.p95_target_ms,
+        "duration_s": args.duration,
+        "steps": [],
     }
-    if probe_key is None or LIVE_PAGE not in live:
-        report["skipped"] = "needs the GAN page and one other page"
-        return report
-    path = next(p for p in TOUR if p.key == probe_key).path
-    plan = PLANS.get(probe_key, PagePlan())
-    server = start_streamlit(port, log_path=ROOT / "artifacts" / "fairness-server.log")
-    try:
-        wait_healthy(url, server, timeout=120)
-        await warm_up(url, [probe_key, LIVE_PAGE], args.timeout)
-        alone = await _probe(url, path, plan, args.fair_reps, args.timeout, args.seed)
-        stop_event = asyncio.Event()
-        ticks = [0]
-        trainers = [asyncio.create_task(_live_trainer(url, stop_event, ticks, args.timeout)) for _ in range(5)]
-        await asyncio.sleep(3)  # let training get going
-        loaded = await _probe(url, path, plan, args.fair_reps, args.timeout, args.seed)
-        stop_event.set()
-        await asyncio.wait(trainers, timeout=args.timeout)
-        for task in trainers:
-            if not task.done():
-                task.cancel()
-        report["live_ticks_during_probe"] = ticks[0]
-        report["alone"] = summarize(alone)
-        report["with_5_live_trainers"] = summarize(loaded)
-        a, b = percentile(alone, 95), percentile(loaded, 95)
-        report["p95_ratio"] = round(b / a, 2) if a and b else None
-        report["meets_target_2x"] = bool(a and b and b <= 2 * a)
-    finally:
-        stop(server)
+    capacity = 0
+    for visitors in steps:
+        step_args = argparse.Namespace(**{**vars(args), "visitors": visitors, "skip_memory": True})
+        run = asyncio.run(main_async(step_args))
+        inter = run.get("latency", {}).get("interaction", {})
+        met = all(v for k, v in run.get("targets", {}).items() if k != "every_page_exercised")
+        report["steps"].append(
+            {
+                "visitors": visitors,
+                "met": met,
+                "interaction_p50_ms": inter.get("p50_ms"),
+                "interaction_p95_ms": inter.get("p95_ms"),
+                "interactions": inter.get("count"),
+                "errors": run.get("errors"),
+                "errors_by_kind": {k: v for k, v in run.get("errors_by_kind", {}).items() if v},
+                "peak_rss_mb": run.get("peak_rss_mb"),
+                "cpu_cores_busy": run.get("cpu_cores_busy"),
+                "not_exercised": run.get("not_exercised"),
+                "targets": run.get("targets"),
+            }
+        )
+        print(json.dumps(report["steps"][-1]), flush=True)
+        if not met:
+            break
+        capacity = visitors
+    report["capacity_visitors"] = capacity
+    report["not_exercised"] = report["steps"][-1]["not_exercised"] if report["steps"] else []
     return report
 
 
@@ -663,15 +912,35 @@ def markdown(report: dict[str, Any]) -> str:
         lines.append(
             f"| {kind} | {s['count']} | {s['p50_ms']} ms | {s['p95_ms']} ms | {s['p99_ms']} ms | {s['max_ms']} ms |"
         )
+    lines += ["", "| failures by kind | runs | what it means |", "|---|---:|---|"]
+    lines += [
+        f"| {kind} | {n} | {FAILURE_KINDS.get(kind, '')} |" for kind, n in report.get("errors_by_kind", {}).items()
+    ]
+    by_page = report.get("errors_by_page") or {}
+    verified = report.get("verified_runs_by_page") or {}
+    unverified = report.get("unverified_runs_by_page") or {}
+    lines += ["", "| page | verified runs | failed runs | failures |", "|---|---:|---:|---|"]
+    for page in [HOME, *report.get("pages", [])]:
+        failures = by_page.get(page, {})
+        note = ", ".join(f"{k} {v}" for k, v in failures.items()) or "-"
+        if page in report.get("not_exercised", []):
+            note = f"NOT EXERCISED (no expect rows; {unverified.get(page, 0)} runs only checked for errors); " + note
+        lines.append(f"| {page} | {verified.get(page, 0)} | {sum(failures.values())} | {note} |")
+    if "?" in by_page:
+        lines.append(f"| (connection) | - | {sum(by_page['?'].values())} | {by_page['?']} |")
     lines += [
         "",
         "| memory and errors | value |",
         "|---|---:|",
-        f"| errors | {report.get('errors')} of {report.get('actions')} runs |",
+        f"| failed runs | {report.get('errors')} of {report.get('actions')} runs |",
+        f"| live refreshes refused while busy (not failures) | {report.get('live_refreshes_refused_busy')} |",
         f"| idle RSS (models loaded, no sessions) | {report.get('idle_rss_mb')} MB |",
         f"| peak RSS | {report.get('peak_rss_mb')} MB |",
-        f"| RSS after visitors left (+{report.get('waited_after_leave_s')} s) | {report.get('rss_after_visitors_left_mb')} MB |",
     ]
+    if "rss_after_visitors_left_mb" in report:
+        lines.append(
+            f"| RSS after visitors left (+{report.get('waited_after_leave_s')} s) | {report.get('rss_after_visitors_left_mb')} MB |"
+        )
     idle_parts, after_parts = report.get("idle_rss_parts_mb"), report.get("rss_after_visitors_left_parts_mb")
     if idle_parts and after_parts:
         lines.append(
@@ -692,6 +961,26 @@ def markdown(report: dict[str, Any]) -> str:
         ]
     lines += ["", "| target | met |", "|---|---|"]
     lines += [f"| {k} | {'yes' if v else 'NO'} |" for k, v in report.get("targets", {}).items()]
+    samples = report.get("error_samples") or []
+    if samples:
+        lines += ["", "First failures of each kind:"]
+        lines += [f"- {e['failure']} on {e['page']} ({e['run']}): {e['error'][:160]}" for e in samples[:12]]
+    return "\n".join(lines)
+
+
+def capacity_markdown(report: dict[str, Any]) -> str:
+    lines = [
+        f"**Capacity:** {report['capacity_visitors']} verified visitors (bar: interaction p95 <= "
+        f"{report['p95_bar_ms']:.0f} ms, 0 failures, peak RSS <= 1 GB; {report['duration_s']:.0f} s per step)",
+        "",
+        "| visitors | interaction p50 | p95 | failed runs | peak RSS | met |",
+        "|---:|---:|---:|---:|---:|---|",
+    ]
+    for step in report["steps"]:
+        lines.append(
+            f"| {step['visitors']} | {step['interaction_p50_ms']} ms | {step['interaction_p95_ms']} ms | "
+            f"{step['errors']} {step['errors_by_kind'] or ''} | {step['peak_rss_mb']} MB | {'yes' if step['met'] else 'NO'} |"
+        )
     return "\n".join(lines)
 
 
@@ -710,33 +999,48 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds before one run counts as an error")
     parser.add_argument("--idle-wait", type=float, default=40.0, help="max wait for the warm-up session to expire")
     parser.add_argument("--release-wait", type=float, default=60.0, help="extra wait after the TTL for memory")
+    parser.add_argument(
+        "--skip-memory", action="store_true", help="skip the idle and after-leave memory waits (quick runs, capacity)"
+    )
+    parser.add_argument("--p95-target-ms", type=float, default=1000.0, help="the interaction p95 bar (ms)")
+    parser.add_argument("--pretrained", default="", help="serve models from this folder (GLASSBOX_PRETRAINED)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--port", type=int, default=0)
-    parser.add_argument("--fairness", action="store_true", help="run the fair-sharing check instead (fairness.json)")
-    parser.add_argument("--probe-page", default="next_token", help="page whose interactions the fairness check times")
-    parser.add_argument("--fair-reps", type=int, default=30, help="interactions per phase of the fairness check")
+    parser.add_argument(
+        "--capacity", default="", help="visitor counts to step through, e.g. 50,75,100,125 (writes capacity.json)"
+    )
+    parser.add_argument("--fairness", action="store_true", help="run benchmarks/bench_fairness.py instead")
     parser.add_argument("--app", default="app.py", help="entry script (for testing the tool on another app)")
-    parser.add_argument("--out", default=str(RESULTS / "load.json"))
+    parser.add_argument(
+        "--out", default="", help="results file (default benchmarks/results/load.json or capacity.json)"
+    )
     args = parser.parse_args(argv)
     if args.visitors < 1 or args.visitors > 500 or args.duration <= 0 or args.duration > 3600:
         parser.error("--visitors must be 1..500 and --duration 0..3600 s")
     return args
 
 
+def write(report: dict[str, Any], out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.fairness:
-        report = asyncio.run(fairness_async(args))
-        out = Path(args.out if args.out != str(RESULTS / "load.json") else RESULTS / "fairness.json")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(report, indent=2) + "\n")
-        print(json.dumps({k: v for k, v in report.items() if k != "machine"}, indent=2))
+        from benchmarks import bench_fairness
+
+        return bench_fairness.main(["--out", args.out] if args.out else [])
+    if args.capacity:
+        report = capacity_search(args)
+        out = Path(args.out or RESULTS / "capacity.json")
+        write(report, out)
+        print(capacity_markdown(report))
         print(f"\nwrote {out}")
         return 0
     report = asyncio.run(main_async(args))
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(report, indent=2) + "\n")
+    out = Path(args.out or RESULTS / "load.json")
+    write(report, out)
     print(markdown(report))
     print(f"\nwrote {out}")
     return 0

@@ -6,6 +6,10 @@ states) and reads `ForwardMsg`s until `script_finished`. From the deltas it lear
 page drew (so an interaction can move a slider by its `key`), which fragments asked for timed reruns
 (`st.fragment(run_every=...)`, used by live training), and whether an exception element was drawn.
 
+It also keeps the page as the visitor would see it (`Session.page`: every element and container by its delta
+path, stale ones removed when a run finishes, as the frontend does), so a load test can check that the
+*expected result* arrived, not only that no exception box was drawn (see benchmarks/verify.py).
+
 Only uses packages that streamlit itself depends on (websockets, protobuf).
 """
 
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import random
 import re
 import time
@@ -46,7 +51,68 @@ TRIGGER_WIDGETS = {"button", "form_submit_button"}
 
 
 class ProtocolError(RuntimeError):
-    """The server closed the connection or did not finish a run in time."""
+    """The server closed the connection or did not finish a run in time (`kind` "timeout" or "connection")."""
+
+    def __init__(self, message: str, kind: str = "connection") -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.recorded = False  # set by a caller that has already counted it
+
+
+def forwarded_for(address: str) -> dict[str, str]:
+    """Headers that make the server see this session as coming from `address`, as our nginx does in production
+    (it sets X-Forwarded-For). Every load-test client connects from 127.0.0.1; this is how visitors differ."""
+    return {"X-Forwarded-For": address}
+
+
+@dataclass
+class Element:
+    """One element or container on the page, as the frontend holds it."""
+
+    kind: str  # element type ("plotly_chart", "alert", "markdown", "imgs", ...), or "block" for a container
+    path: tuple[int, ...]  # delta path: where on the page it sits
+    proto: Any = field(repr=False)
+    fragment_id: str = ""  # drawn by this st.fragment (also during a full run)
+    _chart: Any = field(default=None, repr=False)
+
+    @property
+    def key(self) -> str:
+        """The user key of a keyed element ("$$ID-<hash>-<key>" ids), else ""."""
+        ident = getattr(self.proto, "id", "") if self.kind != "block" else ""
+        key = ident.rsplit("-", 1)[-1] if ident.startswith("$$ID-") else ""
+        return "" if key == "None" else key
+
+    @property
+    def text(self) -> str:
+        """What it says: markdown and captions, alerts, headings, code, metric label and value, text."""
+        p = self.proto
+        if self.kind in ("markdown", "alert", "heading", "text"):
+            return p.body
+        if self.kind == "code":
+            return p.code_text
+        if self.kind == "metric":
+            return f"{p.label}: {p.body}"
+        if self.kind == "block" and p.WhichOneof("type") == "expandable":
+            return p.expandable.label
+        return ""
+
+    @property
+    def alert_format(self) -> str:
+        """'error', 'warning', 'info' or 'success' for an alert, else ''."""
+        if self.kind != "alert":
+            return ""
+        return {1: "error", 2: "warning", 3: "info", 4: "success"}.get(self.proto.format, "")
+
+    def chart(self) -> dict[str, Any] | None:
+        """A Plotly chart's figure as a dict (parsed once), else None."""
+        if self.kind != "plotly_chart":
+            return None
+        if self._chart is None:
+            try:
+                self._chart = json.loads(self.proto.spec) if self.proto.spec else {}
+            except ValueError:
+                self._chart = {}
+        return self._chart
 
 
 @dataclass
@@ -75,6 +141,28 @@ class Widget:
     def is_select_slider(self) -> bool:
         # st.select_slider is drawn as a Slider proto with `options`; its value travels as option strings.
         return self.kind == "slider" and len(self.proto.options) > 0
+
+    def default_value(self) -> Any:
+        """The value the page starts this widget at, in the form `random_value` returns (None if unknown)."""
+        p = self.proto
+        try:
+            if self.is_select_slider:
+                return [p.options[int(p.default[0])]]
+            if self.kind == "slider":
+                return p.default[0] if len(p.default) == 1 else list(p.default)
+            if self.kind == "number_input":
+                return p.default
+            if self.kind in ("selectbox", "radio"):
+                return p.options[p.default]
+            if self.kind == "button_group":
+                return [p.options[int(p.default[0])].content] if len(p.default) else None
+            if self.kind == "checkbox":
+                return p.default
+            if self.kind in ("text_input", "text_area"):
+                return p.default
+        except (IndexError, TypeError, ValueError, AttributeError):
+            return None
+        return None
 
     def random_value(self, rng: random.Random) -> Any:
         """A random valid value, different from the default where possible (used by the generic interaction)."""
@@ -146,6 +234,8 @@ class RunResult:
     exceptions: list[str]
     status: int | None
     fragment: bool = False
+    page: list[Element] = field(default_factory=list, repr=False)  # the whole page after this run, in order
+    drawn: int = 0  # elements and containers (re)drawn by this run
 
 
 @dataclass
@@ -187,6 +277,9 @@ class Session:
         self.widgets: dict[str, Widget] = {}  # drawn on the current page, by id
         self.widget_values: dict[str, WidgetState] = {}  # values this visitor changed on the current page
         self.fragments: dict[str, float] = {}  # fragment id -> run_every interval (seconds)
+        self.page: dict[tuple[int, ...], Element] = {}  # what the visitor sees, by delta path
+        self._drawn: set[tuple[int, ...]] = set()  # paths (re)drawn by the run in progress
+        self._fragment_run = ""  # the fragment the run in progress reruns ("" = a full run)
         self.total_bytes = 0
 
     async def connect(self) -> None:
@@ -234,14 +327,15 @@ class Session:
         self.widget_values.clear()
         self.widgets.clear()
         self.fragments.clear()
+        self.page.clear()
         return await self.rerun(timeout=timeout)
 
     # --- interactions -----------------------------------------------------------------------------------
     def find(self, name: str, kinds: set[str] | None = None) -> Widget | None:
-        for widget in self.widgets.values():
-            if (kinds is None or widget.kind in kinds) and widget.matches(name):
-                return widget
-        return None
+        """The widget whose key is `name`, else the first whose key pattern or label matches (Widget.matches)."""
+        candidates = [w for w in self.widgets.values() if kinds is None or w.kind in kinds]
+        exact = next((w for w in candidates if name and w.key == name), None)
+        return exact or next((w for w in candidates if w.matches(name)), None)
 
     def value_widgets(self) -> list[Widget]:
         return [w for w in self.widgets.values() if w.kind in VALUE_WIDGETS and not getattr(w.proto, "disabled", False)]
@@ -287,66 +381,97 @@ class Session:
             await self.ws.send(msg.SerializeToString())
         except websockets.ConnectionClosed as error:
             raise ProtocolError(f"connection closed: {error}") from error
-        return await self._read_until_finished(started, bool(fragment_id), timeout)
+        return await self._read_until_finished(started, fragment_id, timeout)
 
-    async def _read_until_finished(self, started: float, fragment: bool, timeout: float) -> RunResult:
+    async def _read_until_finished(self, started: float, fragment_id: str, timeout: float) -> RunResult:
         deadline = started + timeout
         received = 0
         count = 0
         exceptions: list[str] = []
+        self.start_run(fragment_id)
         while True:
             remaining = deadline - time.perf_counter()
             if remaining <= 0:
-                raise ProtocolError(f"no script_finished within {timeout:.0f} s")
+                raise ProtocolError(f"no script_finished within {timeout:.0f} s", "timeout")
             try:
                 data = await asyncio.wait_for(self.ws.recv(), remaining)
             except TimeoutError as error:
-                raise ProtocolError(f"no script_finished within {timeout:.0f} s") from error
+                raise ProtocolError(f"no script_finished within {timeout:.0f} s", "timeout") from error
             except websockets.ConnectionClosed as error:
                 raise ProtocolError(f"connection closed: {error}") from error
             received += len(data)
             count += 1
             fwd = ForwardMsg()
             fwd.ParseFromString(data)
-            kind = fwd.WhichOneof("type")
-            if kind == "new_session":
-                self.session_id = fwd.new_session.initialize.session_id or self.session_id
-                self._learn_pages(fwd.new_session.app_pages)
-                if fwd.new_session.page_script_hash:
-                    self.page_hash = fwd.new_session.page_script_hash
-            elif kind == "navigation":
-                self._learn_pages(fwd.navigation.app_pages)
-                if fwd.navigation.page_script_hash:
-                    self.page_hash = fwd.navigation.page_script_hash
-            elif kind == "page_info_changed":
-                self.query_string = fwd.page_info_changed.query_string
-            elif kind == "delta":
-                self._learn_delta(fwd, exceptions)
-            elif kind == "auto_rerun":
-                self.fragments[fwd.auto_rerun.fragment_id] = fwd.auto_rerun.interval
-            elif kind == "stop_auto_rerun":
-                for fid in fwd.stop_auto_rerun.fragment_ids:
-                    self.fragments.pop(fid, None)
-            elif kind == "page_not_found":
-                exceptions.append(f"page not found: {fwd.page_not_found.page_name}")
-            elif kind == "script_finished":
-                status = fwd.script_finished
-                if status == FINISHED_EARLY_FOR_RERUN:
-                    self.fragments.clear()  # a full rerun follows and re-registers its timers
-                    continue  # st.rerun() or an interrupted run: the next run follows
-                latency = time.perf_counter() - started
-                self.total_bytes += received
-                if status == FINISHED_WITH_COMPILE_ERROR:
-                    exceptions.append("script failed to compile")
-                return RunResult(
-                    ok=not exceptions,
-                    latency_s=latency,
-                    bytes_received=received,
-                    messages=count,
-                    exceptions=exceptions,
-                    status=status,
-                    fragment=fragment,
-                )
+            result = self.handle(fwd, exceptions)
+            if result is None:
+                continue
+            status, finished = result
+            latency = time.perf_counter() - started
+            self.total_bytes += received
+            return RunResult(
+                ok=not exceptions,
+                latency_s=latency,
+                bytes_received=received,
+                messages=count,
+                exceptions=exceptions,
+                status=status,
+                fragment=bool(fragment_id),
+                page=finished,
+                drawn=len(self._drawn),
+            )
+
+    def start_run(self, fragment_id: str = "") -> None:
+        """A run begins (a full run, or a rerun of fragment `fragment_id`): nothing drawn by it yet."""
+        self._drawn = set()
+        self._fragment_run = fragment_id
+
+    def handle(self, fwd: ForwardMsg, exceptions: list[str]) -> tuple[int, list[Element]] | None:
+        """Take in one ForwardMsg. When it ends the run: (status, the page as the visitor now sees it).
+
+        Public so that tests can feed recorded or hand-made messages without a server."""
+        kind = fwd.WhichOneof("type")
+        if kind == "new_session":
+            self.session_id = fwd.new_session.initialize.session_id or self.session_id
+            self._learn_pages(fwd.new_session.app_pages)
+            if fwd.new_session.page_script_hash:
+                self.page_hash = fwd.new_session.page_script_hash
+        elif kind == "navigation":
+            self._learn_pages(fwd.navigation.app_pages)
+            if fwd.navigation.page_script_hash:
+                self.page_hash = fwd.navigation.page_script_hash
+        elif kind == "page_info_changed":
+            self.query_string = fwd.page_info_changed.query_string
+        elif kind == "delta":
+            self._learn_delta(fwd, exceptions)
+        elif kind == "auto_rerun":
+            self.fragments[fwd.auto_rerun.fragment_id] = fwd.auto_rerun.interval
+        elif kind == "stop_auto_rerun":
+            for fid in fwd.stop_auto_rerun.fragment_ids:
+                self.fragments.pop(fid, None)
+        elif kind == "page_not_found":
+            exceptions.append(f"page not found: {fwd.page_not_found.page_name}")
+        elif kind == "script_finished":
+            status = fwd.script_finished
+            if status == FINISHED_EARLY_FOR_RERUN:
+                self.fragments.clear()  # a full rerun follows and re-registers its timers
+                return None  # st.rerun() or an interrupted run: the next run follows
+            if status == FINISHED_WITH_COMPILE_ERROR:
+                exceptions.append("script failed to compile")
+            self._drop_stale()
+            return status, [self.page[path] for path in sorted(self.page)]
+        return None
+
+    def _drop_stale(self) -> None:
+        """What the frontend does when a run finishes: elements the run could have drawn but did not are removed
+        (a full run owns the whole page; a fragment run owns the elements of its fragment)."""
+        if self._fragment_run:
+            ran = {self._fragment_run} | {self.page[p].fragment_id for p in self._drawn if self.page[p].fragment_id}
+            stale = [p for p, e in self.page.items() if e.fragment_id in ran and p not in self._drawn]
+        else:
+            stale = [p for p in self.page if p not in self._drawn]
+        for path in stale:
+            del self.page[path]
 
     def _learn_pages(self, app_pages: Any) -> None:
         for p in app_pages:
@@ -354,10 +479,18 @@ class Session:
 
     def _learn_delta(self, fwd: ForwardMsg, exceptions: list[str]) -> None:
         delta = fwd.delta
-        if delta.WhichOneof("type") != "new_element":
+        path = tuple(fwd.metadata.delta_path)
+        dtype = delta.WhichOneof("type")
+        if dtype == "add_block":
+            self.page[path] = Element("block", path, delta.add_block, delta.fragment_id)
+            self._drawn.add(path)
+            return
+        if dtype != "new_element":
             return
         element = delta.new_element
         etype = element.WhichOneof("type")
+        self.page[path] = Element(etype or "", path, getattr(element, etype) if etype else None, delta.fragment_id)
+        self._drawn.add(path)
         if etype == "exception":
             exc = element.exception
             exceptions.append(f"{exc.type}: {exc.message}".strip(": ") or "exception element")
