@@ -37,20 +37,19 @@ if str(ROOT) not in sys.path:
 
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
-from benchmarks.harness import RESULTS, free_port, machine_note, ms, start_streamlit, stop  # noqa: E402
+from benchmarks.harness import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    RESULTS,
+    free_port,
+    machine_note,
+    ms,
+    start_streamlit,
+    stop,
+)
 from benchmarks.stclient import percentile, url_pathname_for  # noqa: E402
 from ui.tour import TOUR, live_pages  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 APP_READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 EXCEPTION = '[data-testid="stException"]'
 CHART = '[data-testid="stPlotlyChart"]'
@@ -368,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     server = None
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
             try:
                 server, page, watch, healthy_s, rendered_s = cold_start(browser, free_port(), log_path)
                 report["cold_start"] = {

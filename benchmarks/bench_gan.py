@@ -24,21 +24,11 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from benchmarks.harness import RESULTS, free_port, machine_note, start_streamlit, stop, wait_healthy  # noqa: E402
+from benchmarks.harness import CHROMIUM, CHROMIUM_ARGS, RESULTS, machine_note, serve  # noqa: E402
 from explainers.gan import PointsTraining  # noqa: E402
 from explainers.gan_points import DATASETS, EXTENT  # noqa: E402
 from figures.gan_live import arena_raster, lines_raster, to_png  # noqa: E402
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-quic",
-    "--no-first-run",
-]
 TARGET_STEPS_PER_S = 300
 TARGET_REFRESH_PER_S = 4
 
@@ -104,28 +94,19 @@ def page_refresh(seconds: float = 15.0, speed: str = "fast") -> dict[str, float]
     """Open the GAN page in Chromium, press play and record every change of the step counter."""
     from playwright.sync_api import sync_playwright
 
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = ROOT / "artifacts" / "gan-bench-server.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    server = start_streamlit(port, log_path=log)
-    try:
-        wait_healthy(url, server)
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1280, "height": 800})
-            page.goto(f"{url}/GAN?speed={speed}")
-            page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=90_000)
-            page.wait_for_selector("text=of at most", timeout=60_000)
-            page.evaluate(_WATCH_JS)
-            page.get_by_role("button", name="▶️ Play").click()
-            page.wait_for_timeout(2000)  # warm-up: first ticks compile and allocate
-            page.evaluate("() => { window.__steps = []; }")
-            page.wait_for_timeout(int(seconds * 1000))
-            samples = page.evaluate("() => window.__steps")
-            browser.close()
-    finally:
-        stop(server)
+    with serve(log_path=ROOT / "artifacts" / "gan-bench-server.log") as url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 800})
+        page.goto(f"{url}/GAN?speed={speed}")
+        page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=90_000)
+        page.wait_for_selector("text=of at most", timeout=60_000)
+        page.evaluate(_WATCH_JS)
+        page.get_by_role("button", name="▶️ Play").click()
+        page.wait_for_timeout(2000)  # warm-up: first ticks compile and allocate
+        page.evaluate("() => { window.__steps = []; }")
+        page.wait_for_timeout(int(seconds * 1000))
+        samples = page.evaluate("() => window.__steps")
+        browser.close()
     if len(samples) < 2:
         return {"refreshes_per_s": 0.0, "steps_per_s_on_page": 0.0, "samples": len(samples)}
     span = (samples[-1][0] - samples[0][0]) / 1000
@@ -192,16 +173,8 @@ def server_refresh(seconds: float = 10.0) -> dict[str, dict[str, float]]:
     In production the visitor's browser draws on the visitor's machine; here Chromium would share the
     server's 2 cores, so this figure isolates what the server can deliver to one visitor.
     """
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = ROOT / "artifacts" / "gan-bench-server.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    server = start_streamlit(port, log_path=log)
-    try:
-        wait_healthy(url, server)
+    with serve(log_path=ROOT / "artifacts" / "gan-bench-server.log") as url:
         return {speed: asyncio.run(_server_refresh(url, speed, seconds)) for speed in ("fast", "normal")}
-    finally:
-        stop(server)
 
 
 def main() -> int:

@@ -1,4 +1,8 @@
-"""Start and stop real `streamlit run` servers for the benchmarks, load test and failover check."""
+"""Start and stop real `streamlit run` servers for the benchmarks, load test, failover check and browser tests.
+
+`serve()` is the one way to get a running app for a block of code; the browser tests (tests/browser/conftest.py)
+use it too, so tests and benchmarks start the app the same way, with the same Chromium flags.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +15,24 @@ import sys
 import time
 import tomllib
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
+# Debian's Chromium, driven headless by Playwright (which never downloads a browser here).
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
 
 
 def free_port() -> int:
@@ -103,6 +120,32 @@ def stop(process: subprocess.Popen | None, timeout: float = 10) -> None:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=timeout)
+
+
+@contextlib.contextmanager
+def serve(
+    *,
+    app: str = "app.py",
+    log_path: Path | None = None,
+    extra_args: list[str] | None = None,
+    env: dict[str, str] | None = None,
+    timeout: float = 90,
+) -> Iterator[str]:
+    """`with serve() as url:` a `streamlit run` on a free port of 127.0.0.1, healthy when the block starts,
+    stopped (with its process group) when it ends."""
+    if log_path is not None:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    process = start_streamlit(port, app=app, log_path=log_path, extra_args=extra_args, env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        try:
+            wait_healthy(url, process, timeout)
+        except RuntimeError as error:
+            raise RuntimeError(f"{error}; see {log_path}" if log_path else str(error)) from None
+        yield url
+    finally:
+        stop(process)
 
 
 def machine_note() -> dict:

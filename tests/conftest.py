@@ -1,10 +1,12 @@
-"""Shared test setup: the repo root on sys.path and torch kept to one thread for fast, stable tests."""
+"""Shared test setup: the repo root on sys.path, torch kept to one thread for fast, stable tests, and every test
+under tests/browser marked `browser` (so `pytest -m "not browser"` is the fast loop)."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -12,6 +14,15 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 torch.set_num_threads(1)
+BROWSER_TESTS = ROOT / "tests" / "browser"
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(config, items) -> None:  # noqa: ANN001 - pytest's hook signature
+    # A `pytestmark` in a conftest.py marks nothing (pytest reads it only from test modules), so mark by folder.
+    for item in items:
+        if item.path.is_relative_to(BROWSER_TESTS):
+            item.add_marker(pytest.mark.browser)
 
 
 def open_script(script: str, timeout: float = 120):

@@ -6,7 +6,7 @@ import time
 
 from streamlit.testing.v1 import AppTest
 
-from explainers.limiter import HEAVY
+from serving.limiter import HEAVY
 
 
 def _page() -> None:
@@ -53,7 +53,7 @@ def test_full_server_says_so_in_plain_words() -> None:
 
 def test_one_core_is_kept_for_light_requests() -> None:
     import ui.compute  # noqa: F401  (sets the slot count)
-    from explainers.limiter import available_cores
+    from serving.limiter import available_cores
 
     assert HEAVY.slots == max(1, available_cores() - 1)
 

@@ -1,16 +1,16 @@
 """The heavy-work limiter: bounded concurrency, non-blocking answers in plain words, fairness between sessions.
 
-No timing assertions: threads coordinate through events; timeouts are only generous safety nets.
+No test asserts on wall-clock time: threads coordinate by waiting for a condition (`_wait_until`), the duty
+cycle is checked on a fake clock, and timeouts are only generous safety nets.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
-from explainers.limiter import HEAVY, HeavyWorkLimiter, Ticket, default_slots
+from serving.limiter import HEAVY, HeavyWorkLimiter, Ticket, default_slots
 
 SAFETY = 10.0  # seconds; only hit if something is broken
 
@@ -211,23 +211,49 @@ def test_set_slots_changes_capacity_and_rejects_zero() -> None:
         limiter.set_slots(0)
 
 
+class FakeClock:
+    """Seconds that move only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_duty_cycle_rests_a_slot_after_each_background_job() -> None:
-    limiter = HeavyWorkLimiter(slots=1, duty=0.5)
+    clock = FakeClock()
+    limiter = HeavyWorkLimiter(slots=1, duty=0.5, clock=clock)
     visitor = limiter.try_acquire()
-    time.sleep(0.05)
+    clock.now += 0.05
     limiter.release(visitor)
     assert limiter.try_acquire(timeout=0.0)  # a visitor's own request leaves no rest behind
-    limiter = HeavyWorkLimiter(slots=1, duty=0.5)
+    limiter = HeavyWorkLimiter(slots=1, duty=0.5, clock=clock)
     ticket = limiter.try_acquire(background=True)
-    time.sleep(0.05)  # a 50 ms live refresh ...
+    clock.now += 0.05  # a 50 ms live refresh ...
     limiter.release(ticket)
-    assert not limiter.try_acquire(timeout=0.0)  # ... leaves the slot resting about 50 ms more
-    started = time.monotonic()
-    again = limiter.try_acquire(timeout=1.0)
-    assert again and 0.02 < time.monotonic() - started < 0.5
+    assert not limiter.try_acquire(timeout=0.0)  # ... leaves the slot resting 50 ms more (duty 0.5)
+    assert limiter.busy_ticket() is not None
+    clock.now += 0.049
+    assert not limiter.try_acquire(timeout=0.0)
+    clock.now += 0.002
+    again = limiter.try_acquire(timeout=0.0)
+    assert again
     limiter.release(again)
     with pytest.raises(ValueError):
         HeavyWorkLimiter(duty=0)
+
+
+def test_a_long_background_job_rests_at_most_the_cap() -> None:
+    clock = FakeClock()
+    limiter = HeavyWorkLimiter(slots=1, duty=0.1, clock=clock)
+    ticket = limiter.try_acquire(background=True)
+    clock.now += 60  # nine minutes of rest by the duty cycle, capped
+    limiter.release(ticket)
+    clock.now += HeavyWorkLimiter.MAX_REST_S - 0.01
+    assert not limiter.try_acquire(timeout=0.0)
+    clock.now += 0.02
+    assert limiter.try_acquire(timeout=0.0)
 
 
 def test_background_work_lets_visitors_requests_go_first() -> None:
@@ -238,15 +264,14 @@ def test_background_work_lets_visitors_requests_go_first() -> None:
     def ask(name: str, background: bool) -> None:
         ticket = limiter.try_acquire(timeout=SAFETY, background=background)
         order.append(name)
-        time.sleep(0.01)
         limiter.release(ticket)
 
     live = threading.Thread(target=ask, args=("live refresh", True))
     live.start()
-    time.sleep(0.05)  # the live refresh is first in line...
+    _wait_until(lambda: limiter.queued == 1)  # the live refresh is first in line...
     visitor = threading.Thread(target=ask, args=("visitor", False))
     visitor.start()
-    time.sleep(0.05)
+    _wait_until(lambda: limiter.queued == 2)
     limiter.release(held)
     live.join(SAFETY)
     visitor.join(SAFETY)

@@ -16,7 +16,7 @@ import streamlit as st
 import torch
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from explainers.limiter import HEAVY, Ticket, available_cores
+from serving.limiter import HEAVY, Ticket, available_cores
 
 TORCH_THREADS = 1
 torch.set_num_threads(TORCH_THREADS)

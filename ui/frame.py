@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+import pandas  # noqa: F401 - see below
 import plotly.graph_objects as go
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
@@ -19,6 +20,11 @@ from explainers.store import ModelLoadError, read_config
 from ui import warmup
 from ui.tour import GROUPS, HOME, live_pages, page
 
+# pandas is imported above, by the first page run, before any chart is built and before the warm-up thread starts.
+# Plotly looks pandas up in sys.modules while it validates a figure, and the warm-up thread imports it (through
+# scikit-learn) while other visitors' pages draw charts: a half-imported pandas there made a page fail with
+# "partially initialized module 'pandas' has no attribute 'Series'". A second page run waits for this module's
+# import to finish, so no chart is built while pandas is half-imported.
 T = TypeVar("T")
 _TIMING_KEY = "_glassbox_timing"
 _PAGE_KEY = "_glassbox_page"

@@ -45,10 +45,11 @@ def _cases():
 
 
 @pytest.mark.parametrize(("entry", "value"), list(_cases()))
-def test_hostile_query_string_renders_safely(page, server_url: str, entry, value: str) -> None:
+def test_hostile_query_string_renders_safely(new_page, server_url: str, entry, value: str) -> None:
     keys = _keys(entry.path)
     if not keys:
         pytest.skip(f"{entry.key} keeps nothing in the URL")
+    page = new_page()  # not open_page: the dialog watch must be in place before the first load
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     name = entry.path.split("/")[-1].removesuffix(".py").split("_", 1)[-1]

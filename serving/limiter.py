@@ -4,7 +4,7 @@ Heavy work is anything that keeps a core busy for more than a blink: a live-trai
 generation, a full diffusion trajectory. All sessions of a Streamlit server share one Python process
 (and its CPU cores), so they share one limiter:
 
-    from explainers.limiter import HEAVY
+    from serving.limiter import HEAVY
 
     with HEAVY.slot(session=session_id, timeout=0.05) as ticket:
         if not ticket:
@@ -22,7 +22,7 @@ Rules it enforces:
 - one session holds at most `per_session` slots, so one visitor with many tabs or a fast timer
   cannot take every slot (a second request is answered "your previous step is still running").
 
-Pure Python threading; no streamlit import (explainers/ never imports the UI).
+Pure Python threading and no streamlit import, so it can be tested on its own; ui/compute.py wires it to the pages.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -99,7 +99,13 @@ class HeavyWorkLimiter:
 
     MAX_REST_S = 1.0  # after a very long job, its slot still rests at most this long
 
-    def __init__(self, slots: int | None = None, per_session: int = 1, duty: float = 1.0) -> None:
+    def __init__(
+        self,
+        slots: int | None = None,
+        per_session: int = 1,
+        duty: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if slots is not None and slots < 1:
             raise ValueError("slots must be at least 1")
         if per_session < 1:
@@ -107,6 +113,7 @@ class HeavyWorkLimiter:
         if not 0 < duty <= 1:
             raise ValueError("duty must be in (0, 1]")
         self._slots = slots  # None: decided at first use, after the app has set torch's thread count
+        self._clock = clock  # seconds; tests pass a fake clock to check the duty cycle without waiting
         self.per_session = per_session
         self._cond = threading.Condition()
         self._running = 0
@@ -162,7 +169,7 @@ class HeavyWorkLimiter:
         """A refused ticket describing the line if a new request would have to wait now, else None."""
         with self._cond:
             ahead = len(self._queue) - len(self._background)  # background waiters would let it pass
-            if self._running + self._resting(time.monotonic()) + ahead < self.slots:
+            if self._running + self._resting(self._clock()) + ahead < self.slots:
                 return None
             return Ticket(False, "busy", self._running, ahead, self.slots)
 
@@ -183,7 +190,7 @@ class HeavyWorkLimiter:
         `background=True` marks work that can simply try again later (a live-training refresh): it is granted
         only while no other request waits, so it never delays a visitor's own request."""
         timeout = max(0.0, float(timeout))
-        started = time.monotonic()
+        started = self._clock()
         with self._cond:
             if self._closed:
                 return self._refuse("closed", session, 0.0)
@@ -200,9 +207,9 @@ class HeavyWorkLimiter:
             try:
                 while True:
                     if self._closed:
-                        return self._refuse("closed", session, time.monotonic() - started)
+                        return self._refuse("closed", session, self._clock() - started)
                     # First come, first served: only the oldest waiter may take a free slot (background last).
-                    now = time.monotonic()
+                    now = self._clock()
                     if self._first_in_line(job) and self._running + self._resting(now) < self.slots:
                         self._queue.remove(job)
                         self._background.discard(job)
@@ -248,7 +255,7 @@ class HeavyWorkLimiter:
                 raise RuntimeError("release() without a matching acquire")
             self._running -= 1
             if self.duty < 1 and ticket.granted_at and ticket.background:
-                now = time.monotonic()
+                now = self._clock()
                 rest = min(self.MAX_REST_S, (now - ticket.granted_at) * (1 / self.duty - 1))
                 if rest > 0:
                     self._resting_until.append(now + rest)

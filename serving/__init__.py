@@ -1,0 +1,1 @@
+"""Serving plumbing shared by every page: how the server shares its CPU between visitors."""
