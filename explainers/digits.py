@@ -20,6 +20,9 @@ from functools import lru_cache
 import numpy as np
 import torch
 
+# Uploads are decoded by explainers.uploads (size and memory checks before decoding); re-exported here.
+from explainers.uploads import MAX_UPLOAD_BYTES, BadImageError, digit_8x8  # noqa: F401
+
 SPLIT_SEED = 1234
 HELDOUT_FRACTION = 0.2
 IMAGE_SIZE = 8
@@ -32,8 +35,8 @@ SOURCE = (
 
 
 @dataclass(frozen=True)
-class DigitSplit:
-    """The fixed split. Images are (N, 1, 8, 8) float32 in [0, 1]; labels are int64 (N,)."""
+class ImageSplit:
+    """A fixed train / held-out split. Images are (N, 1, S, S) float32 in [0, 1]; labels are int64 (N,)."""
 
     train_images: torch.Tensor
     train_labels: torch.Tensor
@@ -70,11 +73,11 @@ def _split_indices() -> tuple[np.ndarray, np.ndarray]:
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(heldout))
 
 
-def split() -> DigitSplit:
+def split() -> ImageSplit:
     """The fixed, stratified, seeded train / held-out split (same on every machine)."""
     images, labels = load_digits_tensors()
     train, heldout = _split_indices()
-    return DigitSplit(
+    return ImageSplit(
         train_images=images[train],
         train_labels=labels[train],
         heldout_images=images[heldout],
@@ -110,54 +113,11 @@ def upscale(images: np.ndarray | torch.Tensor, factor: int = 8) -> np.ndarray:
     return array.repeat(factor, axis=-2).repeat(factor, axis=-1)
 
 
-MAX_UPLOAD_BYTES = 2 * 1024 * 1024
-MAX_UPLOAD_PIXELS = 4096 * 4096
-
-
-class BadImageError(ValueError):
-    """An uploaded file cannot be used as a digit. `str()` is a plain-words message for the visitor."""
-
-
 def image_from_upload(data: bytes) -> torch.Tensor:
     """Turn an uploaded picture of a digit into the dataset's format: (1, 1, 8, 8) float in [0, 1].
 
-    Steps: greyscale; make ink bright on a dark background (like the dataset), inverting light-paper photos;
-    crop to the ink's bounding box; pad to a square with a margin; shrink to 8x8 by area averaging;
-    stretch so the darkest ink is 1. Raises BadImageError (plain message) on anything unusable."""
-    from io import BytesIO
-
-    from PIL import Image, UnidentifiedImageError
-
-    if len(data) == 0:
-        raise BadImageError("The file is empty.")
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise BadImageError(f"The file is too large ({len(data) / 1e6:.1f} MB); the limit is 2 MB.")
-    try:
-        with Image.open(BytesIO(data)) as probe:
-            width, height = probe.size
-            if width * height > MAX_UPLOAD_PIXELS:
-                raise BadImageError(f"The picture is too large ({width}x{height} pixels).")
-            picture = probe.convert("L")
-    except BadImageError:
-        raise
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise BadImageError("That file is not a picture we can read. Please upload a PNG or JPEG image.") from exc
-    grey = np.asarray(picture, dtype=np.float32) / 255.0  # (H, W), 1 = white
-    # The dataset has bright ink on dark paper after our scaling (1 = ink); photos usually have dark ink on light.
-    ink = 1.0 - grey if np.median(grey) > 0.5 else grey
-    ink = np.clip(ink - np.median(ink), 0, None)  # remove the paper's own tone
-    if ink.max() < 0.1:
-        raise BadImageError("The picture looks blank: no digit found. Try a darker pen or a tighter crop.")
-    ys, xs = np.nonzero(ink > 0.25 * ink.max())
-    crop = ink[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1]
-    # The dataset's digits fill about 6 of 8 pixels vertically: pad the square by a margin of 1/8 each side.
-    side = int(max(crop.shape) * 8 / 6) + 1
-    canvas = np.zeros((side, side), dtype=np.float32)
-    top, left = (side - crop.shape[0]) // 2, (side - crop.shape[1]) // 2
-    canvas[top : top + crop.shape[0], left : left + crop.shape[1]] = crop
-    small = np.asarray(Image.fromarray(canvas, mode="F").resize((8, 8), Image.Resampling.BOX), dtype=np.float32)
-    small = np.clip(small / max(float(small.max()), 1e-6), 0, 1)
-    return torch.from_numpy(small).view(1, 1, 8, 8)
+    See explainers.uploads.digit_8x8. Raises BadImageError (plain message) on anything unusable."""
+    return torch.from_numpy(digit_8x8(data)).view(1, 1, 8, 8)
 
 
 def image_from_cells(cells: list[list[float]] | np.ndarray) -> torch.Tensor:
