@@ -35,8 +35,8 @@ SOURCE = (
 
 
 @dataclass(frozen=True)
-class ImageSplit:
-    """A fixed train / held-out split. Images are (N, 1, S, S) float32 in [0, 1]; labels are int64 (N,)."""
+class DigitSplit:
+    """The fixed split. Images are (N, 1, 8, 8) float32 in [0, 1]; labels are int64 (N,)."""
 
     train_images: torch.Tensor
     train_labels: torch.Tensor
@@ -73,11 +73,11 @@ def _split_indices() -> tuple[np.ndarray, np.ndarray]:
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(heldout))
 
 
-def split() -> ImageSplit:
+def split() -> DigitSplit:
     """The fixed, stratified, seeded train / held-out split (same on every machine)."""
     images, labels = load_digits_tensors()
     train, heldout = _split_indices()
-    return ImageSplit(
+    return DigitSplit(
         train_images=images[train],
         train_labels=labels[train],
         heldout_images=images[heldout],
