@@ -747,6 +747,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
             with contextlib.suppress(ProtocolError):  # already counted in warm_stats
                 report["warm_up_first_open_s"] = await warm_up(replica_url, pages, args.timeout, warm_stats)
         report["warm_up_failures"] = {k: v for k, v in warm_stats.by_kind().items() if v}
+        report["warm_up_verified_runs_by_page"] = dict(sorted(warm_stats.verified.items()))
         report["rss_before_first_visitor_mb"] = target.rss_mb()
         # Idle = after the warm-up visitor's session has expired: models loaded, no sessions.
         if memory:
