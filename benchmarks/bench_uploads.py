@@ -218,15 +218,16 @@ try:
     method, before = "VmHWM after clear_refs", status("VmRSS")
 except OSError:
     method, before = "ru_maxrss", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-start = time.perf_counter()
+start, cpu_start = time.perf_counter(), time.process_time()
 try:
     out = convert(data)
     outcome = "accepted %dx%d" % out.shape
 except uploads.BadImageError as err:
     outcome = "refused: " + str(err)
-seconds = time.perf_counter() - start
+seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
 after = status("VmHWM") if method.startswith("VmHWM") else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(repr({"added_mb": (after - before) / 1024, "seconds": seconds, "outcome": outcome, "method": method}))
+print(repr({"added_mb": (after - before) / 1024, "seconds": seconds, "cpu_seconds": cpu_seconds, "outcome": outcome,
+            "method": method}))
 """
 
 
@@ -258,18 +259,22 @@ def main() -> None:
                 "outcome": runs[0]["outcome"],
                 "added_mb_max": round(max(r["added_mb"] for r in runs), 1),
                 "seconds_max": round(max(r["seconds"] for r in runs), 3),
+                "seconds_median": round(sorted(r["seconds"] for r in runs)[1], 3),
+                "cpu_seconds_max": round(max(r["cpu_seconds"] for r in runs), 3),
                 "method": runs[0]["method"],
             }
             rows.append(row)
             print(
-                f"{name:44s} {converter:14s} {row['added_mb_max']:6.1f} MB {row['seconds_max']:6.3f} s  {row['outcome']}"
+                f"{name:44s} {converter:14s} {row['added_mb_max']:6.1f} MB {row['seconds_max']:6.3f} s "
+                f"(cpu {row['cpu_seconds_max']:.3f} s)  {row['outcome'][:60]}"
             )
     worst_mb = max(r["added_mb_max"] for r in rows)
     worst_s = max(r["seconds_max"] for r in rows)
     from benchmarks.harness import RESULTS, machine_note
 
     out = {
-        "what": "peak memory added and time of processing one uploaded file (fresh process per file, max of 3 runs)",
+        "what": "peak memory added and time of processing one uploaded file (fresh process per file, 3 runs each; "
+        "seconds = wall clock, cpu_seconds = this process's CPU time, which does not count waiting for a busy CPU)",
         "bars": {"added_mb": MEMORY_BAR_MB, "seconds": TIME_BAR_S},
         "worst": {"added_mb": worst_mb, "seconds": worst_s},
         "met": worst_mb <= MEMORY_BAR_MB and worst_s <= TIME_BAR_S,
