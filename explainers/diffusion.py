@@ -1,20 +1,20 @@
-"""A tiny class-conditional denoiser for 8x8 digits, with classifier-free guidance, and the sampling loop.
+"""Class-conditional denoisers with classifier-free guidance, and the sampling loop.
 
-The network only answers one question: "given this noisy image x_t, the timestep t and the digit asked for,
-what noise was added?" (eps-prediction, DDPM eq. 14). The schedule and the samplers live in
-explainers/diffusion_scheduler.py. Images here are (N, 1, 8, 8) in [-1, 1]; convert with
+Two networks answer the same question: "given this noisy image x_t, the timestep t and the kind of picture asked
+for, what noise was added?" (eps-prediction, DDPM eq. 14): a tiny MLP for 8x8 digits (`Denoiser`, below) and a
+small U-Net for 28x28 clothes (`explainers.unet.UNet`). Both expose `conditions(t, labels)` and
+`denoise(x, conds)`, so one sampling loop serves both. The schedule and the samplers live in
+explainers/diffusion_scheduler.py. Images here are (N, 1, S, S) in [-1, 1]; convert with
 explainers.digits.to_unit before showing them or asking the judge.
 
 Classifier-free guidance (Ho & Salimans 2022, arXiv:2207.12598): during training the digit label is replaced
-by a "null" label (index 10) some of the time, so one network learns both p(x | digit) and p(x). At sampling,
-    eps = eps(x_t, null) + w * (eps(x_t, digit) - eps(x_t, null))
-w = 1 is plain conditioning; larger w pushes harder towards the requested digit.
+by a "null" label (index 10) some of the time, so one network learns both p(x | kind) and p(x). At sampling,
+    eps = eps(x_t, null) + w * (eps(x_t, kind) - eps(x_t, null))
+w = 1 is plain conditioning; larger w pushes harder towards the requested kind.
 """
 
 from __future__ import annotations
 
-import functools
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,25 +25,13 @@ import torch.nn.functional as F
 
 from explainers.diffusion_scheduler import DDIMScheduler, DDPMScheduler, ScheduleConfig
 from explainers.store import load_model
+from explainers.unet import UNet, build_unet, timestep_embedding
 
 NULL_CLASS = 10
 DEFAULT_ARCHITECTURE: dict[str, Any] = {"pixels": 64, "hidden": 256, "blocks": 3, "time_dim": 64, "num_classes": 10}
 DEFAULT_GUIDANCE = 2.0
 MAX_STEPS = 1000  # compute cap per request
 MAX_BATCH = 64
-
-
-@functools.lru_cache(maxsize=8)
-def _frequencies(half: int) -> torch.Tensor:
-    return torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / half)
-
-
-def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
-    """Sinusoidal embedding of the timestep (Vaswani et al. 2017, as used in DDPM): (N,) -> (N, dim)."""
-    half = dim // 2
-    freqs = _frequencies(half)
-    angles = t.float()[:, None] * freqs[None, :]  # (N, half)
-    return torch.cat([angles.sin(), angles.cos()], dim=-1)
 
 
 class ResBlock(nn.Module):
@@ -94,8 +82,11 @@ class Denoiser(nn.Module):
         return self.denoise(x, self.conditions(t, labels))
 
 
-def build_denoiser(architecture: dict[str, Any] | None = None) -> Denoiser:
+def build_denoiser(architecture: dict[str, Any] | None = None) -> Denoiser | UNet:
+    """The network an architecture describes: `"kind": "unet"` (clothes) or the MLP (digits, the default)."""
     arch = architecture or DEFAULT_ARCHITECTURE
+    if arch.get("kind", "mlp") == "unet":
+        return build_unet(arch)
     return Denoiser(
         pixels=arch["pixels"],
         hidden=arch["hidden"],
@@ -109,26 +100,35 @@ def build_denoiser(architecture: dict[str, Any] | None = None) -> Denoiser:
 class DiffusionModel:
     """The shipped network plus its schedule. Read-only: safe to share between sessions."""
 
-    net: Denoiser
+    net: Denoiser | UNet
     schedule: ScheduleConfig
     default_guidance: float
     ddpm: DDPMScheduler
     ddim: DDIMScheduler
+    image_size: int = 8  # pictures are (1, image_size, image_size)
 
 
-def make_model(net: Denoiser, schedule: ScheduleConfig, default_guidance: float = DEFAULT_GUIDANCE) -> DiffusionModel:
+def image_size_of(net: Denoiser | UNet) -> int:
+    return net.image_size if isinstance(net, UNet) else int(round(net.inp.in_features**0.5))
+
+
+def make_model(
+    net: Denoiser | UNet, schedule: ScheduleConfig, default_guidance: float = DEFAULT_GUIDANCE
+) -> DiffusionModel:
     return DiffusionModel(
         net=net.eval(),
         schedule=schedule,
         default_guidance=default_guidance,
         ddpm=DDPMScheduler(schedule),
         ddim=DDIMScheduler(schedule),
+        image_size=image_size_of(net),
     )
 
 
-def load_diffusion() -> DiffusionModel:
-    """The shipped denoiser + schedule. Raises explainers.store.ModelLoadError on missing/damaged weights."""
-    loaded = load_model("diffusion")
+def load_diffusion(name: str = "diffusion") -> DiffusionModel:
+    """A shipped denoiser + schedule: "diffusion" (digits), "fashion_diffusion", "fashion_diffusion_tiny".
+    Raises explainers.store.ModelLoadError on missing/damaged weights."""
+    loaded = load_model(name)
     net = build_denoiser(loaded.config["architecture"])
     net.load_state_dict(loaded.tensors)
     arch = loaded.config["architecture"]  # the schedule and default guidance are stored beside the network shape
@@ -138,21 +138,21 @@ def load_diffusion() -> DiffusionModel:
 
 
 def guided_eps(
-    net: Denoiser,
+    net: Denoiser | UNet,
     x: torch.Tensor,
     t: int,
     labels: torch.Tensor,
     guidance: float,
     conds: list[torch.Tensor] | None = None,
 ) -> torch.Tensor:
-    """Classifier-free guidance: one batched pass for the digit and for the null label.
+    """Classifier-free guidance: one batched pass for the requested kind and for the null label.
 
     `conds` (optional) are net.conditions(...) for this step's 2N rows, precomputed by the sampler."""
     n = x.shape[0]
     if conds is None:
         tt = torch.full((2 * n,), t, dtype=torch.long)
         conds = net.conditions(tt, torch.cat([labels, torch.full_like(labels, NULL_CLASS)]))
-    both = net.denoise(torch.cat([x, x]), conds)  # (2N, 1, 8, 8): rows 0..N-1 with the digit, N..2N-1 without
+    both = net.denoise(torch.cat([x, x]), conds)  # (2N, 1, S, S): rows 0..N-1 with the label, N..2N-1 without
     eps_cond, eps_null = both[:n], both[n:]
     return eps_null + guidance * (eps_cond - eps_null)
 
@@ -167,10 +167,10 @@ class Trajectory:
     sampler: str
     timesteps: np.ndarray  # (S,) training timestep of each step, high to low
     labels: np.ndarray  # (N,)
-    x_t: np.ndarray | None  # (S, N, 8, 8)
-    eps: np.ndarray | None  # (S, N, 8, 8)
-    x0_pred: np.ndarray | None  # (S, N, 8, 8)
-    samples: np.ndarray  # (N, 8, 8) final images
+    x_t: np.ndarray | None  # (S, N, H, W)
+    eps: np.ndarray | None  # (S, N, H, W)
+    x0_pred: np.ndarray | None  # (S, N, H, W)
+    samples: np.ndarray  # (N, H, W) final images
 
 
 def sample(
@@ -183,7 +183,8 @@ def sample(
     record: bool = False,
     eta: float = 0.0,
 ) -> Trajectory:
-    """Generate one image per label, from pure noise drawn with `seed`. sampler: "ddpm" (all T steps) or "ddim"."""
+    """Generate one image per label (at most MAX_BATCH), from pure noise drawn with `seed`.
+    sampler: "ddpm" (all T steps) or "ddim" (`steps` steps). Raises ValueError (plain message) on bad input."""
     labels_t = torch.as_tensor(np.asarray(labels), dtype=torch.long).view(-1)
     if labels_t.numel() > MAX_BATCH:
         raise ValueError(
@@ -191,11 +192,12 @@ def sample(
             "Ask for fewer, or make several runs."
         )
     if labels_t.numel() == 0 or int(labels_t.min()) < 0 or int(labels_t.max()) > NULL_CLASS:
-        raise ValueError("labels must be digits 0-9 (or 10 for 'no digit')")
+        raise ValueError("labels must be kinds 0-9 (or 10 for 'no kind')")
     guidance = model.default_guidance if guidance is None else float(guidance)
     gen = torch.Generator().manual_seed(int(seed))
     n = labels_t.shape[0]
-    x = torch.randn(n, 1, 8, 8, generator=gen)
+    size = model.image_size
+    x = torch.randn(n, 1, size, size, generator=gen)
     if sampler == "ddpm":
         ts = model.ddpm.timesteps()
     elif sampler == "ddim":
@@ -204,12 +206,12 @@ def sample(
         raise ValueError(f"unknown sampler {sampler!r}")
     xs, epss, x0s = [], [], []
     with torch.inference_mode():
-        # The condition (timestep + digit) does not depend on the image: compute it for all steps in one batch.
+        # The condition (timestep + kind) does not depend on the image: compute it for all steps in one batch.
         both_labels = torch.cat([labels_t, torch.full_like(labels_t, NULL_CLASS)])  # (2N,)
         t_all = torch.tensor(ts, dtype=torch.long).repeat_interleave(2 * n)  # (S * 2N,)
         conds = [c.view(len(ts), 2 * n, -1) for c in model.net.conditions(t_all, both_labels.repeat(len(ts)))]
         for i, t in enumerate(ts):
-            # c[i] is step i's condition, (2N, hidden); the guided noise is shaped like the image, (N, 1, 8, 8).
+            # c[i] is step i's condition for the 2N rows; the guided noise is shaped like the image, (N, 1, S, S).
             eps = guided_eps(model.net, x, t, labels_t, guidance, conds=[c[i] for c in conds])
             if sampler == "ddpm":
                 out = model.ddpm.step(eps, t, x, generator=gen)
@@ -254,15 +256,16 @@ def schedule_curves(model: DiffusionModel) -> tuple[np.ndarray, np.ndarray, np.n
 @dataclass(frozen=True)
 class ForwardProcess:
     timesteps: np.ndarray  # (K,)
-    images: np.ndarray  # (K, 8, 8) x_t in [-1, 1]
-    signal: np.ndarray  # (K,) sqrt(alpha_bar_t): how much of the digit is left
+    images: np.ndarray  # (K, H, W) x_t in [-1, 1]
+    signal: np.ndarray  # (K,) sqrt(alpha_bar_t): how much of the picture is left
     noise: np.ndarray  # (K,) sqrt(1 - alpha_bar_t): how much noise is mixed in
 
 
 def forward_process(model: DiffusionModel, image: torch.Tensor, timesteps: list[int], seed: int) -> ForwardProcess:
-    """Noise one image (1, 8, 8) in [-1, 1] to each requested timestep with the SAME noise draw."""
+    """Noise one image (1, S, S) in [-1, 1] to each requested timestep with the SAME noise draw."""
     gen = torch.Generator().manual_seed(int(seed))
-    x0 = image.view(1, 1, 8, 8).float()
+    size = model.image_size
+    x0 = image.reshape(1, 1, size, size).float()  # any (S, S)-sized layout -> (1, 1, S, S)
     noise = torch.randn(x0.shape, generator=gen)
     ts = [int(np.clip(t, 0, model.schedule.num_train_timesteps - 1)) for t in timesteps]
     images = torch.cat([model.ddpm.add_noise(x0, noise, t) for t in ts])[:, 0]

@@ -35,8 +35,8 @@ SOURCE = (
 
 
 @dataclass(frozen=True)
-class DigitSplit:
-    """The fixed split. Images are (N, 1, 8, 8) float32 in [0, 1]; labels are int64 (N,)."""
+class ImageSplit:
+    """A fixed train / held-out split. Images are (N, 1, S, S) float32 in [0, 1]; labels are int64 (N,)."""
 
     train_images: torch.Tensor
     train_labels: torch.Tensor
@@ -73,11 +73,11 @@ def _split_indices() -> tuple[np.ndarray, np.ndarray]:
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(heldout))
 
 
-def split() -> DigitSplit:
+def split() -> ImageSplit:
     """The fixed, stratified, seeded train / held-out split (same on every machine)."""
     images, labels = load_digits_tensors()
     train, heldout = _split_indices()
-    return DigitSplit(
+    return ImageSplit(
         train_images=images[train],
         train_labels=labels[train],
         heldout_images=images[heldout],
@@ -96,14 +96,15 @@ def to_unit(images: torch.Tensor) -> torch.Tensor:
 
 
 def random_shift(images: torch.Tensor, generator: torch.Generator, max_shift: int = 1) -> torch.Tensor:
-    """Data augmentation: shift each image by up to `max_shift` pixels (zero padding keeps paper white)."""
-    n = images.shape[0]
-    padded = torch.nn.functional.pad(images, (max_shift,) * 4)  # (N, 1, 8+2s, 8+2s)
+    """Data augmentation: shift each image (N, 1, S, S) by up to `max_shift` pixels (zero padding keeps the
+    background empty)."""
+    n, size = images.shape[0], images.shape[-1]
+    padded = torch.nn.functional.pad(images, (max_shift,) * 4)  # (N, 1, S+2s, S+2s)
     offsets = torch.randint(0, 2 * max_shift + 1, (n, 2), generator=generator)
     out = torch.empty_like(images)
     for i in range(n):
         dy, dx = int(offsets[i, 0]), int(offsets[i, 1])
-        out[i] = padded[i, :, dy : dy + IMAGE_SIZE, dx : dx + IMAGE_SIZE]
+        out[i] = padded[i, :, dy : dy + size, dx : dx + size]
     return out
 
 
