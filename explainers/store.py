@@ -470,6 +470,33 @@ def _gan_fits(config: dict[str, Any]) -> str | None:
     return _expect(config, expected)
 
 
+def _unet_fits(config: dict[str, Any]) -> str | None:
+    a = config["architecture"]
+    channels, down, up = a["channels"], a["down_blocks"], a["up_blocks"]
+    levels = len(channels)
+    if len(down) != levels or len(up) != levels:
+        return "architecture.down_blocks and up_blocks need one count per entry of channels"
+    if a["image_size"] % (2 ** (levels - 1)):
+        return f"architecture.image_size ({a['image_size']}) cannot be halved {levels - 1} times"
+    shapes = _shapes(config)
+    for stage, counts in (("down", list(down)), ("up", list(reversed(up)))):  # up runs deepest level first
+        for i, n in enumerate(counts):
+            held = _count(config, f"{stage}.{i}")
+            if held != n:
+                return f"architecture.{stage}_blocks asks for {n} blocks at level {i}, the weights hold {held}"
+    if f"pool.{levels - 1}.weight" in shapes:
+        return "the weights hold more levels than architecture.channels lists"
+    return _expect(
+        config,
+        {
+            "stem.weight": [channels[0], 1, 3, 3],
+            "out.weight": [1, channels[0], 3, 3],
+            "label_emb.weight": [a["num_classes"] + 1, a["cond_dim"]],
+            "time_mlp.0.weight": [a["cond_dim"], a["time_dim"]],
+        },
+    )
+
+
 SCHEDULE = Obj(
     {
         # The page computes the schedule and may run every step: 1,000 is the DDPM paper's length.
@@ -561,6 +588,27 @@ DIFFUSION = ModelSchema(
     fits=_diffusion_fits,
 )
 
+UNET_DIFFUSION = ModelSchema(  # explainers/unet.py: the clothes' denoiser
+    architecture=Obj(
+        {
+            "kind": Str(choices=("unet",)),
+            "image_size": Int(4, 128),
+            "channels": List(Int(1, 1024), 1, 5),
+            "down_blocks": List(Int(0, 8), 1, 5),
+            "up_blocks": List(Int(0, 8), 1, 5),
+            "time_dim": Int(2, 1024),
+            "cond_dim": Int(2, 4096),
+            "num_classes": LABELS,
+            "null_class": LABELS,
+            "schedule": SCHEDULE,
+            "default_guidance": Float(0, 20),
+            "prediction": Str(choices=("epsilon",)),
+        },
+        optional=frozenset({"null_class", "default_guidance", "prediction"}),
+    ),
+    fits=_unet_fits,
+)
+
 GAN_DIGITS = ModelSchema(
     architecture=Obj(
         {
@@ -590,6 +638,11 @@ register_schema("judge", JUDGE)
 register_schema("vae", VAE)
 register_schema("diffusion", DIFFUSION)
 register_schema("gan_digits", GAN_DIGITS)
+# Clothes (issue 14), registered ahead of their first training run; their owners may tighten `metrics`.
+register_schema("fashion_judge", JUDGE)
+register_schema("fashion_vae", replace(VAE, metrics={}))
+register_schema("fashion_diffusion", UNET_DIFFUSION)
+register_schema("fashion_diffusion_tiny", UNET_DIFFUSION)
 
 
 # ----------------------------------------------------------------------------- reading, saving, loading
