@@ -86,7 +86,7 @@ class Element:
     def text(self) -> str:
         """What it says: markdown and captions, alerts, headings, code, metric label and value, text."""
         p = self.proto
-        if self.kind in ("markdown", "alert", "heading", "text"):
+        if self.kind in ("markdown", "alert", "heading", "text", "toast"):
             return p.body
         if self.kind == "code":
             return p.code_text
@@ -484,6 +484,16 @@ class Session:
         if dtype == "add_block":
             self.page[path] = Element("block", path, delta.add_block, delta.fragment_id)
             self._drawn.add(path)
+            return
+        if dtype == "new_transient":
+            # Short-lived elements (spinners, toasts) shown at `path`; each message replaces the previous set.
+            for old in [p for p in self.page if p[: len(path) + 1] == (*path, -1)]:
+                del self.page[old]
+            for i, element in enumerate(delta.new_transient.elements):
+                etype = element.WhichOneof("type") or ""
+                where = (*path, -1, i)
+                self.page[where] = Element(etype, where, getattr(element, etype) if etype else None, delta.fragment_id)
+                self._drawn.add(where)
             return
         if dtype != "new_element":
             return

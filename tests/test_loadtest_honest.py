@@ -11,6 +11,7 @@ whose GPT weights are truncated must report "model not available" failures on th
 from __future__ import annotations
 
 import json
+import random
 import shutil
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,8 @@ from typing import Any
 import pytest
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
-from benchmarks.loadtest import PLANS, PagePlan, not_exercised
-from benchmarks.stclient import Element, RunResult, Session
+from benchmarks.loadtest import PLANS, PagePlan, Stats, not_exercised, pick_interaction
+from benchmarks.stclient import Element, RunResult, Session, Widget
 from benchmarks.verify import Action, Checker, Expect, page_failure, queued_on
 from figures import lm as lm_figures
 
@@ -181,6 +182,40 @@ def test_a_timeout_while_queued_is_told_apart() -> None:
     for fwd in Page().alert("Busy, queued: 5 other people running heavy work.", "info").msgs:
         session.handle(fwd, [])
     assert queued_on(session.page.values())  # what the load test looks at when a run times out
+
+
+def test_busy_message_counts_wherever_the_page_puts_it() -> None:
+    page = next_token_page(GOOD_ODDS).markdown("⏳ The server was too busy: this step did not run. Try again.")
+    failure = check(NT, page)
+    assert failure is not None and failure.kind == "busy_not_run"
+
+
+def test_a_queued_spinner_left_at_a_timeout_is_told_apart() -> None:
+    session = Session("http://x")
+    session.start_run()
+    fwd = ForwardMsg()
+    fwd.metadata.delta_path.extend((0, 3))
+    fwd.delta.new_transient.elements.add().alert.body = "Busy, queued: 2 other people running heavy work."
+    session.handle(fwd, [])
+    assert queued_on(session.page.values())
+    cleared = ForwardMsg()
+    cleared.metadata.delta_path.extend((0, 3))
+    cleared.delta.new_transient.SetInParent()  # the spinner goes away when the work starts
+    session.handle(cleared, [])
+    assert not queued_on(session.page.values())
+
+
+def test_visitors_never_move_a_disabled_widget() -> None:
+    # Streamlit discards a value sent for a disabled widget, so a visitor "setting" one would wrongly fail its check.
+    session = Session("http://x")
+    for key, disabled in (("steps", True), ("seed", False)):
+        element = Page()._new()
+        element.slider.id, element.slider.label, element.slider.disabled = f"$$ID-00-{key}", key, disabled
+        element.slider.min, element.slider.max, element.slider.step = 0, 50, 1
+        session.widgets[element.slider.id] = Widget("slider", element.slider.id, key, element.slider)
+    plan = PagePlan(set={"steps": None, "seed": None})
+    picked = {pick_interaction(session, plan, random.Random(i), Stats(), "p")[0].key for i in range(40)}
+    assert picked == {"seed"}
 
 
 def test_missing_chart_is_a_failure() -> None:
