@@ -3,7 +3,8 @@
 import streamlit as st
 
 from ui import warmup
-from ui.frame import preload_chart_library, setup_page
+from ui.frame import preload_chart_library
+from ui.page_setup import setup_page
 from ui.tour import GROUPS, live_pages
 
 setup_page("home")

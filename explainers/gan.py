@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from explainers.digits import to_signed, to_unit
 from explainers.gan_points import EXTENT, sample_points
 
 LossKind = Literal["non_saturating", "minimax"]
@@ -398,14 +399,13 @@ DIGITS_DISPLAY = 100
 
 def to_images(x: torch.Tensor | np.ndarray) -> np.ndarray:
     """Forger output in [-1, 1], shape (B, 64) -> images in [0, 1], shape (B, 8, 8)."""
-    x = x.detach().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
-    return np.clip((x.reshape(-1, 8, 8) + 1) / 2, 0, 1).astype(np.float32)
+    x = torch.as_tensor(x).detach().float()
+    return to_unit(x.reshape(-1, 8, 8)).numpy()  # (B, 8, 8)
 
 
 def from_images(images: np.ndarray) -> torch.Tensor:
     """Images in [0, 1], any shape (B, ..., 8, 8) -> the forger's pixel scale [-1, 1], shape (B, 64)."""
-    x = torch.as_tensor(np.asarray(images, dtype=np.float32)).reshape(len(images), -1)
-    return x * 2 - 1
+    return to_signed(torch.as_tensor(np.asarray(images, dtype=np.float32)).reshape(len(images), -1))
 
 
 @dataclass(frozen=True)
@@ -509,11 +509,12 @@ def snapshot_schedule(total_steps: int, count: int, first: int = 100) -> list[in
 
 @dataclass(frozen=True)
 class CoverageVerdict:
+    """What the class histogram shows; figures.gan.coverage_headline words it."""
+
     kind: Literal["healthy", "thin", "partial_collapse", "mode_collapse"]
     shares: np.ndarray  # (10,) fraction of samples per class
     missing: tuple[int, ...]  # classes (almost) never drawn
     dominant: int  # the most common class
-    headline: str  # plain words, for a chart title
 
 
 def coverage_verdict(counts: np.ndarray, healthy_share: float = 0.04, missing_share: float = 0.015) -> CoverageVerdict:
@@ -523,25 +524,12 @@ def coverage_verdict(counts: np.ndarray, healthy_share: float = 0.04, missing_sh
     shares = counts / total
     missing = tuple(int(c) for c in np.flatnonzero(shares < missing_share))
     dominant = int(np.argmax(shares))
-    top = shares[dominant]
-    if len(missing) >= 5 or top >= 0.4:
+    if len(missing) >= 5 or shares[dominant] >= 0.4:
         kind = "mode_collapse"
-        headline = f"Mode collapse: {percent_plain(top)} of the fakes are {dominant}s"
-        if missing:
-            headline += f"; {len(missing)} digits never appear"
     elif missing:
         kind = "partial_collapse"
-        names = ", ".join(str(m) for m in missing)
-        headline = f"Partial mode collapse: the forger never draws {names}"
     elif shares.min() < healthy_share:
         kind = "thin"
-        rare = int(np.argmin(shares))
-        headline = f"All ten digits appear, but {rare}s are rare ({percent_plain(shares[rare])})"
     else:
         kind = "healthy"
-        headline = f"All ten digits appear: the rarest is {int(np.argmin(shares))} ({percent_plain(shares.min())})"
-    return CoverageVerdict(kind=kind, shares=shares, missing=missing, dominant=dominant, headline=headline)
-
-
-def percent_plain(p: float) -> str:
-    return f"{p * 100:.0f}%" if p >= 0.095 else f"{p * 100:.1f}%"
+    return CoverageVerdict(kind=kind, shares=shares, missing=missing, dominant=dominant)

@@ -1,14 +1,19 @@
 """Figures for the GAN page: loss curves and the class histogram that exposes mode collapse, plus the
-chart findings (titles) shared with the live raster pictures in figures/gan_live.py. Plain data in, go.Figure out."""
+chart findings (titles, in plain words) shared with the live raster pictures in figures/gan_live.py.
+Plain data in, go.Figure or text out."""
 
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import plotly.graph_objects as go
 
 from figures.style import MUTED, PALETTE, figure, hline, percent, vline
+
+if TYPE_CHECKING:  # the verdict's type only: figures never need the model code at run time
+    from explainers.gan import CoverageVerdict
 
 REAL_COLOUR = PALETTE[0]  # blue: real data
 FAKE_COLOUR = PALETTE[5]  # vermilion: the forger's fakes
@@ -46,6 +51,24 @@ def loss_finding(d_loss: float | None) -> tuple[str, str]:
     if d_loss > STALEMATE_D + 0.15:
         return "The forger is winning", detail
     return "Stalemate: the detective is guessing", detail
+
+
+def coverage_headline(verdict: CoverageVerdict, trained: bool = True) -> str:
+    """What the class histogram shows, in plain words, for a chart title."""
+    if not trained:
+        return "Untrained: the judge's readings of noise mean nothing yet"
+    shares = verdict.shares
+    if verdict.kind == "mode_collapse":
+        headline = f"Mode collapse: {percent(shares[verdict.dominant])} of the fakes are {verdict.dominant}s"
+        if verdict.missing:
+            headline += f"; {len(verdict.missing)} digits never appear"
+        return headline
+    if verdict.kind == "partial_collapse":
+        return f"Partial mode collapse: the forger never draws {', '.join(str(m) for m in verdict.missing)}"
+    rare = int(np.argmin(shares))
+    if verdict.kind == "thin":
+        return f"All ten digits appear, but {rare}s are rare ({percent(shares[rare])})"
+    return f"All ten digits appear: the rarest is {rare} ({percent(shares[rare])})"
 
 
 def loss_title(d_loss: float | None, g_loss: float | None = None) -> str:

@@ -3,8 +3,9 @@
 Why not Plotly here: Streamlit gives a Plotly (or Vega) chart a new identity whenever its data changes, so
 the browser unmounts and remounts it on every refresh and the chart blinks (measured on Streamlit 1.67: the
 chart's DOM node is replaced each tick and two copies briefly coexist). An `st.image` keeps its node and only
-swaps the picture, so a 4-per-second refresh is smooth. These builders return RGB arrays (H, W, 3) uint8;
-the finding goes in the caption or heading next to them. Colours match figures/gan.py (Okabe-Ito).
+swaps the picture, so a 4-per-second refresh is smooth. These builders return RGB arrays (H, W, 3) uint8 (the
+fakes' grid: greys), for figures.pictures.to_png with LIVE_COLOURS; the finding goes in the caption or heading
+next to them. Colours match figures/gan.py (Okabe-Ito).
 """
 
 from __future__ import annotations
@@ -15,8 +16,12 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from figures.gan import FAKE_COLOUR, REAL_COLOUR, STALEMATE_D
+from figures.pictures import grid_picture
+from figures.style import percent
 
 SS = 2  # supersampling factor: draw big, shrink, so edges are smooth
+LIVE_COLOURS = 128  # palette of the live PNGs: the smooth background would otherwise cost ~100 KB per refresh
+_GAP = 235 / 255  # light grey between the fakes
 _FAKE_SIDE = (245, 183, 122)  # detective says "fake"
 _REAL_SIDE = (140, 195, 232)  # detective says "real"
 _WHITE = (255, 255, 255)
@@ -164,8 +169,7 @@ def bars_raster(counts: np.ndarray, width: int = 440, height: int = 300, healthy
         x0, x1 = left + i * slot + slot * 0.15, left + (i + 1) * slot - slot * 0.15
         colour = _rgb(FAKE_COLOUR) if share < healthy_share else _rgb(REAL_COLOUR)
         draw.rectangle((x0, y_of(share), x1, y_of(0)), fill=colour)
-        label = f"{share * 100:.0f}%" if share >= 0.095 or share == 0 else f"{share * 100:.1f}%"
-        draw.text(((x0 + x1) / 2, y_of(share) - 3 * SS), label, fill=_INK, font=small, anchor="md")
+        draw.text(((x0 + x1) / 2, y_of(share) - 3 * SS), percent(share), fill=_INK, font=small, anchor="md")
         draw.text(((x0 + x1) / 2, h - bottom + 6 * SS), str(i), fill=_INK, font=font, anchor="mt")
     for x0 in range(left, w - right, 12 * SS):
         draw.line((x0, y_of(0.1), min(x0 + 6 * SS, w - right), y_of(0.1)), fill=_MUTED, width=SS)
@@ -179,23 +183,6 @@ def bars_raster(counts: np.ndarray, width: int = 440, height: int = 300, healthy
     return np.asarray(img.reduce(SS))
 
 
-def to_png(rgb: np.ndarray, colours: int = 128) -> bytes:
-    """PNG bytes with a reduced palette: the smooth background would otherwise cost ~100 KB per refresh."""
-    import io
-
-    buffer = io.BytesIO()
-    Image.fromarray(rgb).quantize(colors=colours, method=Image.Quantize.FASTOCTREE).save(buffer, "PNG", optimize=False)
-    return buffer.getvalue()
-
-
-def digits_raster(images: np.ndarray, cols: int = 10, scale: int = 6, gap: int = 3) -> np.ndarray:
-    """A grid of 8x8 digits in [0, 1] as one RGB picture: dark ink on white paper, thin light gaps."""
-    n = len(images)
-    rows = -(-n // cols)
-    cell = 8 * scale + gap
-    out = np.full((rows * cell + gap, cols * cell + gap), 235, dtype=np.uint8)
-    ink = np.round((1 - np.clip(images, 0, 1)) * 255).astype(np.uint8).repeat(scale, axis=1).repeat(scale, axis=2)
-    for i in range(n):
-        r, c = divmod(i, cols)
-        out[gap + r * cell : gap + r * cell + 8 * scale, gap + c * cell : gap + c * cell + 8 * scale] = ink[i]
-    return np.repeat(out[:, :, None], 3, axis=2)
+def fakes_grid(images: np.ndarray, cols: int = 10) -> np.ndarray:
+    """The forger's pictures (N, H, W) in [0, 1] as one grid of greys: dark ink on white, thin light gaps."""
+    return grid_picture(images, cols, scale=6, gap=3, background=_GAP, border=3)

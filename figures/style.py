@@ -239,7 +239,9 @@ def axis_ids(rows: int, cols: int) -> list[tuple[str, str]]:
 
 
 def percent(p: float) -> str:
-    """Probabilities for people: 48%, 0.3%, <0.1%."""
+    """Probabilities and shares for people: 48%, 0.3%, <0.1%, and 0% for none at all."""
+    if p == 0:
+        return "0%"
     if p >= 0.095:
         return f"{p * 100:.0f}%"
     if p >= 0.001:

@@ -2,15 +2,18 @@
 
 import streamlit as st
 
-import ui.images as ui
+import ui.vae as ui
 from explainers.vae import Interpolation, interpolate
-from figures.images import digit_strip, latent_map, loss_terms_bar, single_digit
+from figures.pictures import image_strip, single_image
 from figures.style import percent
-from ui.frame import go_deeper, load_or_stop, model_card, setup_page, show_chart, timed, what_you_are_seeing
+from figures.vae import latent_map, loss_terms_bar
+from ui.frame import go_deeper, load_or_stop, model_card, show_chart, timed, what_you_are_seeing
+from ui.image_data import example_picker, get_judge
+from ui.page_setup import setup_page
 
 setup_page("vae")
 vae = load_or_stop("vae", ui.get_vae)
-load_or_stop("judge", ui.get_judge)
+load_or_stop("judge", get_judge)
 st.markdown(
     "The VAE squeezes every 8×8 digit into just **two numbers**, a point on a map, and learns to redraw "
     "the digit from that point alone. Because the map is only 2-D, we can draw all of it."
@@ -31,9 +34,9 @@ if image is not None:
         enc, judged, sure = ui.encode_and_judge(image)
     mu, rec, recon, kl = enc.mu[0], enc.reconstruction[0], float(enc.recon_nats[0]), float(enc.kl_nats[0])
     marks = [(float(mu[0]), float(mu[1]), "your digit" if caption.startswith("your") else "this digit")]
-    show_chart(c_orig, single_digit(image[0, 0].numpy(), "Original", 260), key="orig", width="stretch")
+    show_chart(c_orig, single_image(image[0, 0].numpy(), "Original", 260), key="orig", width="stretch")
     c_orig.caption(f"{caption.capitalize()}. It lands at **({mu[0]:.1f}, {mu[1]:.1f})** on the map (the star).")
-    show_chart(c_rec, single_digit(rec, "Redrawn", 260), key="rec", width="stretch")
+    show_chart(c_rec, single_image(rec, "Redrawn", 260), key="rec", width="stretch")
     c_rec.caption(f"The judge reads the redrawn digit as **{judged}** ({percent(sure)} sure).")
     fig = loss_terms_bar(recon, kl, f"Cost for this digit: {recon + kl:.0f} nats")
     show_chart(c_terms, fig, key="terms", width="stretch")
@@ -42,12 +45,12 @@ if image is not None:
 st.subheader("3 · Walk between two digits")
 w1, w2, w3 = st.columns([2, 2, 1])
 with w1:
-    img_a, cap_a = ui.example_picker("From digit", "wa", 1)
+    img_a, cap_a = example_picker("From digit", "wa", 1)
 with w2:
-    img_b, cap_b = ui.example_picker("To digit", "wb", 7)
+    img_b, cap_b = example_picker("To digit", "wb", 7)
 steps = w3.slider("Steps", 3, 12, 8, key="walk", bind="query-params", help="How many stops along the straight line.")
 walk = interpolate(vae, img_a, img_b, steps)
-fig = digit_strip(walk.images, [percent(f) for f in walk.fractions], f"From {cap_a} to {cap_b} in a straight line")
+fig = image_strip(walk.images, [percent(f) for f in walk.fractions], f"From {cap_a} to {cap_b} in a straight line")
 show_chart(st, fig, key="walkstrip", width="stretch")
 st.caption("The orange line on the map above shows this walk. Midway, the decoder draws a blend of both digits.")
 
@@ -64,7 +67,7 @@ def decode_any_point(marks: list[tuple[float, float, str]], walk: Interpolation)
         with timed("decode of one map point"):
             point, seen, sure = ui.decode_and_judge(za, zb)
     title = f"At ({za:.1f}, {zb:.1f}) the judge sees a {seen} ({percent(sure)} sure)"
-    show_chart(m4, single_digit(point, title, 280), key="point", width="content")
+    show_chart(m4, single_image(point, title, 280), key="point", width="content")
     title = f"The map holds all kinds of digits:<br>the judge finds {len(found)} of 10 here"
     fig = latent_map(grid.images, grid.axis, title, marks=marks + [(za, zb, "decoded")], path=walk.z)
     show_chart(

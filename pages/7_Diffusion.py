@@ -4,15 +4,18 @@ from collections.abc import Sequence
 
 import streamlit as st
 
-import figures.images as fx
-import ui.images as ui
+import figures.diffusion as fx
+import ui.diffusion as ui
+from figures.pictures import image_grid, image_strip, single_image
 from figures.style import percent
 from ui.compute import heavy_work
-from ui.frame import go_deeper, load_or_stop, model_card, setup_page, show_chart, timed, what_you_are_seeing
+from ui.frame import go_deeper, load_or_stop, model_card, show_chart, timed, what_you_are_seeing
+from ui.image_data import first_heldout_index, get_judge
+from ui.page_setup import setup_page
 
 setup_page("diffusion")
 model = load_or_stop("diffusion", ui.get_diffusion)
-load_or_stop("judge", ui.get_judge)
+load_or_stop("judge", get_judge)
 T = model.schedule.num_train_timesteps
 st.markdown(
     "A diffusion model learns one small skill: **look at a noisy picture and guess the noise in it**. "
@@ -56,13 +59,13 @@ def forward_view(digit: int, seed: int) -> None:
         help="0 = the clean digit; the last step is almost pure static.",
     )
     strip_ts = tuple(int(round(x)) for x in [0, T * 0.1, T * 0.25, T * 0.5, T * 0.75, T - 1]) + (t_fwd,)
-    noisy, signal, label = ui.diffusion_forward(ui.first_heldout_index(digit), seed, strip_ts)
+    noisy, signal, label = ui.diffusion_forward(first_heldout_index(digit), seed, strip_ts)
     title = f"A real {label} at t = {t_fwd}: {percent(signal[-1])} signal"
-    show_chart(f1, fx.single_digit((noisy[-1] + 1) / 2, title, 300), key="fwd", width="stretch")
-    t_axis, sig, noi = ui.schedule_curves()
+    show_chart(f1, single_image(noisy[-1], title, 300), key="fwd", width="stretch")
+    t_axis, sig, noi = ui.noise_schedule()
     title = f"By t = {t_fwd}, the digit's share has faded to {percent(sig[t_fwd])}"
     show_chart(f2, fx.schedule_figure(t_axis, sig, noi, t_fwd, title), key="schedule", width="stretch")
-    fig = fx.digit_strip((noisy[:-1] + 1) / 2, [f"t = {t}" for t in strip_ts[:-1]], "More and more noise", height=230)
+    fig = image_strip(noisy[:-1], [f"t = {t}" for t in strip_ts[:-1]], "More and more noise", height=230)
     show_chart(st, fig, key="fwdstrip", width="stretch")
 
 
@@ -82,7 +85,7 @@ def step_view(run: ui.TimedTrajectory, conf: Sequence[float], closeness: Sequenc
     t_k = int(traj.timesteps[k - 1])
     r1, r2 = st.columns([3, 2])
     title = f"Step {k} of {S} (t = {t_k})"
-    fig = fx.reverse_step_figure(traj.x_t[k - 1, 0], traj.eps[k - 1, 0], traj.x0_pred[k - 1, 0], title)
+    fig = fx.reverse_step_figure(run.noisy[k - 1], run.noise_guesses[k - 1], run.clean_guesses[k - 1], title)
     show_chart(r1, fig, key="revstep", width="stretch")
     first = next((int(traj.timesteps[i]) for i in range(S) if conf[i] >= 0.5), None)
     title = f"The guess reads as a {digit}<br>from t = {first} on" if first is not None else "The judge never agrees"
@@ -107,9 +110,9 @@ with heavy_work(), timed(f"16 {digit}s with DDPM and with DDIM ({steps} steps)")
     fast = ui.diffusion_batch(digit, guidance, seed, "ddim", steps)
 g1, g2, g3 = st.columns([2, 2, 2])
 title = f"DDPM, {T} steps:<br>{full.judged} of 16 judged {digit}"
-show_chart(g1, fx.sample_grid(full.trajectory.samples, title, cols=4, height=330), key="gfull", width="stretch")
+show_chart(g1, image_grid(full.samples, title, cols=4, height=330), key="gfull", width="stretch")
 title = f"DDIM, {steps} steps:<br>{fast.judged} of 16 judged {digit}"
-show_chart(g2, fx.sample_grid(fast.trajectory.samples, title, cols=4, height=330), key="gfast", width="stretch")
+show_chart(g2, image_grid(fast.samples, title, cols=4, height=330), key="gfast", width="stretch")
 title = f"DDIM was {full.seconds / max(fast.seconds, 1e-6):.0f}× faster"
 fig = fx.timing_bars([f"DDPM ({T} steps)", f"DDIM ({steps} steps)"], [full.seconds, fast.seconds], title, 300)
 show_chart(g3, fig, key="timing", width="stretch")

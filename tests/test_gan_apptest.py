@@ -88,7 +88,7 @@ def test_learning_rates_and_loss_apply_without_reset() -> None:
     at.selectbox(key="loss").select("minimax").run()  # label and internal name coincide here
     assert not at.exception
     assert _step_text(at).startswith("**Step 1**")
-    run = at.session_state["gan_points_run"]
+    run = at.session_state["gan_points_run"].training
     assert run.opt_g.param_groups[0]["lr"] == 0.01 and run.loss == "minimax"
 
 

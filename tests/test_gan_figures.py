@@ -5,12 +5,22 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pytest
 from PIL import Image
 
-from explainers.gan import PointsTraining
+from explainers.gan import PointsTraining, coverage_verdict
 from explainers.gan_points import EXTENT
-from figures.gan import FAKE_COLOUR, REAL_COLOUR, arena_finding, class_histogram_figure, loss_figure, loss_finding
-from figures.gan_live import arena_raster, bars_raster, digits_raster, lines_raster, surface_colours, to_png
+from figures.gan import (
+    FAKE_COLOUR,
+    REAL_COLOUR,
+    arena_finding,
+    class_histogram_figure,
+    coverage_headline,
+    loss_figure,
+    loss_finding,
+)
+from figures.gan_live import LIVE_COLOURS, arena_raster, bars_raster, fakes_grid, lines_raster, surface_colours
+from figures.pictures import to_png
 
 
 def test_surface_colours_go_from_fake_through_white_to_real() -> None:
@@ -38,9 +48,9 @@ def test_live_pictures_encode_to_small_pngs() -> None:
     view = run.view()
     lines = lines_raster(view.steps, [("D", view.d_loss, REAL_COLOUR), ("G", view.g_loss, FAKE_COLOUR)])
     bars = bars_raster(np.array([5, 0, 10, 10, 10, 10, 10, 10, 10, 25]))
-    grid = digits_raster(np.random.default_rng(0).random((100, 8, 8)))
+    grid = fakes_grid(np.random.default_rng(0).random((100, 8, 8)))
     for picture in (lines, bars, grid):
-        png = to_png(picture)
+        png = to_png(picture, colours=LIVE_COLOURS)
         assert len(png) < 60_000
         assert Image.open(io.BytesIO(png)).size == (picture.shape[1], picture.shape[0])
     assert grid.shape[0] == grid.shape[1]  # 10 x 10 digits: a square grid
@@ -61,3 +71,28 @@ def test_plotly_figures_state_their_finding() -> None:
     losses = loss_figure(np.array([1, 2, 3]), np.array([1.4, 1.3, 1.39]), np.array([0.7, 0.8, 0.7]))
     assert losses.layout.title.text.startswith("Stalemate")
     assert losses.layout.xaxis.title.text == "training step"
+
+
+@pytest.mark.parametrize(
+    ("counts", "words"),
+    [
+        ([100] * 10, "All ten digits appear: the rarest is 0 (10%)"),
+        ([130, 130, 130, 130, 130, 130, 130, 30, 80, 80], "All ten digits appear, but 7s are rare (2.7%)"),
+        ([120, 120, 120, 120, 120, 120, 120, 120, 40, 0], "Partial mode collapse: the forger never draws 9"),
+        ([700, 300, 0, 0, 0, 0, 0, 0, 0, 0], "Mode collapse: 70% of the fakes are 0s; 8 digits never appear"),
+    ],
+)
+def test_coverage_headline_words_the_verdict(counts, words) -> None:
+    assert coverage_headline(coverage_verdict(np.array(counts))) == words
+    assert "Untrained" in coverage_headline(coverage_verdict(np.array(counts)), trained=False)
+
+
+def test_the_fakes_grid_keeps_every_picture_and_its_size() -> None:
+    images = np.zeros((12, 28, 28), dtype=np.float32)
+    images[5, 3, 4] = 1.0  # one ink pixel: row 0, column 5 of the grid
+    grid = fakes_grid(images, cols=10)
+    scale, gap = 6, 3
+    assert grid.shape == (2 * (28 * scale + gap) + gap, 10 * (28 * scale + gap) + gap)
+    top, left = gap + 3 * scale, gap + 5 * (28 * scale + gap) + 4 * scale
+    assert grid[top, left] == 0.0 and grid[top, left - 1] == 1.0  # ink is black on white paper
+    assert grid[0, 0] == grid[-1, -1] == np.float32(235 / 255)  # border and empty places: light grey

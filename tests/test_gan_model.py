@@ -180,6 +180,6 @@ def test_coverage_verdict_names_mode_collapse(counts, kind) -> None:
     verdict = coverage_verdict(np.array(counts))
     assert verdict.kind == kind
     if kind == "partial_collapse":
-        assert verdict.missing == (9,) and "9" in verdict.headline
+        assert verdict.missing == (9,)
     if kind == "mode_collapse":
-        assert verdict.dominant == 0 and "collapse" in verdict.headline.lower()
+        assert verdict.dominant == 0

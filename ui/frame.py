@@ -1,7 +1,8 @@
-"""The shared page frame. Every page calls `setup_page` first, then uses the boxes below.
+"""The shared page frame: what every page draws with, after `ui.page_setup.setup_page`.
 
-Works in Streamlit's file-based multipage mode: each page is its own script, so each
-one calls `setup_page` itself (the entry script does not run before the others).
+Charts without Streamlit's theme (`show_chart`), the explanation boxes, timing of model work, the model card, and
+a friendly stop when a model is missing. Model glue (ui/gan.py, ui/vae.py...) uses these too, so this module
+imports none of it: the warm-up, which imports the model glue, is started by ui/page_setup.py.
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from explainers.store import ModelLoadError, read_config
-from ui import warmup
-from ui.tour import GROUPS, HOME, live_pages, page
 
 # pandas is imported above, by the first page run, before any chart is built and before the warm-up thread starts.
 # Plotly looks pandas up in sys.modules while it validates a figure, and the warm-up thread imports it (through
@@ -30,21 +29,9 @@ _TIMING_KEY = "_glassbox_timing"
 _PAGE_KEY = "_glassbox_page"
 
 
-def setup_page(key: str) -> None:
-    """Page config, navigation back to the tour, title and one-sentence promise."""
-    entry = page(key)
-    st.set_page_config(
-        page_title=f"{entry.title} · Glassbox" if key != HOME.key else "Glassbox: how generative AI works",
-        page_icon=entry.icon,
-        layout="wide",
-    )
+def note_page(key: str) -> None:
+    """Remember which page this run draws, for `timed` and the model card."""
     st.session_state[_PAGE_KEY] = key
-    _sidebar_navigation()
-    if key != HOME.key:
-        warmup.start_once()  # a deep link can be a server's first visit; app.py starts it after drawing
-        st.page_link(HOME.path, label="Back to the tour", icon="⬅️")
-        st.title(f"{entry.icon} {entry.title}")
-        st.markdown(f"**{entry.promise}**")
 
 
 def preload_chart_library() -> None:
@@ -65,19 +52,6 @@ def show_chart(where: DeltaGenerator, fig: go.Figure, **kwargs: Any) -> Any:
     and Plotly redraws the whole chart for the copied template: every chart was drawn twice on every change
     (about 30 ms of a 150 ms knob move here). See figures.style."""
     return where.plotly_chart(fig, theme=None, **kwargs)
-
-
-def _sidebar_navigation() -> None:
-    with st.sidebar:
-        st.page_link(HOME.path, label="The tour", icon=HOME.icon)
-        pages = live_pages()
-        for group in GROUPS:
-            members = [p for p in pages if p.group == group]
-            if not members:
-                continue
-            st.caption(group.upper())
-            for p in members:
-                st.page_link(p.path, label=p.title, icon=p.icon)
 
 
 def what_you_are_seeing(text: str) -> None:

@@ -62,21 +62,21 @@ def _warm() -> None:
     # Streamlit logs "missing ScriptRunContext" for cache calls made outside a page run; harmless here.
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
     from explainers import lm as lmx
-    from ui import gan, images, lm
+    from ui import diffusion, gan, image_data, lm, vae
 
     steps = [
         lm.load_gpt,
         lambda: lm.cached_next_token("The cat sat on the"),
         lambda: lm.cached_true_odds("The cat sat on the"),
         lambda: lm.cached_attention(lmx.DEFAULT_STORY_PROMPT),
-        images.get_judge,
-        images.get_vae,
-        images.get_diffusion,
-        images.vae_grid,
-        images.vae_encoded_dataset,
-        images.vae_grid_report,
-        images.real_digits_picture,
-        images.default_diffusion_views,
+        image_data.get_judge,
+        vae.get_vae,
+        diffusion.get_diffusion,
+        vae.vae_grid,
+        vae.vae_encoded_dataset,
+        vae.vae_grid_report,
+        vae.real_digits_picture,
+        diffusion.default_diffusion_views,
         gan.load_digits_gan,
     ]
     started = time.perf_counter()
@@ -167,10 +167,10 @@ def _tidy_when_idle(every_s: float = 15.0) -> None:
             import streamlit as st
 
             st.cache_data.clear()  # computed views; the next visitor recomputes the few they need (models stay)
-            from ui import images
+            from ui import diffusion, vae
 
-            images.encoded_scatter_figure.clear()  # shared figures, rebuilt on demand
-            images.trajectory_animation_figure.clear()
+            vae.encoded_scatter_figure.clear()  # shared figures, rebuilt on demand
+            diffusion.trajectory_animation_figure.clear()
             gc.collect()
             if trim is not None:
                 trim(0)
