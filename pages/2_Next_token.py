@@ -3,8 +3,9 @@ import streamlit as st
 from explainers import lm as lmx
 from figures import lm as figs
 from figures.style import percent
-from ui.frame import go_deeper, load_or_stop, model_card, setup_page, show_chart, timed, what_you_are_seeing
+from ui.frame import go_deeper, load_or_stop, model_card, show_chart, timed, what_you_are_seeing
 from ui.lm import EXAMPLE_PROMPTS, cached_next_token, cached_true_odds, load_gpt, prompt_box
+from ui.page_setup import setup_page
 
 setup_page("next_token")
 lm = load_or_stop("gpt", load_gpt)
