@@ -45,7 +45,8 @@ from benchmarks.loadtest import (  # noqa: E402
     summarize,
     warm_up,
 )
-from benchmarks.stclient import ProtocolError, Session, forwarded_for, percentile  # noqa: E402
+from benchmarks.stclient import ProtocolError, RunResult, Session, Widget, forwarded_for, percentile  # noqa: E402
+from benchmarks.verify import Failure  # noqa: E402
 from ui.tour import TOUR, live_pages  # noqa: E402
 
 VICTIM = "10.0.0.7"
@@ -90,15 +91,27 @@ async def next_token_probe(visit: PageVisit, reps: int, rng: random.Random) -> l
     return latencies
 
 
+def control(visit: PageVisit, key: str) -> Widget:
+    """A widget of the page the scenario needs; its absence is a failure of the page, reported as such."""
+    widget = visit.session.find(key)
+    if widget is None:
+        visit.stats.error(visit.key, "setup", visit.visitor, "missing", f"no '{key}' widget on the page")
+        raise ProtocolError(f"no '{key}' widget on {visit.key}")
+    return widget
+
+
+async def fresh_request(visit: PageVisit, seed: int, guidance: float | None) -> tuple[RunResult, Failure | None]:
+    """Ask Diffusion for a picture it has not made before (a new seed; a new guidance once seeds run out)."""
+    if guidance is not None and visit.requested.get("w") != guidance:
+        await visit.act(control(visit, "w"), guidance, run="setup")
+    return await visit.act(control(visit, "seed"), seed)
+
+
 async def diffusion_probe(visit: PageVisit, reps: int, settings: Iterator[tuple[int, float | None]]) -> list[float]:
     """`reps` fresh diffusion requests (a new seed each), 0.5 s apart; returns each one's latency."""
-    session = visit.session
     latencies = []
     for _ in range(reps):
-        seed, guidance = next(settings)
-        if guidance is not None and visit.requested.get("w") != guidance:
-            await visit.act(session.find("w"), guidance, run="setup")
-        result, _ = await visit.act(session.find("seed"), seed)
+        result, _ = await fresh_request(visit, *next(settings))
         latencies.append(result.latency_s)
         await asyncio.sleep(0.5)
     return latencies
@@ -117,11 +130,8 @@ async def abusive_visitor(
             try:
                 session, visit = await _open(url, ABUSER, "diffusion", stats, 1000 + index, timeout)
                 while not stop_event.is_set():
-                    seed_value, guidance = next(settings)
-                    if guidance is not None and visit.requested.get("w") != guidance:
-                        await visit.act(session.find("w"), guidance)
                     counts["requests"] += 1
-                    _, failure = await visit.act(session.find("seed"), seed_value)
+                    _, failure = await fresh_request(visit, *next(settings))
                     counts["answered"] += failure is None
             except (ProtocolError, OSError, websockets.exceptions.WebSocketException):
                 counts["reconnects"] += 1
@@ -164,7 +174,7 @@ async def abusive_diffusion(url: str, args: argparse.Namespace) -> dict[str, Any
         try:
             nt_session, nt_visit = await _open(url, VICTIM, "next_token", stats, 7, args.timeout)
             dif_session, dif_visit = await _open(url, VICTIM, "diffusion", stats, 7, args.timeout)
-            await dif_visit.act(dif_session.find("digit"), [str(VICTIM_DIGIT)], run="setup")
+            await dif_visit.act(control(dif_visit, "digit"), [str(VICTIM_DIGIT)], run="setup")
             phases[phase] = {
                 "next_token": await next_token_probe(nt_visit, args.reps, rng),
                 "diffusion": await diffusion_probe(dif_visit, args.diffusion_reps, victim_settings),
@@ -186,7 +196,9 @@ async def abusive_diffusion(url: str, args: argparse.Namespace) -> dict[str, Any
             "failures": {k: v for k, v in stats.by_kind().items() if v},
             "failure_samples": stats.samples(10),
         }
-    report.setdefault("abuser", {})["failures"] = {k: v for k, v in abuser_stats.by_kind().items() if v}
+    abuser = report.setdefault("abuser", {})
+    abuser["failures"] = {k: v for k, v in abuser_stats.by_kind().items() if v}
+    abuser["failure_samples"] = abuser_stats.samples(6)
     idle_p95 = percentile(phases["idle"]["next_token"], 95)
     abused_p95 = percentile(phases["abused"]["next_token"], 95)
     abused_diffusion = phases["abused"]["diffusion"]
@@ -195,6 +207,8 @@ async def abusive_diffusion(url: str, args: argparse.Namespace) -> dict[str, Any
         "next_token_p95_within_2x_of_idle": bool(idle_p95 and abused_p95 and abused_p95 <= 2 * idle_p95),
         "own_diffusion_within_2s": bool(abused_diffusion) and max(abused_diffusion) <= DIFFUSION_BAR_S,
         "victim_zero_failures": not victim_stats["abused"].errors and not victim_stats["idle"].errors,
+        # Sanity, not the bar: the abuse really ran (each abusive session got at least a few answers).
+        "abuse_ran": abuser.get("answered", 0) >= 3 * args.abuser_sessions,
     }
     return report
 
