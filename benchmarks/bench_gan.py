@@ -185,7 +185,7 @@ def main() -> int:
         "machine": machine_note(),
         "targets": {"train_steps_per_s": TARGET_STEPS_PER_S, "page_refreshes_per_s": TARGET_REFRESH_PER_S},
     }
-    # The page trains on one thread (ui/gan.py: one_thread); two threads fall apart when other work shares the
+    # The page trains on one thread (ui/compute.py: TORCH_THREADS); two threads fall apart when other work shares the
     # cores (measured: 20 steps went from ~60 ms to 0.5-7 s at load 7), so one thread is what we measure.
     results["train_steps_per_s"] = {"1_thread": training_speed(1)}
     results["redraw"] = redraw_cost()

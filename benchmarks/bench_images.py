@@ -43,7 +43,7 @@ def median_ms(fn, reps: int, warmup: int = 3) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    # The pages run these networks on one thread (ui/images.py: one_thread), so that is the default here.
+    # The pages run these networks on one thread (ui/compute.py: TORCH_THREADS), so that is the default here.
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--reps", type=int, default=30)
     args = parser.parse_args()

@@ -122,14 +122,6 @@ def generator_loss(fake_logits: torch.Tensor, kind: LossKind = "non_saturating")
     raise ValueError(f"unknown generator loss {kind!r}; choose one of {', '.join(LOSS_KINDS)}")
 
 
-@dataclass(frozen=True)
-class StepStats:
-    d_loss: float
-    g_loss: float
-    d_real: float  # mean P(real) the detective gave real samples
-    d_fake: float  # mean P(real) the detective gave fakes (before the forger's update)
-
-
 def discriminator_step(
     gen: Generator, disc: Discriminator, opt_d: torch.optim.Optimizer, real: torch.Tensor, z: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:

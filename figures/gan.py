@@ -18,7 +18,6 @@ if TYPE_CHECKING:  # the verdict's type only: figures never need the model code 
 REAL_COLOUR = PALETTE[0]  # blue: real data
 FAKE_COLOUR = PALETTE[5]  # vermilion: the forger's fakes
 STALEMATE_D = 2 * math.log(2)  # detective's loss when it can only guess (D = 0.5 everywhere)
-STALEMATE_G = math.log(2)  # forger's non-saturating loss at the same point
 
 # Traces are plain dicts (type=...): go.Figure would validate a go.Scatter object a second time.
 
@@ -71,7 +70,7 @@ def coverage_headline(verdict: CoverageVerdict, trained: bool = True) -> str:
     return f"All ten digits appear: the rarest is {rare} ({percent(shares[rare])})"
 
 
-def loss_title(d_loss: float | None, g_loss: float | None = None) -> str:
+def loss_title(d_loss: float | None) -> str:
     return two_lines(*loss_finding(d_loss))
 
 
@@ -85,24 +84,9 @@ def loss_figure(
 ) -> go.Figure:
     """Both players' losses over training, with the 'pure guessing' line for the detective."""
     last_d = float(d_loss[-1]) if len(d_loss) else None
-    last_g = float(g_loss[-1]) if len(g_loss) else None
     traces = [
-        dict(
-            type="scatter",
-            x=steps,
-            y=d_loss.astype(np.float32),
-            mode="lines",
-            name="detective (D) loss",
-            line={"color": REAL_COLOUR, "width": 3},
-        ),
-        dict(
-            type="scatter",
-            x=steps,
-            y=g_loss.astype(np.float32),
-            mode="lines",
-            name="forger (G) loss",
-            line={"color": FAKE_COLOUR, "width": 3},
-        ),
+        dict(type="scatter", x=steps, y=loss.astype(np.float32), mode="lines", name=name, line={"color": c, "width": 3})
+        for name, loss, c in (("detective (D) loss", d_loss, REAL_COLOUR), ("forger (G) loss", g_loss, FAKE_COLOUR))
     ]
     shapes = [hline(STALEMATE_D, {"color": MUTED, "dash": "dash"})]
     if marker_step is not None:
@@ -127,7 +111,7 @@ def loss_figure(
         "uirevision": "losses",
         "margin": {"t": 80, "b": 10},
     }
-    return figure(traces, layout, title=title or loss_title(last_d, last_g), height=height)
+    return figure(traces, layout, title=title or loss_title(last_d), height=height)
 
 
 def class_histogram_figure(

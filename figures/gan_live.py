@@ -101,7 +101,6 @@ def lines_raster(
     width: int = 440,
     height: int = 300,
     reference: tuple[float, str] | None = (STALEMATE_D, "guessing (2 ln 2)"),
-    y_label: str = "loss",
     x_label: str = "training step",
 ) -> np.ndarray:
     """A small line chart: several curves over training steps, an optional dashed reference line."""

@@ -20,8 +20,6 @@ ACCENT = PALETTE[1]
 MUTED = "#9AA3AD"
 # Sequential scale for probabilities and attention weights (0 = white, 1 = deep blue).
 SEQUENTIAL = "Blues"
-# Diverging scale for signed values (noise, differences), centred on white.
-DIVERGING = "RdBu_r"
 FONT_SIZE = 16
 TITLE_SIZE = 20
 

@@ -127,10 +127,6 @@ class HeavyWorkLimiter:
         # free for light requests. A visitor's own request (a one-off the visitor is waiting for) rests nothing.
         self.duty = duty
         self._resting_until: list[float] = []  # one deadline per resting slot
-        # Counters for benchmarks and the model card ("x of your requests waited").
-        self.granted_total = 0
-        self.refused_total = 0
-        self.wait_total_s = 0.0
 
     def set_slots(self, slots: int, duty: float | None = None) -> None:
         """Choose the number of concurrent heavy jobs and their duty cycle (the app does this once at start)."""
@@ -216,8 +212,6 @@ class HeavyWorkLimiter:
                         self._running += 1
                         granted = True
                         waited = now - started
-                        self.granted_total += 1
-                        self.wait_total_s += waited
                         # Another slot may still be free for the next waiter in line.
                         self._cond.notify_all()
                         return Ticket(
@@ -288,7 +282,6 @@ class HeavyWorkLimiter:
             self._by_session.pop(session, None)
 
     def _refuse(self, reason: str, session: str | None, waited: float) -> Ticket:
-        self.refused_total += 1
         # The caller is still in the queue while we count; report the others only.
         others = max(0, len(self._queue) - 1) if reason == "busy" else len(self._queue)
         return Ticket(False, reason, self._running, others, self.slots, waited, 0, session)

@@ -5,17 +5,15 @@ from __future__ import annotations
 import io
 
 import numpy as np
-import pytest
 from PIL import Image
 
-from explainers.gan import PointsTraining, coverage_verdict
+from explainers.gan import PointsTraining
 from explainers.gan_points import EXTENT
 from figures.gan import (
     FAKE_COLOUR,
     REAL_COLOUR,
     arena_finding,
     class_histogram_figure,
-    coverage_headline,
     loss_figure,
     loss_finding,
 )
@@ -71,20 +69,6 @@ def test_plotly_figures_state_their_finding() -> None:
     losses = loss_figure(np.array([1, 2, 3]), np.array([1.4, 1.3, 1.39]), np.array([0.7, 0.8, 0.7]))
     assert losses.layout.title.text.startswith("Stalemate")
     assert losses.layout.xaxis.title.text == "training step"
-
-
-@pytest.mark.parametrize(
-    ("counts", "words"),
-    [
-        ([100] * 10, "All ten digits appear: the rarest is 0 (10%)"),
-        ([130, 130, 130, 130, 130, 130, 130, 30, 80, 80], "All ten digits appear, but 7s are rare (2.7%)"),
-        ([120, 120, 120, 120, 120, 120, 120, 120, 40, 0], "Partial mode collapse: the forger never draws 9"),
-        ([700, 300, 0, 0, 0, 0, 0, 0, 0, 0], "Mode collapse: 70% of the fakes are 0s; 8 digits never appear"),
-    ],
-)
-def test_coverage_headline_words_the_verdict(counts, words) -> None:
-    assert coverage_headline(coverage_verdict(np.array(counts))) == words
-    assert "Untrained" in coverage_headline(coverage_verdict(np.array(counts)), trained=False)
 
 
 def test_the_fakes_grid_keeps_every_picture_and_its_size() -> None:

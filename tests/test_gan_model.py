@@ -168,18 +168,22 @@ def test_snapshot_schedule_starts_at_zero_and_ends_at_the_last_step() -> None:
 
 
 @pytest.mark.parametrize(
-    ("counts", "kind"),
+    ("counts", "kind", "words"),
     [
-        ([100] * 10, "healthy"),
-        ([130, 130, 130, 130, 130, 130, 130, 30, 80, 80], "thin"),
-        ([120, 120, 120, 120, 120, 120, 120, 120, 40, 0], "partial_collapse"),
-        ([700, 300, 0, 0, 0, 0, 0, 0, 0, 0], "mode_collapse"),
+        ([100] * 10, "healthy", "All ten digits appear: the rarest is 0 (10%)"),
+        ([130, 130, 130, 130, 130, 130, 130, 30, 80, 80], "thin", "All ten digits appear, but 7s are rare (2.7%)"),
+        ([120] * 8 + [40, 0], "partial_collapse", "Partial mode collapse: the forger never draws 9"),
+        ([700, 300] + [0] * 8, "mode_collapse", "Mode collapse: 70% of the fakes are 0s; 8 digits never appear"),
     ],
 )
-def test_coverage_verdict_names_mode_collapse(counts, kind) -> None:
+def test_coverage_verdict_names_mode_collapse(counts, kind, words) -> None:
+    from figures.gan import coverage_headline  # the verdict's plain words live with the figures
+
     verdict = coverage_verdict(np.array(counts))
     assert verdict.kind == kind
     if kind == "partial_collapse":
         assert verdict.missing == (9,)
     if kind == "mode_collapse":
         assert verdict.dominant == 0
+    assert coverage_headline(verdict) == words
+    assert "Untrained" in coverage_headline(verdict, trained=False)
