@@ -90,7 +90,7 @@ FASHION = ImageDataset(
             "vae": "fashion_vae",
             "diffusion": "fashion_diffusion",
             "gan": "fashion_gan",
-            "diffusion_tiny": "fashion_diffusion_tiny",  # trained on a few dozen pictures: it memorises (Limits page)
+            "diffusion_tiny": "fashion_diffusion_tiny",  # trained on a few dozen pictures: it memorizes (Limits page)
         }
     ),
     load_split=fashion.split,
@@ -130,6 +130,11 @@ def pack_arrays(arrays: Mapping[str, np.ndarray]) -> bytes:
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, npy.getvalue())
     return buffer.getvalue()
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """Pictures (N, 1, S, S) in [0, 1] -> (N, S, S) uint8 (0..255), for compact storage."""
+    return np.round(images[:, 0].clamp(0, 1).numpy() * 255).astype(np.uint8)
 
 
 def load_arrays(model: str, filename: str) -> dict[str, np.ndarray]:
@@ -196,7 +201,7 @@ def nearest_distances(
 ) -> tuple[np.ndarray, np.ndarray]:
     """For each image (N, 1, S, S), the index of the closest reference picture (M, 1, S, S) and the distance to it:
     root-mean-square pixel difference on the [0, 1] scale (0 = identical, 1 = every pixel opposite). Used to
-    check for memorisation: a copied training picture sits much closer to its original than a new one does."""
+    check for memorization: a copied training picture sits much closer to its original than a new one does."""
     a = images.flatten(1).float()  # (N, P)
     b = references.flatten(1).float()  # (M, P)
     b_sq = (b * b).sum(1)  # (M,)

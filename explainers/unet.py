@@ -75,7 +75,7 @@ class UNet(nn.Module):
     def __init__(
         self,
         image_size: int = 28,
-        channels: list[int] | tuple[int, ...] = (32, 64, 128),
+        channels: list[int] | tuple[int, ...] = (32, 64, 96),
         down_blocks: list[int] | tuple[int, ...] = (0, 1, 1),
         up_blocks: list[int] | tuple[int, ...] = (1, 1, 1),
         time_dim: int = 64,

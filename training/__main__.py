@@ -15,24 +15,30 @@ import time
 
 from training.runner import Trainer, run_trainer
 
-# name -> module exposing TRAINER. Order matters for `all`: the judge scores the image models.
+# name -> module exposing TRAINER (or "module:ATTRIBUTE"). Order matters for `all`: a judge scores its image models.
 TRAINERS: dict[str, str] = {
     "gpt": "training.gpt",
     "judge": "training.judge",
     "vae": "training.vae",
     "diffusion": "training.diffusion",
     "gan_digits": "training.gan_digits",
+    "fashion_judge": "training.judge:FASHION_TRAINER",
+    "fashion_vae": "training.vae:FASHION_TRAINER",
+    "fashion_diffusion": "training.diffusion:FASHION_TRAINER",
+    "fashion_diffusion_tiny": "training.diffusion:TINY_TRAINER",
+    "fashion_gan": "training.fashion_gan",
 }
 
 
 def get_trainer(name: str) -> Trainer:
-    return importlib.import_module(TRAINERS[name]).TRAINER
+    module, _, attribute = TRAINERS[name].partition(":")
+    return getattr(importlib.import_module(module), attribute or "TRAINER")
 
 
 def available() -> list[str]:
     names = []
-    for name, module in TRAINERS.items():
-        if importlib.util.find_spec(module) is not None:
+    for name, target in TRAINERS.items():
+        if importlib.util.find_spec(target.partition(":")[0]) is not None:
             names.append(name)
     return names
 
