@@ -19,10 +19,11 @@ Words are plain strings; "." and "," are words of their own that attach to the w
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import random
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -48,6 +49,9 @@ class Grammar:
     p_name: float = 0.4  # a sentence about the hero starts with the name (else the pronoun)
     p_with_friend: float = 0.4  # "went to the park" is followed by "with Tom"
     p_end: float = 0.2  # chance to end after each middle sentence
+    # The doctor sentence ("... the doctor said that he would help .") appears only in the bias worlds
+    # (doctor_world): the default story world gives it weight 0, so its stories are unchanged.
+    p_doctor_he: float = 0.5
     max_middle: int = 15  # at most 15 middle sentences: stories have 5 to 20 sentences
     middle_weights: tuple[tuple[str, float], ...] = (
         ("went", 3.0),
@@ -73,6 +77,17 @@ class Grammar:
 
 
 GRAMMAR = Grammar()
+
+DOCTOR_CUE = ("met", "a", "doctor", ",", "and", "the", "doctor", "said", "that")  # next word: "he" or "she"
+
+
+def doctor_world(p_he: float, weight: float = 2.0) -> Grammar:
+    """The story world plus one sentence with a deliberate, documented skew (the Limits page's bias
+    demo): "Mia met a doctor , and the doctor said that he would help ." where the doctor is "he" with
+    probability `p_he`. Everything else is the default world; `weight` is the sentence's share among
+    the middle sentences (the others' weights sum to 22)."""
+    return replace(GRAMMAR, middle_weights=GRAMMAR.middle_weights + (("doctor", weight),), p_doctor_he=p_he)
+
 
 # Story stages. A story is: [cat sentence] intro friend toy middle{1..max} "The end ."
 START, AFTER_CAT, FRIEND, TOY, MIDDLE, DONE = "start", "after_cat", "friend", "toy", "middle", "done"
@@ -187,6 +202,14 @@ def _middle(hero: str, friend: str, toy: str, g: Grammar) -> tuple[tuple[Sentenc
         "felt": _product(subj, _lit("felt"), _uniform(g.feelings), _lit(".")),
         "animal": _product(_lit("The"), _uniform(g.animals), _lit("ran", "to", hero, ".")),
     }
+    if "doctor" in dict(g.middle_weights):
+        doctor = [(("he",), g.p_doctor_he), (("she",), 1 - g.p_doctor_he)]
+        templates["doctor"] = _product(
+            subj,
+            _lit("met", "a", "doctor", ",", "and", "the", "doctor", "said", "that"),
+            doctor,
+            _lit("would", "help", "."),
+        )
     weights = dict(g.middle_weights)
     total = sum(weights.values())
     opts = []
@@ -263,6 +286,28 @@ def sample_story(rng: random.Random, g: Grammar = GRAMMAR) -> Story:
         logp += math.log(probs[i] * (1 - p_end))
         state = advance(state, sentences[i], g)
     return Story(tuple(words), logp, tuple(starts))
+
+
+def sample_sentence(
+    state: State, rng: random.Random, g: Grammar = GRAMMAR, allow: Callable[[Sentence], bool] | None = None
+) -> Sentence:
+    """One sentence drawn with the grammar's odds in `state`, among those `allow` accepts (renormalised)."""
+    items = [(s, p) for s, p in _sentence_distribution(state, g) if allow is None or allow(s)]
+    if not items:
+        raise ValueError("no sentence allowed in this state")
+    cum = list(itertools.accumulate(p for _, p in items))
+    return items[min(bisect.bisect_right(cum, rng.random() * cum[-1]), len(items) - 1)][0]
+
+
+def opening(story: Story, g: Grammar = GRAMMAR) -> tuple[tuple[str, ...], State]:
+    """A story's words up to its first middle sentence (cat opener, hero, friend, toy) and the state there."""
+    state, pos = State(), 0
+    for start in story.sentence_starts[1:]:
+        state = advance(state, story.words[pos:start], g)
+        pos = start
+        if state.stage == MIDDLE:
+            return story.words[:pos], state
+    raise ValueError("story has no middle")
 
 
 def generate_stories(n: int, seed: int, g: Grammar = GRAMMAR) -> list[Story]:
@@ -421,12 +466,3 @@ def exact_entropy(g: Grammar = GRAMMAR, use_symmetry: bool = True) -> Entropy:
 
     h, length = visit(State())
     return Entropy(per_story=h, words_per_story=length)
-
-
-def all_words(g: Grammar = GRAMMAR) -> list[str]:
-    """Every word the grammar can produce (the data's vocabulary)."""
-    seen: set[str] = set()
-    rng = random.Random(0)
-    for _ in range(3000):
-        seen.update(sample_story(rng, g).words)
-    return sorted(seen)

@@ -643,6 +643,18 @@ register_schema("fashion_judge", JUDGE)
 register_schema("fashion_vae", replace(VAE, metrics={}))
 register_schema("fashion_diffusion", UNET_DIFFUSION)
 register_schema("fashion_diffusion_tiny", UNET_DIFFUSION)
+# Text models of issues 16 and 17: the doctor-world GPTs are GPTs; the n-gram model is a table of word-pair counts.
+register_schema("bias_skewed", GPT)
+register_schema("bias_balanced", GPT)
+register_schema(
+    "ngram",
+    ModelSchema(
+        architecture=Obj(
+            {"type": Str(choices=("ngram",)), "orders": List(Int(1, 5), 1, 5), "vocab": List(Str(100), 4, 5000)}
+        ),
+        fits=lambda c: _expect(c, {"bigram_counts": [len(c["architecture"]["vocab"])] * 2}),
+    ),
+)
 
 
 # ----------------------------------------------------------------------------- reading, saving, loading

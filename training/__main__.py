@@ -18,6 +18,10 @@ from training.runner import Trainer, run_trainer
 # name -> module exposing TRAINER (or "module:ATTRIBUTE"). Order matters for `all`: a judge scores its image models.
 TRAINERS: dict[str, str] = {
     "gpt": "training.gpt",
+    "ngram": "training.ngram",  # these four read the GPT's tokenizer or weights: after "gpt"
+    "rnn": "training.rnn",
+    "bias_skewed": "training.bias_skewed",
+    "bias_balanced": "training.bias_balanced",
     "judge": "training.judge",
     "vae": "training.vae",
     "diffusion": "training.diffusion",
