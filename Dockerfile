@@ -30,4 +30,8 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
 
 # Set STREAMLIT_BROWSER_SERVER_ADDRESS to the public host name at deploy time: Streamlit then shows the right URL
 # and skips its start-up lookup of the machine's public IP (an outside request; it fails closed when offline).
+# 0.0.0.0 is inside the container only: a published port reaches the container's own network interface, never
+# its loopback, so 127.0.0.1 here would make the app unreachable. Choose who can reach it when you publish the
+# port: `-p 127.0.0.1:8501:8501` lets only the host (nginx there) in; behind nginx in another container, publish
+# nothing and share a Docker network instead (deploy/README.md).
 CMD ["python", "-m", "streamlit", "run", "app.py", "--server.port=8501", "--server.address=0.0.0.0"]
