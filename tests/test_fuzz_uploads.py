@@ -268,3 +268,41 @@ def test_the_clothing_converter_keeps_the_bar_on_the_largest_accepted_files() ->
     for name in ("digit 4096x4096 grey (png)", "digit 2048x2048 rgba (png)", "noisy photo 4096x3072 (jpeg ~1 MB)"):
         result = measure(hostile_file(name), "fashion_28x28")
         assert result["added_mb"] <= MEMORY_BAR_MB and str(result["outcome"]).startswith("accepted"), (name, result)
+
+
+# ----------------------------------------------------------------------------- the page decodes a file once
+
+
+def _page_with_an_upload(data: bytes) -> None:
+    import hashlib
+
+    import streamlit as st
+
+    from ui.vae import _digit_from_upload
+
+    st.number_input("an unrelated knob", 0, 10, key="knob")
+    digit, problem = _digit_from_upload(hashlib.sha256(data).hexdigest(), data)
+    st.write("digit" if digit is not None else problem)
+
+
+def test_an_upload_is_decoded_once_per_file_not_on_every_rerun(monkeypatch: pytest.MonkeyPatch) -> None:
+    import streamlit
+    from streamlit.testing.v1 import AppTest
+
+    import explainers.uploads as uploads
+
+    calls: list[int] = []
+    real = uploads.digit_8x8
+    monkeypatch.setattr(uploads, "digit_8x8", lambda data: calls.append(len(data)) or real(data))
+    streamlit.cache_data.clear()
+    good, bad = _encoded(digit_picture(200), "PNG"), strip_png(20000, 1)
+    for data, shown in ((good, "digit"), (bad, "too big")):
+        at = AppTest.from_function(_page_with_an_upload, args=(data,), default_timeout=60)
+        at.run()
+        at.number_input(key="knob").increment().run()  # an unrelated rerun
+        at.number_input(key="knob").increment().run()
+        assert not at.exception and shown in at.markdown[0].value
+        second_tab = AppTest.from_function(_page_with_an_upload, args=(data,), default_timeout=60)
+        second_tab.run()  # another visitor with the same file
+    assert len(calls) == 2, calls  # once per file, refusals included
+    streamlit.cache_data.clear()

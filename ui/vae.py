@@ -145,9 +145,24 @@ def set_latent_from_click(chart_key: str, mode: str) -> None:
     st.session_state["z2"] = round(float(np.clip(z2, -4, 4)), 2)
 
 
+@st.cache_data(max_entries=16, show_spinner=False)
+def _digit_from_upload(digest: str, _data: bytes) -> tuple[np.ndarray | None, str]:
+    """An uploaded file -> (8x8 digit, "") or (None, why not). Keyed by the file's SHA-256 (`_data` is not
+    hashed by Streamlit): a file is decoded once per server, not on every rerun or in every tab."""
+    from explainers.uploads import BadImageError, digit_8x8
+
+    try:
+        return digit_8x8(_data), ""
+    except BadImageError as err:
+        return None, str(err)
+
+
 def digit_source_input() -> tuple[torch.Tensor | None, str]:
     """Radio (bound to the URL) + the chosen input: a held-out digit, a drawing or an upload (validated)."""
-    from explainers.digits import MAX_UPLOAD_BYTES, BadImageError, image_from_cells, image_from_upload
+    import hashlib
+
+    from explainers.digits import BadImageError, image_from_cells
+    from explainers.uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB
 
     source = st.radio(
         "Where the digit comes from",
@@ -175,18 +190,25 @@ def digit_source_input() -> tuple[torch.Tensor | None, str]:
             st.warning(str(err))
             return None, ""
     if source == INPUT_SOURCES[2]:
+        # The same limit as the server's (.streamlit/config.toml server.maxUploadSize): the browser refuses a
+        # bigger file itself before sending it, marking it in red (its message is only read out by screen readers,
+        # so the caption below says it in words).
         upload = st.file_uploader(
-            "A picture of one digit (PNG or JPEG, up to 2 MB)",
+            f"A picture of one digit (PNG or JPEG, up to {MAX_UPLOAD_MB} MB)",
             type=["png", "jpg", "jpeg"],
-            max_upload_size=2,
-            help="Dark ink on light paper works best; crop to one digit.",
+            max_upload_size=MAX_UPLOAD_MB,
+            help="Dark ink on light paper works best; crop to one digit. A phone photo or a screenshot is fine.",
         )
         if upload is None:
-            st.caption("No picture yet: upload one above.")
+            st.caption(
+                f"No picture yet: upload one above. A file over {MAX_UPLOAD_MB} MB is marked in red and not sent: "
+                "crop it, or save it as a JPEG, and try again."
+            )
             return None, ""
-        try:
-            return image_from_upload(upload.getvalue()[: MAX_UPLOAD_BYTES + 1]), "your picture"
-        except BadImageError as err:
-            st.error(f"We could not use that file: {err}")
+        data = upload.getvalue()[: MAX_UPLOAD_BYTES + 1]
+        digit, problem = _digit_from_upload(hashlib.sha256(data).hexdigest(), data)
+        if digit is None:
+            st.error(f"We could not use that file: {problem}")
             return None, ""
+        return torch.from_numpy(digit).view(1, 1, 8, 8), "your picture"
     return example_picker("Digit", "enc", 3)
