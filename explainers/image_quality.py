@@ -78,3 +78,21 @@ def memorization(samples: torch.Tensor, train: torch.Tensor, heldout: torch.Tens
     s_idx, s_dist = nearest_distances(samples, train)
     h_idx, h_dist = nearest_distances(heldout, train)
     return Memorization(sample_distance=s_dist, sample_nearest=s_idx, heldout_distance=h_dist, heldout_nearest=h_idx)
+
+
+def spread_within_kinds(images: torch.Tensor, kinds: np.ndarray, num_classes: int = 10) -> np.ndarray:
+    """(K,) diversity within each kind: the mean RMS pixel distance (0..1 scale) between two pictures of the same
+    kind (NaN for a kind with fewer than two pictures). Compare a generator's with real pictures': a generator that
+    paints one T-shirt over and over has a small spread for T-shirts even if every kind appears."""
+    flat = images.flatten(1).float()  # (N, P)
+    kinds = np.asarray(kinds)
+    spread = np.full(num_classes, np.nan)
+    for k in range(num_classes):
+        members = flat[torch.from_numpy(np.flatnonzero(kinds == k))]
+        m = members.shape[0]
+        if m < 2:
+            continue
+        sq = (members * members).sum(1)
+        d2 = (sq[:, None] + sq[None, :] - 2 * members @ members.T).clamp(min=0) / flat.shape[1]  # (m, m)
+        spread[k] = float(d2.sqrt().sum() / (m * (m - 1)))  # the diagonal is zero: mean over ordered pairs
+    return spread

@@ -187,3 +187,12 @@ def test_float16_storage_halves_floats_only() -> None:
     tensors = {"w": torch.randn(3), "n": torch.tensor(7), "u": torch.zeros(2, dtype=torch.uint8)}
     half = float16_storage(tensors)
     assert half["w"].dtype == torch.float16 and half["n"].dtype == torch.int64 and half["u"].dtype == torch.uint8
+
+
+def test_spread_within_kinds() -> None:
+    from explainers.image_quality import spread_within_kinds
+
+    same = torch.zeros(4, 1, 28, 28)
+    varied = torch.rand(4, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    spread = spread_within_kinds(torch.cat([same, varied]), np.array([0] * 4 + [1] * 4), num_classes=3)
+    assert spread[0] == pytest.approx(0.0, abs=1e-6) and 0.3 < spread[1] < 0.5 and np.isnan(spread[2])

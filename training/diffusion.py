@@ -25,10 +25,10 @@ from explainers.diffusion import DEFAULT_ARCHITECTURE, DEFAULT_GUIDANCE, NULL_CL
 from explainers.diffusion_scheduler import NoiseSchedule, ScheduleConfig
 from explainers.digits import split, to_signed, to_unit
 from explainers.fashion import stratified_sample
-from explainers.image_quality import CONFIDENT, memorization, sample_quality
+from explainers.image_quality import CONFIDENT, memorization, sample_quality, spread_within_kinds
 from explainers.judge import frechet_to_heldout, judge_report, load_judge
 from explainers.store import read_config
-from training.judge import single_thread
+from training.judge import frechet_floor, single_thread
 from training.runner import Trainer, TrainResult, float16_storage, progress
 
 SCHEDULE = ScheduleConfig(num_train_timesteps=200, beta_schedule="cosine")
@@ -301,7 +301,7 @@ CLOTHES_EVAL_PER_CLASS = 50  # 500 samples at the page defaults: the bar, the Fr
 CLOTHES_SWEEP_PER_CLASS = 10  # 100 samples per guidance value
 CLOTHES_DDPM_PER_CLASS = 5  # 50 samples with the full DDPM sampler (200 network passes each, so few)
 MEMORY_EXAMPLES = 20  # pictures saved with their nearest training picture, for the pages
-MEMORISATION_FILE = "memorization.npz"
+MEMORIZATION_FILE = "memorization.npz"
 TRAINING_PICTURES_FILE = "training_pictures.npz"
 
 
@@ -347,7 +347,7 @@ def _clothes_result(recipe, ema, shipped, losses, seed, data, subset, train_seco
     n = len(labels)
     metrics["frechet"] = round(frechet_to_heldout(judge, fakes), 3)
     metrics["frechet_samples"] = n
-    metrics["frechet_real_vs_real"] = float(judge_metrics[f"frechet_real_vs_real_{n}"])
+    metrics["frechet_real_vs_real"] = frechet_floor(judge_metrics, n)
     notes["frechet"] = (
         f"Fréchet distance on the judge's features, the same {n} samples vs the 2,000 shipped real held-out "
         "pictures (lower is closer to real)"
@@ -359,6 +359,14 @@ def _clothes_result(recipe, ema, shipped, losses, seed, data, subset, train_seco
     train_pool = data.train_images if subset is None else data.train_images[torch.from_numpy(subset)]
     real = real_pictures(dataset)  # the 2,000 shipped held-out pictures: the same reference for every model
     memo = memorization(fakes, train_pool, real.images)
+    spread = spread_within_kinds(fakes, judge_report(judge, fakes).predicted)
+    metrics["spread_within_kinds"] = round(float(np.nanmean(spread)), 4)
+    metrics["real_spread_within_kinds"] = round(float(np.nanmean(spread_within_kinds(real.images, real.labels))), 4)
+    notes["spread_within_kinds"] = (
+        "diversity: mean pixel distance (RMS, 0..1) between two samples the judge reads as the same kind, "
+        "averaged over kinds"
+    )
+    notes["real_spread_within_kinds"] = "the same for the 2,000 real held-out pictures (by their true kind)"
     metrics["memorization_ratio"] = round(memo.ratio, 4)
     metrics["median_nearest_training_distance"] = round(float(np.median(memo.sample_distance)), 4)
     metrics["heldout_median_nearest_training_distance"] = round(float(np.median(memo.heldout_distance)), 4)
@@ -381,7 +389,7 @@ def _clothes_result(recipe, ema, shipped, losses, seed, data, subset, train_seco
         [np.flatnonzero(real.labels.numpy() == k)[: MEMORY_EXAMPLES // 10] for k in range(10)]
     )
     extra = {
-        MEMORISATION_FILE: pack_arrays(
+        MEMORIZATION_FILE: pack_arrays(
             {
                 "sample_images": to_uint8(fakes[examples]),
                 "sample_labels": labels[examples],
@@ -399,7 +407,7 @@ def _clothes_result(recipe, ema, shipped, losses, seed, data, subset, train_seco
         "source": dataset.source,
         "licence": dataset.licence,
         "memorization": {
-            "file": MEMORISATION_FILE,
+            "file": MEMORIZATION_FILE,
             "description": f"{MEMORY_EXAMPLES} samples (page defaults) and {MEMORY_EXAMPLES} real held-out pictures "
             f"beside their nearest picture among {pool_words}, with distances; plus every measured distance",
         },

@@ -19,10 +19,10 @@ import torch
 from explainers.datasets import get_dataset, pack_arrays, real_pictures, to_uint8
 from explainers.gan import downsample, snapshot_schedule
 from explainers.gan_images import FASHION_GAN_ARCH, ImageGanTraining, ShippedImageGan
-from explainers.image_quality import CONFIDENT, memorization, sample_quality
-from explainers.judge import frechet_to_heldout, load_judge
+from explainers.image_quality import CONFIDENT, memorization, sample_quality, spread_within_kinds
+from explainers.judge import frechet_to_heldout, judge_report, load_judge
 from explainers.store import read_config
-from training.judge import single_thread
+from training.judge import frechet_floor, single_thread
 from training.runner import Trainer, TrainResult, float16_storage, progress
 
 NAME = "fashion_gan"
@@ -57,7 +57,7 @@ def _train(seed: int) -> TrainResult:
     bar = progress(total=STEPS, desc=NAME)
     started = time.perf_counter()
     for target in schedule:
-        while run.step < target:
+        while run.step < min(target, STEPS):
             done = run.train(min(100, target - run.step))
             bar.update(done)
             recent = slice(max(0, run.step - 100), run.step)
@@ -153,6 +153,8 @@ def measure(gan: ShippedImageGan, dataset, data, seed: int) -> tuple[dict[str, A
     shares = quality.confident_class_shares
     heldout = real_pictures(dataset).images  # the 2,000 shipped held-out pictures
     memo = memorization(fakes, data.train_images, heldout)
+    real = real_pictures(dataset)
+    spread = spread_within_kinds(fakes, judge_report(judge, fakes).predicted)
     n = EVAL_SAMPLES
     metrics: dict[str, Any] = {
         "min_class_share": round(float(shares.min()), 4),
@@ -164,7 +166,9 @@ def measure(gan: ShippedImageGan, dataset, data, seed: int) -> tuple[dict[str, A
         "confident_class_shares": {names[k]: round(float(v), 4) for k, v in enumerate(shares)},
         "judge_mean_confidence": round(quality.mean_confidence, 4),
         "frechet_to_heldout": round(frechet_to_heldout(judge, fakes), 3),
-        "frechet_real_vs_real": float(baseline["frechet_real_vs_real"]),
+        "frechet_real_vs_real": frechet_floor(baseline, n),
+        "spread_within_kinds": round(float(np.nanmean(spread)), 4),
+        "real_spread_within_kinds": round(float(np.nanmean(spread_within_kinds(real.images, real.labels))), 4),
         "memorization_ratio": round(memo.ratio, 4),
         "median_nearest_training_distance": round(float(np.median(memo.sample_distance)), 4),
         "heldout_median_nearest_training_distance": round(float(np.median(memo.heldout_distance)), 4),
@@ -185,6 +189,9 @@ def measure(gan: ShippedImageGan, dataset, data, seed: int) -> tuple[dict[str, A
         "frechet_to_heldout": f"Fréchet distance on the judge's features, {n:,} fakes vs the 2,000 shipped real "
         "held-out pictures (lower = closer to real)",
         "frechet_real_vs_real": "the floor: 2,000 real training pictures vs the same 2,000 held-out ones",
+        "spread_within_kinds": "diversity: mean pixel distance (RMS, 0..1) between two fakes the judge reads as the "
+        "same kind, averaged over kinds",
+        "real_spread_within_kinds": "the same for the 2,000 real held-out pictures (by their true kind)",
         "memorization_ratio": "median distance from a fake to its nearest of the 60,000 training pictures, divided by "
         "the same for the 2,000 real held-out pictures (about 1 = new pictures, near 0 = copies)",
         "median_nearest_training_distance": "median root-mean-square pixel difference (0..1) from a fake to its "

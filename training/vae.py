@@ -14,7 +14,7 @@ import torch
 
 from explainers.datasets import get_dataset, pack_arrays, real_pictures, to_uint8
 from explainers.digits import split
-from explainers.image_quality import CONFIDENT, memorization, sample_quality
+from explainers.image_quality import CONFIDENT, memorization, sample_quality, spread_within_kinds
 from explainers.judge import frechet_to_heldout, judge_report, load_judge
 from explainers.store import read_config
 from explainers.vae import (
@@ -28,7 +28,7 @@ from explainers.vae import (
     loss_terms,
     sample_prior,
 )
-from training.judge import single_thread
+from training.judge import frechet_floor, single_thread
 from training.runner import Trainer, TrainResult, float16_storage, progress
 
 EPOCHS = 400
@@ -162,7 +162,7 @@ def _baseline() -> float:
 # ----------------------------------------------------------------------------- clothes
 
 CLOTHES_SAMPLES = 1000  # fresh pictures from random map points: readable share, kinds, Fréchet, memorization
-MEMORISATION_FILE = "memorization.npz"
+MEMORIZATION_FILE = "memorization.npz"
 
 
 def _train_clothes(recipe: VAERecipe, seed: int) -> TrainResult:
@@ -186,6 +186,8 @@ def _train_clothes(recipe: VAERecipe, seed: int) -> TrainResult:
         logits = vae.decode_logits(mu)
         held = loss_terms(data.heldout_images, logits, mu, logvar)
     memo = memorization(samples, data.train_images, heldout)
+    real = real_pictures(dataset)
+    spread = spread_within_kinds(samples, judge_report(judge, samples).predicted)
     names = dataset.class_names
     n = CLOTHES_SAMPLES
     metrics: dict[str, Any] = {
@@ -196,8 +198,10 @@ def _train_clothes(recipe: VAERecipe, seed: int) -> TrainResult:
         "confident_class_shares": {names[k]: round(float(v), 4) for k, v in enumerate(quality.confident_class_shares)},
         "frechet": round(frechet_to_heldout(judge, samples), 3),
         "frechet_samples": n,
-        "frechet_real_vs_real": float(judge_metrics[f"frechet_real_vs_real_{n}"]),
+        "frechet_real_vs_real": frechet_floor(judge_metrics, n),
         "frechet_reconstructions": round(frechet_to_heldout(judge, torch.sigmoid(logits[:n])), 3),
+        "spread_within_kinds": round(float(np.nanmean(spread)), 4),
+        "real_spread_within_kinds": round(float(np.nanmean(spread_within_kinds(real.images, real.labels))), 4),
         "memorization_ratio": round(memo.ratio, 4),
         "median_nearest_training_distance": round(float(np.median(memo.sample_distance)), 4),
         "heldout_median_nearest_training_distance": round(float(np.median(memo.heldout_distance)), 4),
@@ -220,6 +224,9 @@ def _train_clothes(recipe: VAERecipe, seed: int) -> TrainResult:
         "frechet_samples": "how many pictures the Fréchet distance used",
         "frechet_real_vs_real": f"the floor: {n:,} real training pictures vs the same 2,000 held-out ones",
         "frechet_reconstructions": f"same, for redrawings of {n:,} held-out pictures (encode, then decode the centre)",
+        "spread_within_kinds": "diversity: mean pixel distance (RMS, 0..1) between two decoded pictures the judge "
+        "reads as the same kind, averaged over kinds",
+        "real_spread_within_kinds": "the same for the 2,000 real held-out pictures (by their true kind)",
         "memorization_ratio": "median distance from a decoded picture to its nearest of the 60,000 training pictures, "
         "divided by the same for the 2,000 shipped real held-out pictures (about 1 = new, near 0 = copies; a blurry "
         "VAE can sit below 1 because a blur is close to many pictures at once)",
@@ -263,14 +270,14 @@ def _train_clothes(recipe: VAERecipe, seed: int) -> TrainResult:
             "licence": dataset.licence,
             "train_size": int(data.train_images.shape[0]),
             "memorization": {
-                "file": MEMORISATION_FILE,
+                "file": MEMORIZATION_FILE,
                 "description": "20 decoded pictures beside their nearest training picture, and every measured "
                 "distance (samples and held-out pictures)",
             },
         },
         metrics=metrics,
         metric_notes=notes,
-        extra_files={MEMORISATION_FILE: memo_blob},
+        extra_files={MEMORIZATION_FILE: memo_blob},
         card_notes=f"Encoder and decoder are small MLPs (784 -> {h1} -> {h2} -> 2 and back), weights stored as "
         "16-bit floats (measured after that rounding). The 2-D latent is "
         "deliberately tiny so it can be drawn as a map; that is also why pictures come out blurry, and why a coat "
