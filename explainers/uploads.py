@@ -243,7 +243,7 @@ def safe_greyscale(data: bytes, work_side: int = WORK_SIDE) -> np.ndarray:
     try:
         with Image.open(BytesIO(data), formats=FORMATS) as im:
             _check_header(im, data)
-            orientation = im.getexif().get(0x0112, 1) if im.format == "JPEG" else 1
+            orientation = _orientation(im) if im.format == "JPEG" else 1
             if im.format == "JPEG":
                 # Ask libjpeg for greyscale at 1/2..1/8 scale, keeping the long side at least 2 x WORK_SIDE.
                 width, height = im.size
@@ -265,6 +265,15 @@ def safe_greyscale(data: bytes, work_side: int = WORK_SIDE) -> np.ndarray:
         grey.info["exif"] = b""
         grey = _exif_rotate(grey, orientation)
     return np.asarray(grey, dtype=np.uint8)
+
+
+def _orientation(im: Image.Image) -> int:
+    """The camera's EXIF orientation tag (1 = upright). Broken EXIF data is ignored, not fatal."""
+    try:
+        value = im.getexif().get(0x0112, 1)
+    except Exception:  # noqa: BLE001 - metadata is optional; the picture itself may still be fine
+        return 1
+    return value if isinstance(value, int) else 1
 
 
 def _exif_rotate(im: Image.Image, orientation: int) -> Image.Image:
