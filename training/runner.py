@@ -93,9 +93,10 @@ def run_trainer(trainer: Trainer, seed: int | None = None, root: Path | None = N
     """Train from scratch, then save weights, config with metrics, and model card."""
     seed = trainer.default_seed if seed is None else seed
     seed_everything(seed)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     result = trainer.train(seed)
     wall = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     config = {
         "title": trainer.title,
         "architecture": result.architecture,
@@ -103,6 +104,8 @@ def run_trainer(trainer: Trainer, seed: int | None = None, root: Path | None = N
             **result.training,
             "seed": seed,
             "wall_seconds": round(wall, 1),
+            # CPU time of this process: on a shared machine the wall time also counts others' work.
+            "cpu_seconds": round(cpu, 1),
             "torch_threads": torch.get_num_threads(),
             "torch_version": torch.__version__,
         },
