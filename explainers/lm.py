@@ -80,29 +80,44 @@ def name_head(lm: LM) -> tuple[int, int, float] | None:
 @dataclass(frozen=True)
 class TokenView:
     ids: np.ndarray  # (n,) token ids
-    labels: tuple[str, ...]  # printable token text ("␣" for a space, <F0 9F> for part of a character)
+    labels: tuple[str, ...]  # printable token text ("␣" for a space, ⟨F0 9F⟩ for part of a character)
     complete: np.ndarray  # (n,) bool: False for byte pieces of a multi-byte character
     spans: np.ndarray  # (n, 2) character offsets into the text
     words: tuple[str, ...]  # whitespace-separated words of the text
-    word_tokens: np.ndarray  # (len(words),) how many tokens each word became
+    word_tokens: np.ndarray  # (len(words),) how many tokens each word became, its leading space included
+    word_first: np.ndarray  # (len(words),) index of each word's first token
     n_chars: int
+
+    @property
+    def n_outside_words(self) -> int:
+        """Tokens that belong to no word: spaces or line breaks after the last word (the rest are counted
+        with the word they are glued to), so sum(word_tokens) + n_outside_words == number of tokens."""
+        return len(self.ids) - int(self.word_tokens.sum())
+
+    def pieces(self, word: int) -> tuple[str, ...]:
+        """The labels of the tokens word number `word` became."""
+        first = int(self.word_first[word])
+        return self.labels[first : first + int(self.word_tokens[word])]
 
 
 def tokenize(lm: LM, text: str) -> TokenView:
     enc = lm.tok.encode(text)
     labels = [token_label(lm.tok, i) for i in enc.ids]
     spans = np.array(enc.offsets, dtype=np.int64).reshape(-1, 2)
-    words, counts = [], []
+    starts = spans[:, 0]
+    words, firsts, counts = [], [], []
     pos = 0
-    # spans are sorted: the tokens overlapping a word [start, end) are those with a < end and b > start
-    span_starts, span_ends = spans[:, 0], spans[:, 1]
+    # A space belongs to the token after it ("␣mat"), so word i owns every token that starts after the end of
+    # word i-1 and before its own end: a lone "␣" token is counted with the word it is glued to, as the page
+    # says, and the bars add up to the token count.
     for w in text.split():
         start = text.index(w, pos)
         end = start + len(w)
+        first = int(np.searchsorted(starts, pos, side="left"))  # first token starting at or after the gap
+        last = int(np.searchsorted(starts, end, side="left"))  # tokens starting before the word's end
         pos = end
         words.append(w)
-        first = int(np.searchsorted(span_ends, start, side="right"))  # first token ending after start
-        last = int(np.searchsorted(span_starts, end, side="left"))  # tokens starting before end
+        firsts.append(first)
         counts.append(max(0, last - first))
     return TokenView(
         ids=np.array(enc.ids, dtype=np.int64),
@@ -111,8 +126,13 @@ def tokenize(lm: LM, text: str) -> TokenView:
         spans=spans,
         words=tuple(words),
         word_tokens=np.array(counts, dtype=np.int64),
+        word_first=np.array(firsts, dtype=np.int64),
         n_chars=len(text),
     )
+
+
+def is_one_token(lm: LM, text: str) -> bool:
+    return len(lm.tok.encode(text).ids) == 1
 
 
 def label(lm: LM, token_id: int) -> str:
@@ -212,18 +232,20 @@ def tokens_to_show(s: Sampling, truth: TrueOdds | None = None, n: int = 10) -> l
     return shown
 
 
-def score_table(lm: LM, logits: np.ndarray, s: Sampling, temperature: float, n: int = 5) -> dict[str, list]:
-    """Scores -> scores / temperature -> probabilities, for the top n tokens (a table for people: numbers
-    already written with two decimals, as a table shows them)."""
+@dataclass(frozen=True)
+class ScoreSteps:
+    """Scores -> scores / temperature -> probabilities, for the top tokens (the page writes them as a table)."""
+
+    tokens: tuple[str, ...]
+    logits: np.ndarray  # (n,)
+    scaled: np.ndarray | None  # (n,) logits / temperature; None at temperature 0 (greedy takes the top)
+    probs: np.ndarray  # (n,) after all the knobs
+
+
+def score_steps(lm: LM, logits: np.ndarray, s: Sampling, temperature: float, n: int = 5) -> ScoreSteps:
     top = s.order[:n]
-    return {
-        "token": [label(lm, t) for t in top],
-        "score (logit)": [f"{float(x):.2f}" for x in logits[top]],
-        "score ÷ temperature": [f"{float(x) / temperature:.2f}" for x in logits[top]]
-        if temperature > 0
-        else ["greedy: take the top"] * len(top),
-        "probability": [f"{p:.1%}" for p in s.probs[top]],
-    }
+    scaled = np.asarray(logits[top], dtype=np.float64) / temperature if temperature > 0 else None
+    return ScoreSteps(tuple(label(lm, t) for t in top), np.asarray(logits[top], dtype=np.float64), scaled, s.probs[top])
 
 
 @dataclass(frozen=True)
@@ -252,6 +274,13 @@ def true_odds(lm: LM, prompt: str) -> TrueOdds | None:
     return TrueOdds(tuple(w for w, _ in items), np.array([p for _, p in items]), token_probs)
 
 
+def in_story_world(prompt: str) -> bool:
+    """True when the text could be the start of one of the stories the model was trained on (the grammar
+    can continue it). Outside that tiny world the model has never seen anything like it."""
+    words = corpus.parse(prompt.rstrip())
+    return words is not None and corpus.next_word_distribution(words) is not None
+
+
 def kl_divergence(p: np.ndarray, q: np.ndarray) -> float:
     """KL(p || q) in nats over the support of p."""
     m = p > 0
@@ -265,10 +294,12 @@ def kl_divergence(p: np.ndarray, q: np.ndarray) -> float:
 @dataclass(frozen=True)
 class Step:
     token: int
-    prob: float  # probability of the chosen token under the sampling distribution
+    # Probability of the chosen token in the odds it was chosen from: after temperature, top-k and top-p when
+    # sampling; the model's own odds when greedy (greedy takes the largest; its one-hot "100%" would hide them).
+    prob: float
     rank: int  # 1 = the model's favourite
     alternatives: np.ndarray  # (A,) ids of the top tokens at this step (chosen one included)
-    alt_probs: np.ndarray  # (A,)
+    alt_probs: np.ndarray  # (A,) in the same odds as `prob`
     forced: bool  # True when a visitor picked this token ("what if")
 
 
@@ -334,35 +365,13 @@ def generate(
         top = s.order[:TOP_ALTERNATIVES]
         if rank > TOP_ALTERNATIVES:  # an unlikely pick: show it beside the favourites it beat
             top = np.append(top, token)
-        steps.append(Step(token, float(s.probs[token]), rank, top.copy(), s.probs[top].copy(), forced))
+        odds = s.base if s.greedy else s.probs
+        steps.append(Step(token, float(odds[token]), rank, top.copy(), odds[top].copy(), forced))
         ids.append(token)
         if token == lm.eot:
             finished = True
             break
     return Generation(np.array(ids[:start]), tuple(steps), finished)
-
-
-def steps_table(lm: LM, gen: Generation) -> dict[str, list]:
-    """Columns for a table of a generation: one row per step."""
-
-    def percent(p: float) -> str:  # rounded for people, as on the charts
-        return f"{p:.0%}" if p >= 0.095 else (f"{p:.1%}" if p >= 0.001 else "<0.1%")
-
-    return {
-        "step": [i + 1 for i in range(len(gen.steps))],
-        "token": [label(lm, s.token) + (" ✋" if s.forced else "") for s in gen.steps],
-        "probability": [percent(s.prob) for s in gen.steps],
-        "rank": [s.rank for s in gen.steps],
-        "other candidates": [
-            " · ".join(
-                f"{label(lm, t)} {percent(float(p))}"
-                for t, p in zip(s.alternatives, s.alt_probs, strict=True)
-                if int(t) != s.token and p >= 0.001
-            )
-            or "none above 0.1%: it was sure"
-            for s in gen.steps
-        ],
-    }
 
 
 def decode(lm: LM, ids: np.ndarray | list[int]) -> str:

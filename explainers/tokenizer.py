@@ -69,7 +69,7 @@ def token_bytes(tok: Tokenizer, token_id: int) -> bytes:
 
 @dataclass(frozen=True)
 class TokenLabel:
-    text: str  # what to print for people; spaces shown as "␣", broken bytes as <F0 9F>
+    text: str  # what to print for people; spaces shown as "␣", a piece of a character as its bytes: ⟨F0 9F⟩
     complete: bool  # False when the token is part of a character that spans several tokens
 
 
@@ -79,4 +79,5 @@ def token_label(tok: Tokenizer, token_id: int) -> TokenLabel:
         text = raw.decode("utf-8")
         return TokenLabel(text.replace(" ", "␣").replace("\n", "⏎"), True)
     except UnicodeDecodeError:
-        return TokenLabel("<" + " ".join(f"{b:02X}" for b in raw) + ">", False)
+        # Written like the other not-plain-text markers (⟨start⟩, ⟨end of story⟩): one notation everywhere.
+        return TokenLabel("⟨" + " ".join(f"{b:02X}" for b in raw) + "⟩", False)

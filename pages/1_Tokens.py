@@ -3,17 +3,19 @@ import streamlit as st
 from explainers import lm as lmx
 from figures import lm as figs
 from ui.frame import go_deeper, load_or_stop, model_card, show_chart, timed, what_you_are_seeing
-from ui.lm import load_gpt, prompt_box
+from ui.lm import code_span, load_gpt, prompt_box, split_sentence
 from ui.page_setup import setup_page
 
 setup_page("tokens")
 lm = load_or_stop("gpt", load_gpt)
 
 MAX_CHIPS = 400  # more chips than this is unreadable and slow to send
+MAX_WORD_ROWS = 24  # one bar per word; more rows than this make a crammed chart
 
-EXAMPLES = {
+DEFAULT = "Mia met a snorkelwhistle."
+EXAMPLES = {  # each one differs from the default text, so every button visibly changes the page
     "A story sentence": "The cat sat on the mat. Mia had a red ball.",
-    "A made-up word": "Mia met a snorkelwhistle.",
+    "Another made-up word": "Tom found a glimmerquaff in the garden.",
     "Accents and emoji": "Zoë ate a crêpe 🥞 in the café.",
     "Another script": "猫がマットの上に座った",
 }
@@ -26,7 +28,7 @@ def use_example(text: str) -> None:
 cols = st.columns(len(EXAMPLES))
 for col, (name, text) in zip(cols, EXAMPLES.items(), strict=True):
     col.button(name, on_click=use_example, args=(text,), width="stretch")
-text = prompt_box("text", EXAMPLES["A made-up word"], max_chars=lmx.MAX_TEXT_CHARS)
+text = prompt_box("text", DEFAULT, max_chars=lmx.MAX_TEXT_CHARS)
 
 with timed("tokenization"):
     view = lmx.tokenize(lm, text)
@@ -42,34 +44,38 @@ c3.metric("Tokens (what the model reads)", f"{len(view.labels):,}")
 
 n = len(view.labels)
 shown = min(n, MAX_CHIPS)
-fig = figs.token_chips(
-    view.labels[:shown],
-    [int(i) for i in view.ids[:shown]],
-    f"Your text becomes {n} token{'s' if n != 1 else ''}: the numbers under each chip",
-)
+fig = figs.text_chips(view.labels[:shown], [int(i) for i in view.ids[:shown]], view.complete[:shown], n)
 show_chart(st, fig, key="chips", width="stretch", config={"displayModeBar": False})
 if shown < n:
     st.caption(f"Showing the first {shown} of {n:,} tokens, to keep the page quick.")
-broken = int((~view.complete).sum())
+byte_chip = next((lab for lab, whole in zip(view.labels, view.complete, strict=True) if not whole), None)
 st.caption(
-    "␣ marks a space: it is glued to the start of the next word. "
-    + (f"{broken} chip(s) like ⟨F0 9F⟩ are raw bytes: one character cut into several tokens." if broken else "")
+    "The model receives only these ID numbers, never the letters. ␣ marks a space: it is glued to the start of "
+    "the next word."
+    + (
+        f" A chip like {code_span(byte_chip)} is **raw bytes**: a computer stores every character as one to four "
+        "small numbers (bytes, written here in hexadecimal). For a character it has no piece for (an emoji, an "
+        "accent, another script), the tokenizer falls back to those numbers, so one character becomes several tokens."
+        if byte_chip is not None
+        else ""
+    )
 )
 
-split = [(w, int(c)) for w, c in zip(view.words, view.word_tokens, strict=True)]
-if any(c > 1 for _, c in split):
+if any(int(c) > 1 for c in view.word_tokens):
+    rows = min(len(view.words), MAX_WORD_ROWS)
     show_chart(
         st,
-        figs.word_split_bars([w for w, _ in split[:40]], [c for _, c in split[:40]]),
+        figs.word_split_bars(
+            view.words[:rows], [int(c) for c in view.word_tokens[:rows]], [view.pieces(i) for i in range(rows)]
+        ),
         key="splits",
         width="stretch",
         config={"displayModeBar": False},
     )
-    st.markdown(
-        "Words the stories use a lot are **one token each**. A word the tokenizer never saw, like "
-        "*snorkelwhistle*, is **cut into smaller pieces** it does know, down to single letters or bytes "
-        "if needed. So nothing is ever 'unknown': every text can be read."
-    )
+    st.caption(figs.word_bars_caption(n, view.n_outside_words, rows, len(view.words)))
+    worst = max(range(len(view.words)), key=lambda i: int(view.word_tokens[i]))
+    core = view.words[worst].rstrip(".,!?;:")
+    st.markdown(split_sentence(view, worst == 0 and bool(core) and lmx.is_one_token(lm, " " + core)))
 
 with st.expander("The numbers as a table"):
     st.dataframe(

@@ -38,8 +38,8 @@ def knobs_and_odds(nt: lmx.NextToken, truth: lmx.TrueOdds | None) -> None:
         0.05,
         key="temperature",
         bind="query-params",
-        help="Divides the scores before softmax. Below 1: the favourite gets even more likely. "
-        "Above 1: the odds flatten out. 0 means always take the favourite (greedy).",
+        help="Divides the scores before softmax (the step that turns scores into odds). Below 1: the favourite "
+        "gets even more likely. Above 1: the odds flatten out. 0 means always take the favourite (greedy).",
     )
     top_k = k2.slider(
         "Only the top k tokens (top-k)",
@@ -84,6 +84,7 @@ def knobs_and_odds(nt: lmx.NextToken, truth: lmx.TrueOdds | None) -> None:
             s.base[shown],
             s.kept[shown],
             truth.token_probs[shown] if truth is not None else None,
+            removed_by=figs.removed_by(temperature, top_k, top_p),
         ),
         key="bars",
         width="stretch",
@@ -108,7 +109,8 @@ def knobs_and_odds(nt: lmx.NextToken, truth: lmx.TrueOdds | None) -> None:
             )
 
     st.markdown("#### From scores to probabilities, for the top 5")
-    st.table(lmx.score_table(lm, nt.logits, s, temperature), hide_index=True)  # plain HTML: cheaper to redraw
+    rows = lmx.score_steps(lm, nt.logits, s, temperature)
+    st.table(figs.score_table(rows.tokens, rows.logits, rows.scaled, rows.probs), hide_index=True)  # plain HTML
 
 
 # The knobs do not change the model's own odds: this box sits outside the fragment, so a knob move does not redraw it.
@@ -133,8 +135,9 @@ knobs_and_odds(nt, truth)
 what_you_are_seeing(
     "The model gives every token in its vocabulary a **score**. **Softmax** turns the scores into probabilities "
     "that add up to 100%: the bars. Your settings reshape those odds instantly, without running the model again: "
-    "creativity flattens or sharpens them, top-k and top-p cut off the unlikely tail (grey). Orange bars are what "
-    "the stories really do next, when we know it."
+    "creativity flattens or sharpens them (at 0 only the favourite is left), top-k and top-p cut off the unlikely "
+    "tail (grey). Orange bars are what the stories really do next, when we know it. The scale stays 0 to 100%, so "
+    "what moves is the odds, not the ruler."
 )
 go_deeper(
     r"""

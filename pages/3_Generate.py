@@ -4,33 +4,29 @@ from explainers import lm as lmx
 from figures import lm as figs
 from ui.compute import heavy_work
 from ui.frame import go_deeper, load_or_stop, model_card, show_chart, timed, what_you_are_seeing
-from ui.lm import generation, load_gpt, parse_picks, prompt_box
+from ui.lm import (
+    STORY_OPENING,
+    add_steps,
+    end_at,
+    generation,
+    load_gpt,
+    outside_story_world,
+    parse_picks,
+    prompt_box,
+    reset,
+    set_picks,
+    settle_slider,
+    steps_table,
+    story_opening,
+)
 from ui.page_setup import setup_page
 
 setup_page("generate")
 lm = load_or_stop("gpt", load_gpt)
-picks = parse_picks(st.query_params.get("picks", ""))  # {step: token} chosen by the visitor ("what if")
+picks = parse_picks(st.query_params.get("picks", ""), vocab_size=lm.vocab_size)  # {step: token} the visitor chose
+settle_slider()  # before the "written" slider exists: a story that ended early moved it back
 
-
-def set_picks(new: dict[int, int]) -> None:
-    if new:
-        st.query_params["picks"] = ",".join(f"{k}:{v}" for k, v in sorted(new.items()))
-    elif "picks" in st.query_params:
-        del st.query_params["picks"]
-
-
-def add_steps(n: int) -> None:
-    st.session_state["written"] = min(lmx.MAX_GENERATE_STEPS, st.session_state["written"] + n)
-    st.session_state.pop("at_slider", None)  # jump to the newest step
-
-
-def reset() -> None:
-    st.session_state["written"] = 0
-    st.session_state.pop("at_slider", None)
-    set_picks({})
-
-
-prompt = prompt_box("gen_prompt", "Once upon a time,", label="Start of the story", height=90)
+prompt = prompt_box("gen_prompt", STORY_OPENING, label="Start of the story", height=90)
 c1, c2, c3, c4 = st.columns([1.3, 1, 1, 1])
 mode = c1.radio(
     "How to choose",
@@ -39,6 +35,7 @@ mode = c1.radio(
     bind="query-params",
     help="Greedy always takes the most likely token. Sampled draws one at random, in proportion to the odds.",
 )
+greedy = mode.startswith("Always")
 # A float box shown as a whole number: Streamlit 1.67's integer number_input crashes on a URL value
 # such as ?dice=1e309 before the page can check it, while the float one falls back to the default.
 seed = int(
@@ -51,7 +48,10 @@ seed = int(
         format="%.0f",
         key="dice",
         bind="query-params",
-        help="The same seed gives the same dice rolls, so the same text. Change it for other text.",
+        disabled=greedy,
+        help="Greedy rolls no dice, so the seed does nothing until you choose 'Roll the dice'."
+        if greedy
+        else "The same seed gives the same dice rolls, so the same text. Change it for other text.",
     )
 )
 temperature = c3.slider(
@@ -62,8 +62,8 @@ temperature = c3.slider(
     0.1,
     key="gtemp",
     bind="query-params",
-    disabled=mode.startswith("Always"),
-    help="Below 1: safer choices. Above 1: wilder ones.",
+    disabled=greedy,
+    help="Below 1: safer choices. Above 1: wilder ones. Greedy ignores it: it always takes the favourite.",
 )
 n = c4.slider("Tokens per 'generate'", 1, 50, 20, 1, key="n", bind="query-params")
 steps = st.slider(  # no default value: it starts at 0, and the buttons' callbacks set it
@@ -75,12 +75,6 @@ steps = st.slider(  # no default value: it starts at 0, and the buttons' callbac
     bind="query-params",
     help=f"At most {lmx.MAX_GENERATE_STEPS} tokens per story here, so one visitor cannot hog the server.",
 )
-b1, b2, b3 = st.columns(3)
-b1.button("➡️ Next token", on_click=add_steps, args=(1,), width="stretch", type="primary")
-b2.button(f"⏩ Generate {n}", on_click=add_steps, args=(n,), width="stretch")
-b3.button("↩️ Reset", on_click=reset, width="stretch")
-
-greedy = mode.startswith("Always")
 with heavy_work(), timed(f"generation of {steps} tokens"):
     gen = generation(
         prompt,
@@ -91,12 +85,25 @@ with heavy_work(), timed(f"generation of {steps} tokens"):
         1.0,
         tuple(sorted((k, v) for k, v in picks.items() if k < steps)),
     )
+if len(gen.steps) < steps:  # the story ended (or ran out of room) before the count: the slider must say so
+    end_at(len(gen.steps))
+
+b1, b2, b3 = st.columns(3)  # drawn after the story is known, so they can say when there is nothing more to write
+b1.button("➡️ Next token", on_click=add_steps, args=(1,), width="stretch", type="primary", disabled=gen.finished)
+b2.button(f"⏩ Generate {n}", on_click=add_steps, args=(n,), width="stretch", disabled=gen.finished)
+b3.button("↩️ Reset", on_click=reset, width="stretch")
 
 labels = [lmx.label(lm, s.token) for s in gen.steps]
 st.markdown("**The story so far** (your start, then the model's tokens):")
 st.code(prompt + lmx.decode(lm, gen.token_ids), language=None, wrap_lines=True)
-if gen.finished and gen.steps and gen.steps[-1].token == lm.eot:
-    st.caption("The model chose ⟨end of story⟩: it thinks the story is over.")
+model_ended = bool(gen.finished and gen.steps and gen.steps[-1].token == lm.eot)
+if not lmx.in_story_world(prompt):
+    st.warning(outside_story_world(len(gen.steps), model_ended), icon="🧭")
+    st.button(f"📖 Start with '{STORY_OPENING}'", on_click=story_opening)
+elif model_ended:
+    st.caption("The model chose ⟨end of story⟩: it thinks the story is over. Reset, or pick another token below.")
+elif gen.finished:
+    st.caption(f"The story filled all the room the model has ({lm.max_tokens} tokens, your start included).")
 
 if gen.steps:
     at = len(gen.steps) - 1  # a slider needs two or more steps to choose from
@@ -105,7 +112,7 @@ if gen.steps:
     show_chart(
         st,
         figs.timeline(
-            labels, [s.prob for s in gen.steps], [s.rank for s in gen.steps], [s.forced for s in gen.steps], at
+            labels, [s.prob for s in gen.steps], [s.rank for s in gen.steps], [s.forced for s in gen.steps], at, greedy
         ),
         key="timeline",
         width="stretch",
@@ -133,13 +140,15 @@ if gen.steps:
         if picks:
             st.caption("✋ marks tokens you picked. Reset clears them.")
     with st.expander("Every step as a table: probability, rank and the other candidates"):
-        st.dataframe(lmx.steps_table(lm, gen), hide_index=True, width="stretch")
+        table = steps_table(lm, gen)
+        st.dataframe(table, hide_index=True, width="stretch")
 
 what_you_are_seeing(
     "The model writes **one token at a time**: it computes the odds for the next token, one is chosen, it is "
     "added to the text, and the whole thing repeats. Each chip shows how likely the chosen token was (darker = "
-    "more likely). With dice, the same seed always gives the same story; another seed gives another. Pick a "
-    "different token at any step to see the story branch."
+    "more likely; in greedy mode these are the model's own odds, and it simply takes the largest). An orange "
+    "outline marks a token that was not the model's favourite. With dice, the same seed always gives the same "
+    "story; another seed gives another. Pick a different token at any step to see the story branch."
 )
 go_deeper(
     r"""

@@ -4,7 +4,7 @@ from explainers import lm as lmx
 from figures import lm as figs
 from figures.style import percent
 from ui.frame import go_deeper, load_or_stop, model_card, show_chart, timed, what_you_are_seeing
-from ui.lm import cached_attention, load_gpt, prompt_box
+from ui.lm import cached_attention, load_gpt, prompt_box, text_key
 from ui.page_setup import setup_page
 
 setup_page("attention")
@@ -31,9 +31,10 @@ head_choice = c2.selectbox(
     "Head",
     [str(h) for h in range(1, cfg.n_head + 1)] + [AVERAGE],
     index=role_head,
+    format_func=lambda h: f"{h} ★ copies names" if role and (layer, h) == (role_layer, str(role_head + 1)) else h,
     key="head",
     bind="query-params",
-    help="Each head learns its own way of looking back.",
+    help="Each head learns its own way of looking back. ★ marks the head whose job we measured.",
 )
 
 with timed("forward pass with attention"):
@@ -46,13 +47,14 @@ if head_choice == AVERAGE:
     head, name = None, f"layer {layer + 1}, average of its {cfg.n_head} heads"
 else:
     head = int(head_choice) - 1
-    name = f"layer {layer + 1}, head {head + 1}"
+    name = f"layer {layer + 1}, head {head + 1}" + (" ★" if role and (layer, head) == role[:2] else "")
 
 if role:
     st.success(
-        f"**A head with a job we measured: layer {role[0] + 1}, head {role[1] + 1} copies names.** When the next "
+        f"**★ A head with a job we measured: layer {role[0] + 1}, head {role[1] + 1} copies names.** When the next "
         f"word must be a character's name (as after 'Mia went to the park with'), this head puts on average "
-        f"**{percent(role[2])}** of its attention on the earlier mention of that name (held-out stories).",
+        f"**{percent(role[2])}** of its attention on the earlier mention of that name (held-out stories). "
+        "The page opens on it, and it carries a ★ in the head list and on the charts.",
         icon="🔎",
     )
     look = lmx.name_lookback(lm, view, role[0], role[1])
@@ -70,18 +72,21 @@ def where_tokens_look(view: lmx.AttentionView, layer: int, head: int | None, nam
     att = view.mean_over_heads[layer] if head is None else view.attention[layer, head]
     labels = list(view.labels)
     T = len(labels)
+    # The slider belongs to this text: a new text gets a new slider, at the last token. With one key for every
+    # text, the browser and the server could keep different positions after an edit (the slider showed the
+    # last token while the charts described the old one); every chart below is drawn from this one `query`.
     query = st.select_slider(
         "Which token is looking?",
         options=list(range(T)),
         value=T - 1,
         format_func=lambda i: f"{i}: {labels[i]}",
-        key="query",
+        key=f"query_{text_key(view)}",
         help="Pick a token to see where it looks: its row in the heatmap.",
     )
-    title = f"Where each token looks ({name})"
+    lo, hi = figs.heat_window(T, query, figs.HEAT_ROWS)
     show_chart(
         st,
-        figs.attention_heatmap(att, labels, title, selected=query),
+        figs.attention_heatmap(att, labels, f"Where each token looks\n({name})", selected=query),
         key="heatmap",
         width="stretch",
         config={"displayModeBar": False},
@@ -89,6 +94,12 @@ def where_tokens_look(view: lmx.AttentionView, layer: int, head: int | None, nam
     st.caption(
         "Each row is a token looking back; each column is a token it can look at; a row adds up to 100%. "
         "Grey cells are the future: a token may not look ahead (the causal mask)."
+        + (
+            f" Long text: the map shows tokens {lo} to {hi - 1}, ending at the one looking; its first column adds "
+            f"up what they give the {lo} tokens before them."
+            if lo > 0
+            else ""
+        )
     )
     show_chart(
         st, figs.looks_at_bars(att[query], labels, query), key="row", width="stretch", config={"displayModeBar": False}
@@ -101,10 +112,14 @@ nxt = ", ".join(
 )
 st.markdown(f"**After the whole text, the model's next-token guesses:** {nxt}")
 
-with st.expander("All heads at once", expanded=False):
+with st.expander("All heads at once" + (" (★ marks the one that copies names)" if role else ""), expanded=False):
+    st.caption(
+        "Each small square is one head's heatmap, drawn like the big one: the token looking runs down, the token "
+        "it looks at runs across. L = layer, H = head. Tap or hover a cell to see its tokens."
+    )
     show_chart(
         st,
-        figs.head_grid(view.attention, (role_layer, role_head) if role else None),
+        figs.head_grid(view.attention, view.labels, (role_layer, role_head) if role else None),
         key="grid",
         width="stretch",
         config={"displayModeBar": False},
@@ -112,7 +127,7 @@ with st.expander("All heads at once", expanded=False):
 
 what_you_are_seeing(
     "To guess the next word, each word **looks back at the earlier words that matter**. The heatmap shows how "
-    "much each token (row) looks at each earlier token (column) in one *head*. The star head has a job we "
+    "much each token (row) looks at each earlier token (column) in one *head*. The ★ head has a job we "
     "measured: when a name has to be repeated, it looks at where that name appeared before."
 )
 go_deeper(

@@ -235,6 +235,54 @@ def _mark(page_key: str, kind: str, value: str | None = None):
     return [pytest.mark.xfail(reason=f"{page_key}: {reason}", strict=False, run=run)]
 
 
+# Numbers a careless parser gets wrong: digits that are not ASCII ("²".isdigit() is True; int("١") is 1), numbers
+# Python refuses to parse (more than 4300 digits), values float() accepts but no widget should (nan, inf, 1e309),
+# and spellings int() or float() accept that a URL should not carry (underscores, signs, spaces, hex).
+HUGE = "9" * 5000
+HOSTILE_NUMBERS = [
+    "²",
+    "¹²³",
+    "１２",  # full-width digits
+    "١٢",  # Arabic-Indic digits
+    HUGE,
+    "-" + HUGE,
+    "0." + HUGE,
+    "1e" + HUGE,
+    "nan",
+    "-nan",
+    "inf",
+    "-Infinity",
+    "1e309",
+    "1e-400",
+    "1_000",
+    "+1",
+    " 1 ",
+    "0x10",
+    "1.5",
+    "-0",
+]
+# The Generate page's "what if" picks (step:token,...), read by hand from the URL: every way to break the parser.
+HOSTILE_PICKS = [
+    "²:1",
+    "1:²",
+    "1:" + HUGE,
+    HUGE + ":1",
+    "١:١",
+    "1:1" + ",1:1" * 5000,
+    "0:0," * 3000,
+    "-1:5",
+    "1:-5",
+    "1: 5",
+    "999999:1",
+    "1:999999",
+    "1:nan",
+    "1:1e309",
+    ":",
+    ",,,",
+    "1:2:3",
+    "1:1,1:2",
+]
+
 # "1": the smallest legal value of most counters; a boundary, not an attack.
 WORST_CASES = ["", LONG, "a\x00b\x1b[31m", "<script>alert(1)</script>", "-1e309", "😀 مرحبا", "1"]
 
@@ -288,6 +336,50 @@ def test_every_query_param_at_once_with_a_worst_case(path: str, page_key: str, n
     query = dict.fromkeys(keys, nasty)
     at = open_page(path, query)
     assert_clear_answer(at, page_key, [nasty], f"every query param = {_describe(nasty)}")
+
+
+NUMBER_CASES = [
+    pytest.param(p.path, p.key, value, id=f"{p.key}-{i}", marks=_mark(p.key, "query", value))
+    for p in PAGES
+    for i, value in enumerate(HOSTILE_NUMBERS)
+]
+GENERATE = next((p for p in PAGES if p.key == "generate"), None)
+PICKS_CASES = [pytest.param(v, id=f"picks-{i}") for i, v in enumerate(HOSTILE_PICKS)] if GENERATE else []
+
+
+@pytest.mark.parametrize(("path", "page_key", "value"), NUMBER_CASES)
+def test_every_query_param_at_once_with_a_hostile_number(path: str, page_key: str, value: str) -> None:
+    """Every URL key of the page (widgets and hand-read ones alike) set to one number a careless parser gets wrong."""
+    keys = query_keys(path)
+    if not keys:
+        pytest.skip(f"{page_key} keeps nothing in the URL")
+    at = open_page(path, dict.fromkeys(keys, value))
+    assert_clear_answer(at, page_key, [value], f"every query param = {_describe(value)}")
+
+
+@pytest.mark.parametrize("picks", PICKS_CASES)
+def test_generate_picks_from_the_url(picks: str) -> None:
+    """/Generate?picks=²:1 and picks=1:<5000 nines> crashed the page; the picks are ignored or clamped instead."""
+    assert GENERATE is not None
+    assert "picks" in query_keys(GENERATE.path)
+    at = open_page(GENERATE.path, {"picks": picks, "written": "5"})
+    assert_clear_answer(at, "generate", [picks], f"picks = {_describe(picks)}")
+
+
+def test_every_bound_key_is_fuzzed() -> None:
+    """Every widget key bound to the URL anywhere in pages/ and ui/ (a literal `key=` beside bind="query-params") is
+    found by the discovery on some page, so the tests above send it hostile values."""
+    bound: set[str] = set()
+    for folder in ("pages", "ui"):
+        for path in (ROOT / folder).glob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+                if isinstance(node, ast.Call):
+                    kw = {k.arg: k.value for k in node.keywords if k.arg}
+                    if _is_bind(kw) and _literal(kw.get("key")):
+                        bound.add(_literal(kw.get("key")))
+    discovered = {key for entry in PAGES for key in query_keys(entry.path)}
+    assert {"picks", "written", "dice", "temperature"} <= discovered | bound
+    assert bound <= discovered, f"URL keys never fuzzed: {sorted(bound - discovered)}"
 
 
 @pytest.mark.parametrize(("path", "page_key"), QUERY_CASES)

@@ -143,7 +143,62 @@ def test_next_token_logits_match_forward(lm) -> None:
 
 
 def test_steps_table_has_one_row_per_step(lm) -> None:
+    from figures.lm import steps_table
+
     g = lmx.generate(lm, "The cat", 6, seed=2, temperature=1.0, overrides={2: 5})
-    table = lmx.steps_table(lm, g)
+    others = [[(lmx.label(lm, t), float(p)) for t, p in zip(s.alternatives, s.alt_probs, strict=True)] for s in g.steps]
+    labels = [lmx.label(lm, s.token) for s in g.steps]
+    table = steps_table(
+        labels, [s.prob for s in g.steps], [s.rank for s in g.steps], [s.forced for s in g.steps], others
+    )
     assert all(len(col) == len(g.steps) for col in table.values())
     assert table["token"][2].endswith("✋") and table["rank"] == [s.rank for s in g.steps]
+
+
+def test_explainers_return_numbers_not_display_strings(lm) -> None:
+    s = lmx.apply_sampling(lmx.next_token(lm, "The cat sat").logits, 0.7)
+    rows = lmx.score_steps(lm, lmx.next_token(lm, "The cat sat").logits, s, 0.7)
+    assert rows.probs.dtype.kind == "f" and rows.logits.dtype.kind == "f" and rows.scaled is not None
+    assert np.allclose(rows.scaled, rows.logits / 0.7)
+    assert lmx.score_steps(lm, LOGITS, lmx.apply_sampling(LOGITS, 0.0), 0.0).scaled is None
+
+
+def test_greedy_steps_carry_the_models_own_odds(lm) -> None:
+    g = lmx.generate(lm, "Once upon a time,", 6, seed=0, temperature=0.0)
+    for i, step in enumerate(g.steps):
+        ids = lmx.prompt_ids(lm, "Once upon a time,") + [s.token for s in g.steps[:i]]
+        with torch.inference_mode():
+            logits, _ = lm.model(torch.tensor([ids]))
+        own = torch.softmax(logits[0, -1].double(), -1).numpy()
+        assert step.rank == 1 and step.prob == pytest.approx(own[step.token])  # not the one-hot 100%
+        assert step.alt_probs[0] == pytest.approx(own.max())
+
+
+def test_tokens_view_counts_every_token_with_a_word(lm) -> None:
+    for text in (
+        "Mia met a snorkelwhistle.",
+        "The cat sat on the mat.",
+        "a  b\n\nc",
+        "Zoë 🥞 猫",
+        "  lead and trail  ",
+    ):
+        view = lmx.tokenize(lm, text)
+        assert view.word_tokens.sum() + view.n_outside_words == len(view.ids)
+        assert (view.n_outside_words > 0) == (text != text.rstrip())  # only trailing spaces belong to no word
+        for i, w in enumerate(view.words):
+            joined = "".join(view.pieces(i)).replace("␣", " ").replace("⏎", "\n")
+            assert w in joined or not view.complete.all()  # byte pieces are ⟨..⟩, not the letters
+
+
+def test_byte_pieces_use_one_notation(lm) -> None:
+    view = lmx.tokenize(lm, "🥞")
+    assert all(
+        lab.startswith("⟨") and lab.endswith("⟩") for lab, ok in zip(view.labels, view.complete, strict=True) if not ok
+    )
+    assert not any("<" in lab for lab in view.labels)
+
+
+def test_story_world(lm) -> None:
+    assert lmx.in_story_world("Once upon a time,") and lmx.in_story_world("The cat sat on the ")
+    assert not lmx.in_story_world("Bonjour, je m'appelle Marie.")
+    assert not lmx.in_story_world("The stock market crashed today")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
+
 import streamlit as st
 
 from explainers import lm as lmx
+from figures import lm as figs
 from ui.compute import heavy_slot  # also sets one torch thread per request, before any model runs
 
 EXAMPLE_PROMPTS = {
@@ -83,6 +87,11 @@ def generation(
     return result
 
 
+def text_key(view: lmx.AttentionView) -> str:
+    """A short fingerprint of the tokens a view was made from, for widgets that belong to one text."""
+    return hashlib.blake2b(view.ids.tobytes(), digest_size=6).hexdigest()
+
+
 def prompt_box(
     key: str, default: str, label: str = "Your text", max_chars: int = lmx.MAX_PROMPT_CHARS, height: int = 110
 ) -> str:
@@ -103,11 +112,142 @@ def prompt_box(
     return text
 
 
-def parse_picks(raw: str, limit: int = 20) -> dict[int, int]:
-    """'3:412,7:55' from the URL -> {3: 412, 7: 55}; anything malformed is ignored."""
+# A URL number is read by hand only through this pattern: ASCII digits, a few of them. str.isdigit() accepts
+# "²" and int() accepts thousands of digits (and refuses them with an error past 4300), both crashed the page.
+_URL_INT = re.compile(r"[0-9]{1,6}")
+_PICKS_MAX_CHARS = 400  # 20 picks of "119:482," fit in 160; more is not a link the page wrote
+
+
+def url_int(raw: object, lo: int, hi: int) -> int | None:
+    """A whole number from a URL, or None unless it is 1-6 ASCII digits within [lo, hi]."""
+    text = str(raw).strip()
+    if not _URL_INT.fullmatch(text):
+        return None
+    value = int(text)
+    return value if lo <= value <= hi else None
+
+
+def parse_picks(raw: object, limit: int = 20, vocab_size: int = 1_000_000) -> dict[int, int]:
+    """'3:412,7:55' from the URL -> {3: 412, 7: 55}; anything malformed, out of range or too long is ignored."""
+    text = str(raw)
+    if len(text) > _PICKS_MAX_CHARS:
+        return {}
     picks: dict[int, int] = {}
-    for part in str(raw).split(",")[:limit]:
+    for part in text.split(",")[:limit]:
         step, _, token = part.partition(":")
-        if step.strip().isdigit() and token.strip().isdigit():
-            picks[int(step)] = int(token)
+        s = url_int(step, 0, lmx.MAX_GENERATE_STEPS - 1)
+        t = url_int(token, 0, vocab_size - 1)
+        if s is not None and t is not None:
+            picks[s] = t
     return picks
+
+
+def code_span(text: str) -> str:
+    """Visitor or token text as a Markdown code span: shown literally (no links, emphasis, HTML, maths or :icon:
+    shortcodes), on one line. The fence is one backtick longer than any run of backticks inside."""
+    text = text.replace("\n", " ").replace("\r", " ")
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def split_sentence(view: lmx.TokenView, single_with_space: bool) -> str:
+    """The sentence under the word chart, about the reader's own text: the word cut into the most pieces and
+    what they are, then the general rule. `single_with_space`: that word is one token when a space comes first."""
+    counts = [int(c) for c in view.word_tokens]
+    worst = max(range(len(counts)), key=counts.__getitem__)
+    pieces = view.pieces(worst)
+    word = code_span(view.words[worst])
+    shown = code_span(" · ".join(pieces[:16]) + (" …" if len(pieces) > 16 else ""))
+    core = view.words[worst].rstrip(".,!?;:")
+    if len(pieces) == 2 and len(view.words[worst]) - len(core) == 1 and pieces[1] == view.words[worst][-1]:
+        mark = {".": "full stop", ",": "comma", "!": "exclamation mark", "?": "question mark"}.get(pieces[1], "mark")
+        first = f"{word} is two tokens: the word {code_span(pieces[0])} and the {mark} {code_span(pieces[1])}."
+    else:
+        first = f"{word} is cut into **{len(pieces)} pieces** the tokenizer knows: {shown}."
+    if worst == 0 and single_with_space:
+        first += (
+            f" At the very start of a text a word has no space before it; with one ({code_span('␣' + core)}) "
+            "it is a single token, as in the stories."
+        )
+    whole = [w for w, c in zip(view.words, counts, strict=True) if c == 1]
+    example = f", like {code_span(whole[0])}" if whole else ""
+    return (
+        f"{first} Words the stories use a lot are **one token each**{example}. A word the tokenizer never saw is "
+        "**cut into smaller pieces** it does know, down to single letters or bytes if needed, so every text can "
+        "be read."
+    )
+
+
+def outside_story_world(n_written: int, model_ended: bool) -> str:
+    """Why a story that starts outside the model's tiny world goes strange, or ends at once."""
+    why = (
+        f"That is why it ended the story after just {n_written} token{'s' if n_written != 1 else ''}: "
+        "'The end.' is something it knows how to write. "
+        if model_ended and n_written <= 12
+        else "Expect it to drift back into one of its own stories. "
+    )
+    return (
+        "**This opening is not from the story world the model knows.** It has only ever read tiny stories about "
+        "children like Mia and Tom, their toys and pets, so it has never seen text like yours. "
+        + why
+        + "Try an opening like 'Once upon a time,' or 'The cat sat on the'."
+    )
+
+
+def steps_table(lm: lmx.LM, gen: lmx.Generation) -> dict[str, list]:
+    """A generation as a table for people, one row per step."""
+    others = [
+        [(lmx.label(lm, t), float(p)) for t, p in zip(s.alternatives, s.alt_probs, strict=True) if int(t) != s.token]
+        for s in gen.steps
+    ]
+    return figs.steps_table(
+        [lmx.label(lm, s.token) for s in gen.steps],
+        [s.prob for s in gen.steps],
+        [s.rank for s in gen.steps],
+        [s.forced for s in gen.steps],
+        others,
+    )
+
+
+# The Generate page's buttons. Callbacks run before the next script run, so they may set widget state.
+STORY_OPENING = "Once upon a time,"
+_ENDED_AT = "_glassbox_written_ended_at"
+
+
+def set_picks(new: dict[int, int]) -> None:
+    """Keep the visitor's "what if" picks in the URL, so a shared link reopens the same branch."""
+    if new:
+        st.query_params["picks"] = ",".join(f"{k}:{v}" for k, v in sorted(new.items()))
+    elif "picks" in st.query_params:
+        del st.query_params["picks"]
+
+
+def add_steps(n: int) -> None:
+    st.session_state["written"] = min(lmx.MAX_GENERATE_STEPS, st.session_state.get("written", 0) + n)
+    st.session_state.pop("at_slider", None)  # jump to the newest step
+
+
+def reset() -> None:
+    st.session_state["written"] = 0
+    st.session_state.pop("at_slider", None)
+    set_picks({})
+
+
+def story_opening() -> None:
+    st.session_state["gen_prompt"] = STORY_OPENING
+    reset()
+
+
+def end_at(n_written: int) -> None:
+    """The story ended after `n_written` tokens, fewer than the "written" slider asked for (the model wrote
+    ⟨end of story⟩, or the text filled the model's window). A widget's value cannot change once it is drawn, so
+    rerun and let `settle_slider` move it to the true count: the slider and the chips then say the same."""
+    st.session_state[_ENDED_AT] = n_written
+    st.session_state.pop("at_slider", None)  # and show its last step
+    st.rerun()
+
+
+def settle_slider() -> None:
+    if _ENDED_AT in st.session_state:
+        st.session_state["written"] = st.session_state.pop(_ENDED_AT)

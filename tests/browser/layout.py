@@ -1,0 +1,136 @@
+"""Clipped and overlapping chart text, measured in a real browser. Any browser test can import this.
+
+`text_problems(page)` looks at every drawn Plotly chart on the page and returns one plain sentence per problem:
+- a title, axis title, annotation, legend entry, tick label or bar label that sticks out of the chart's box
+  (Plotly does not wrap or shrink titles: on a phone a long title is simply cut off at the edge);
+- a title, axis title, annotation or legend entry that overlaps any other text of the same chart;
+- a tick label that overlaps another tick label, or a bar/point label that overlaps another one ("<0.1%14%").
+
+Boxes are the real drawn shapes: each text's own box (getBBox) carried through its full transform (getCTM),
+so rotated tick labels are compared as the rotated rectangles they are, not as their much larger upright boxes.
+"""
+
+from __future__ import annotations
+
+# Overlaps or overhangs smaller than this many pixels are font padding, not a visible problem.
+TOLERANCE_PX = 1.5
+
+_JS = r"""
+(tolerance) => {
+  const problems = [];
+  const words = (s) => (s || '').replace(/\s+/g, ' ').trim();
+  const short = (s) => { s = words(s); return s.length > 60 ? s.slice(0, 57) + '...' : s; };
+
+  // The four corners of an SVG element's box, in its <svg>'s pixels (getCTM maps to the nearest viewport).
+  const corners = (el) => {
+    let box;
+    try { box = el.getBBox(); } catch (e) { return null; }
+    if (!box || box.width < 0.5 || box.height < 0.5) return null;
+    const m = el.getCTM();
+    if (!m) return null;
+    return [[box.x, box.y], [box.x + box.width, box.y], [box.x + box.width, box.y + box.height], [box.x, box.y + box.height]]
+      .map(([x, y]) => [m.a * x + m.c * y + m.e, m.b * x + m.d * y + m.f]);
+  };
+  const visible = (el) => {
+    for (let node = el; node && node.nodeType === 1; node = node.parentNode) {
+      const style = getComputedStyle(node);
+      if (style.display === 'none' || style.visibility === 'hidden' || parseFloat(style.opacity) === 0) return false;
+    }
+    return true;
+  };
+  // How deep two convex polygons overlap (separating axis theorem): 0 when they are apart.
+  const depth = (p, q) => {
+    let best = Infinity;
+    for (const poly of [p, q]) {
+      for (let i = 0; i < poly.length; i++) {
+        const [x1, y1] = poly[i], [x2, y2] = poly[(i + 1) % poly.length];
+        let nx = y1 - y2, ny = x2 - x1;
+        const len = Math.hypot(nx, ny);
+        if (len === 0) continue;
+        nx /= len; ny /= len;
+        const proj = (pts) => pts.map(([x, y]) => x * nx + y * ny);
+        const a = proj(p), b = proj(q);
+        const overlap = Math.min(Math.max(...a), Math.max(...b)) - Math.max(Math.min(...a), Math.min(...b));
+        if (overlap <= 0) return 0;
+        best = Math.min(best, overlap);
+      }
+    }
+    return best;
+  };
+
+  const charts = Array.from(document.querySelectorAll('.js-plotly-plot'));
+  charts.forEach((chart, index) => {
+    const svg = chart.querySelector('svg.main-svg');
+    if (!svg) return;
+    const rect = svg.getBoundingClientRect();
+    if (rect.width < 2 || rect.height < 2) return;  // not shown (a closed expander, a hidden preload chart)
+    const W = rect.width, H = rect.height;
+    const gtitle = chart.querySelector('.gtitle');
+    const name = `chart ${index + 1}` + (gtitle && words(gtitle.textContent) ? ` ("${short(gtitle.textContent)}")` : '');
+
+    const texts = [];
+    const add = (el, kind, group) => {
+      if (!visible(el)) return;
+      const text = words(el.textContent);
+      if (!text) return;
+      const poly = corners(el);
+      if (poly) texts.push({ kind, group, text, poly });
+    };
+    chart.querySelectorAll('text').forEach((el) => {
+      const cls = el.getAttribute('class') || '';
+      if (cls.split(' ').includes('gtitle')) add(el, 'title');
+      else if (/(^|\s)[xy]\d*title(\s|$)/.test(cls) || el.closest('.cbtitle')) add(el, 'axis title');
+      else if (cls.includes('annotation-text')) add(el, 'annotation');
+      else if (cls.includes('legendtext')) add(el, 'legend entry');
+      else if (el.parentNode && el.parentNode.matches && el.parentNode.matches('.xtick, .ytick')) {
+        const owner = el.closest('.subplot, .colorbar');
+        const axis = el.parentNode.classList.contains('xtick') ? 'x' : 'y';
+        add(el, 'tick label', (owner ? owner.getAttribute('class') : '') + axis);
+      }
+      else if (cls.includes('bartext') || el.closest('.textpoint')) add(el, 'data label');
+    });
+
+    for (const t of texts) {
+      const xs = t.poly.map((c) => c[0]), ys = t.poly.map((c) => c[1]);
+      const over = [
+        ['left', -Math.min(...xs)], ['right', Math.max(...xs) - W], ['top', -Math.min(...ys)], ['bottom', Math.max(...ys) - H],
+      ].filter(([, px]) => px > tolerance);
+      for (const [side, px] of over) {
+        problems.push(`${name}: ${t.kind} "${short(t.text)}" is cut off at the ${side} edge (${Math.round(px)} px outside)`);
+      }
+    }
+    const labels = new Set(['title', 'axis title', 'annotation', 'legend entry']);
+    for (let i = 0; i < texts.length; i++) {
+      for (let j = i + 1; j < texts.length; j++) {
+        const a = texts[i], b = texts[j];
+        const checked = labels.has(a.kind) || labels.has(b.kind)
+          || (a.kind === 'tick label' && b.kind === 'tick label')
+          || (a.kind === 'data label' && b.kind === 'data label');
+        if (!checked) continue;
+        const d = depth(a.poly, b.poly);
+        if (d > tolerance) {
+          problems.push(`${name}: ${a.kind} "${short(a.text)}" overlaps ${b.kind} "${short(b.text)}" (${Math.round(d)} px)`);
+        }
+      }
+    }
+  });
+  return problems;
+}
+"""
+
+
+def text_problems(page, tolerance: float = TOLERANCE_PX) -> list[str]:
+    """Every clipped or overlapping text in the Plotly charts drawn on `page` (a Playwright page)."""
+    return page.evaluate(_JS, tolerance)
+
+
+def open_every_expander(page) -> int:
+    """Open every closed expander, so the charts inside are drawn and checked too. Returns how many were opened."""
+    opened = 0
+    for summary in page.locator('[data-testid="stExpander"] details:not([open]) > summary').all():
+        try:
+            summary.click()
+            opened += 1
+        except Exception:  # noqa: BLE001 - an expander that vanished in a rerun is simply skipped
+            continue
+    return opened
