@@ -158,12 +158,12 @@ PLANS: dict[str, PagePlan] = {
         ),
     ),
     "attention": PagePlan(
-        set={"layer": None, "head": None, "query": None},
+        set={"layer": None, "head": None, "query_*": None},  # the slider's key carries the text's fingerprint
         expect=(
             Expect(
                 "the attention heatmap",
                 "chart:heatmap",
-                r"^Where each token looks \(layer (?P<layer>\d+), (?:head (?P<head>\d+)|average of its \d+ heads)\)$",
+                r"^Where each token looks \(layer (?P<layer>\d+), (?:head (?P<head>\d+)(?: ★)?|average of its \d+ heads)\)$",
                 check="rows_sum_to_one",
             ),
             Expect("where the chosen token looks", "chart:row", r"looks most at", check="sums_to_one"),

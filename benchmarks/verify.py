@@ -114,7 +114,8 @@ def chart_title(element: Element) -> str:
     title = (chart.get("layout") or {}).get("title")
     if isinstance(title, dict):
         title = title.get("text")
-    return str(title or "")
+    # A long title is wrapped with <br> so it fits a phone: read it as one line, as a visitor does.
+    return re.sub(r"\s*<br\s*/?>\s*", " ", str(title or ""))
 
 
 def element_text(element: Element) -> str:
@@ -224,7 +225,8 @@ def check_rows_sum_to_one(element: Element, groups: dict[str, Any], page: list[E
 
 def check_sums_to_one(element: Element, groups: dict[str, Any], page: list[Element], action: Action) -> str | None:
     """A bar chart of shares (one token's attention): adds up to 1."""
-    values = _trace_values(element, 0, "y")
+    data = (element.chart() or {}).get("data") or [{}]
+    values = _trace_values(element, 0, "x" if data[0].get("orientation") == "h" else "y")
     if values is None or len(values) == 0:
         return "no values in the chart"
     total = float(np.nansum(values))
