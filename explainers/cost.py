@@ -169,6 +169,9 @@ def measure_costs(names: list[str] | None = None, reps: int = 5) -> CostTable:
                 if kind is None:
                     skipped.append((name, "not a generator"))
                     continue
+                if name.startswith("bias_"):  # fine-tuned copies of the story GPT: the same network, the same cost
+                    skipped.append((name, "the story GPT's network (same cost)"))
+                    continue
                 rows.append(MEASURE[kind](name, reps))
             except ModelLoadError as exc:
                 skipped.append((name, str(exc)))

@@ -101,6 +101,14 @@ TOUR: tuple[TourPage, ...] = (
         "Where generative models go wrong: made-up facts, bias, and copying their training data.",
         "The big picture",
     ),
+    TourPage(
+        "history",
+        "pages/11_History.py",
+        "History",
+        "📜",
+        "From RNNs to transformers: watch a model that remembers race a model that looks back.",
+        "The big picture",
+    ),
 )
 
 HOME = TourPage("home", "app.py", "The tour", "🏠", "What generative AI is, and how the tour is laid out.", "")

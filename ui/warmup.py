@@ -62,7 +62,7 @@ def _warm() -> None:
     # Streamlit logs "missing ScriptRunContext" for cache calls made outside a page run; harmless here.
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
     from explainers import lm as lmx
-    from ui import diffusion, gan, image_data, lm, vae
+    from ui import diffusion, gan, history, image_data, lm, vae
 
     steps = [
         lm.load_gpt,
@@ -78,6 +78,7 @@ def _warm() -> None:
         vae.real_digits_picture,
         diffusion.default_diffusion_views,
         gan.load_digits_gan,
+        history.warm,
     ]
     started = time.perf_counter()
     for step in steps:

@@ -1,0 +1,119 @@
+"""The History page: AppTest runs on the shipped models, its explainer and its figures."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from explainers import corpus
+from explainers import history as hx
+from explainers import lm as lmx
+from explainers.long_range import DISTANCE_FILLERS
+from explainers.rnn import load_rnn_lm
+from figures import history as figs
+from tests.conftest import ROOT
+from ui.history import DEFAULT_TEXT, OWN
+
+
+def run_page(params: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
+    at.switch_page("pages/11_History.py")
+    for key, value in (params or {}).items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def values(data: object) -> np.ndarray:
+    """A trace's array as sent to the browser: a list, or Plotly's base64 typed array."""
+    if isinstance(data, dict) and "bdata" in data:
+        return np.frombuffer(base64.b64decode(data["bdata"]), dtype=np.dtype(data["dtype"]))
+    return np.asarray(data)
+
+
+def charts(at: AppTest) -> list[dict]:
+    return [json.loads(el.proto.spec) for el in at.get("plotly_chart")]
+
+
+@pytest.fixture(scope="module")
+def models() -> tuple[lmx.LM, lmx.LM]:
+    return load_rnn_lm(), lmx.load_lm("gpt")
+
+
+def test_default_view_draws_what_the_configs_hold(models) -> None:
+    rnn, gpt = models
+    at = run_page()
+    figs_ = charts(at)
+    assert len(figs_) == 5  # long range, two odds, state heatmap, attention
+    curve = figs_[0]
+    assert [t["name"] for t in curve["data"]] == ["transformer (GPT)", "RNN (LSTM)"]
+    rnn_mistakes = values(curve["data"][1]["y"]) / 100
+    stored = np.array(rnn.config["metrics"]["long_range_p_right_name"])
+    assert np.allclose(rnn_mistakes, 1 - stored)  # the zoom on mistakes is on by default
+    assert curve["layout"]["yaxis"]["type"] == "log"
+    prompt = hx.picked_prompt(0, 6)
+    assert curve["layout"]["shapes"][0]["x0"] == prompt.distance  # the dotted line is the story shown
+    assert any(prompt.answer in md.value for md in at.markdown)
+    assert "Go deeper" in " ".join(e.label for e in at.expander)
+
+
+def test_a_shared_link_reopens_the_exact_view(models) -> None:
+    labels = hx.picker_labels()
+    at = run_page({"hist_story": labels[3], "hist_fillers": "14", "hist_mistakes": "false"})
+    curve = charts(at)[0]
+    prompt = hx.picked_prompt(3, 14)
+    assert curve["layout"]["shapes"][0]["x0"] == prompt.distance
+    assert curve["layout"]["yaxis"].get("type") != "log"
+    assert "Both remember" in curve["layout"]["title"]["text"]
+    bars = charts(at)[1:3]
+    assert all(f"{prompt.answer} ✓" in b["data"][0]["y"] for b in bars)  # the required name is marked
+
+
+@pytest.mark.parametrize(
+    "text", ["", "<b>bold</b> <script>alert(1)</script>", "😀 " * 600, "Mia and", "x" * 5000, DEFAULT_TEXT]
+)
+def test_own_text_any_input(text: str) -> None:
+    at = run_page({"hist_source": OWN, "hist_text": text})
+    figs_ = charts(at)
+    assert len(figs_) == 5
+    for f in figs_[1:]:
+        assert "<script>" not in json.dumps(f)  # visitor text is escaped in the charts
+
+
+def test_bad_url_values_fall_back() -> None:
+    at = run_page({"hist_story": "no such story", "hist_fillers": "999", "hist_source": "???"})
+    assert len(charts(at)) == 5
+
+
+def test_side_by_side_on_a_held_out_prompt(models) -> None:
+    rnn, gpt = models
+    prompt = hx.picked_prompt(1, 8)
+    side = hx.side_by_side(rnn, gpt, corpus.render(prompt.words))
+    assert side.answer == prompt.answer
+    T = len(side.labels)
+    assert side.states.shape == (T, rnn.model.cfg.n_hidden) and side.attention.shape == (T,)
+    assert side.attention.sum() == pytest.approx(1.0, abs=1e-4)
+    looked = side.labels[int(np.argmax(side.attention))].replace("␣", "")
+    assert looked == prompt.answer  # the name head looks at the name
+    assert side.p_answer_gpt > 0.9 and side.p_answer_rnn > 0.5
+    assert not side.truncated
+    assert hx.picked_prompt(-5, 99) == hx.picked_prompt(0, DISTANCE_FILLERS[-1])  # clamped
+    units = hx.busiest_units(side.states, 10)
+    assert len(set(units.tolist())) == 10
+
+
+def test_figures_escape_and_state_their_finding() -> None:
+    bars = figs.next_word_bars(("␣<b>x</b>", "␣Tom"), np.array([0.7, 0.3]), "Tom", "RNN", figs.RNN_COLOUR)
+    assert "<b>x</b>" not in json.dumps(bars.to_plotly_json()["data"])
+    assert "Tom ✓" in bars.data[0].y
+    chart = figs.long_range_chart([10, 50, 110], [0.998, 0.996, 0.994], [0.9994, 0.9994, 0.9991], 50, True)
+    assert "mistakes grow" in chart.layout.title.text and chart.layout.yaxis.type == "log"
+    full = figs.long_range_chart([10, 50, 110], [0.998, 0.996, 0.994], [0.9994, 0.9994, 0.9991], None, False)
+    assert full.layout.yaxis.range == (0, 102) and not full.layout.shapes
+    eras = [e.year for e in hx.TIMELINE]
+    assert eras == sorted(eras) and all(e.source for e in hx.TIMELINE)
