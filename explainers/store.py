@@ -643,6 +643,49 @@ register_schema("fashion_judge", JUDGE)
 register_schema("fashion_vae", replace(VAE, metrics={}))
 register_schema("fashion_diffusion", UNET_DIFFUSION)
 register_schema("fashion_diffusion_tiny", UNET_DIFFUSION)
+
+
+def _conv_gan_fits(config: dict[str, Any]) -> str | None:
+    """explainers/gan_images.py: the clothes GAN (transposed-conv forger, strided-conv detective)."""
+    a = config["architecture"]
+    (c0, c1, c2), (d1, d2), side = a["g_channels"], a["d_channels"], a["image_size"] // 4
+    shapes = _shapes(config)
+    frames, shown = shapes.get("snapshots.images", [0, 0])[:2]
+    if not 1 <= frames <= 1000:
+        return "the weights hold no training snapshots"
+    extra = 1 if a.get("minibatch_std", True) else 0
+    return _expect(
+        config,
+        {
+            "generator.fc.weight": [c0 * side * side, a["z_dim"]],
+            "generator.up1.weight": [c0, c1, 4, 4],
+            "generator.up2.weight": [c1, c2, 4, 4],
+            "generator.out.weight": [1, c2, 3, 3],
+            "discriminator.conv1.weight": [d1, 1, 4, 4],
+            "discriminator.conv2.weight": [d2, d1, 4, 4],
+            "discriminator.fc.weight": [1, (d2 + extra) * side * side],
+            "snapshots.images": [frames, shown, a["image_size"], a["image_size"]],
+            "snapshots.noise": [shown, a["z_dim"]],
+        },
+    )
+
+
+CONV_GAN = ModelSchema(
+    architecture=Obj(
+        {
+            "kind": Str(choices=("conv",)),
+            "z_dim": Int(1, 1024),
+            "g_channels": List(Int(1, 1024), 3, 3),
+            "d_channels": List(Int(1, 1024), 2, 2),
+            "image_size": Int(8, 128),
+            "minibatch_std": Bool(),
+        },
+        optional=frozenset({"minibatch_std"}),
+    ),
+    metrics={"rarest_class": Int(0, 999), "min_class_share": Float(0, 1), "frechet_to_heldout": Float(0, 1e6)},
+    fits=_conv_gan_fits,
+)
+register_schema("fashion_gan", CONV_GAN)
 # Text models of issues 16 and 17: the doctor-world GPTs are GPTs; the n-gram model is a table of word-pair counts.
 register_schema("bias_skewed", GPT)
 register_schema("bias_balanced", GPT)

@@ -158,7 +158,8 @@ def test_shipped_image_gan_round_trip(tmp_path: Path, monkeypatch) -> None:
         }
     )
     monkeypatch.setenv("GLASSBOX_PRETRAINED", str(tmp_path))
-    config = {"title": "t", "architecture": arch, "training": {"seed": 0}, "data": {}, "metrics": {}}
+    metrics = {"rarest_class": 3, "min_class_share": 0.05, "frechet_to_heldout": 4.0}
+    config = {"title": "t", "architecture": arch, "training": {"seed": 0}, "data": {}, "metrics": metrics}
     save_model("fashion_gan", tensors, config, "card")
     gan = load_image_gan("fashion_gan")
     assert isinstance(gan, ShippedImageGan) and gan.snapshots == 2 and gan.snapshot(5).shape == (6, 28, 28)
