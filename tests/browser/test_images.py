@@ -57,8 +57,17 @@ def test_vae_drawing_pad_toggles_a_square(open_page) -> None:
     before = page.get_by_text(re.compile("lands at")).first.inner_text()
     # Fill a block of squares in the top-left corner (empty in the starting digit).
     for r, c in [(0, 0), (1, 0), (2, 0)]:
-        box = plot_area(page, "Click a square")
-        x, y = box["x"] + box["width"] * (c + 0.5) / 8.2, box["y"] + box["height"] * (r + 0.5) / 8.2
+        plot_area(page, "Click a square")  # on screen and still
+        # The square's centre on screen, from the chart's own axes (the pad keeps square cells inside its area).
+        x, y = page.evaluate(
+            f"""() => {{
+                const chart = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
+                    .find(c => c.textContent.includes('Click a square'));
+                const gd = chart.querySelector('.js-plotly-plot'), box = gd.getBoundingClientRect();
+                const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis;
+                return [box.left + xa._offset + xa.l2p({c}), box.top + ya._offset + ya.l2p({r})];
+            }}"""
+        )
         rerun(page, lambda x=x, y=y: page.mouse.click(x, y))
     after = page.get_by_text(re.compile("lands at")).first.inner_text()
     assert after != before
@@ -73,7 +82,7 @@ def test_diffusion_playback_runs_in_the_browser(open_page) -> None:
     shown_step = """() => {
         const anim = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
             .find(c => c.textContent.includes('to replay the run'));
-        return parseInt(anim.textContent.match(/noise step t = (\\d+)/)[1]);
+        return parseInt(anim.innerText.match(/noise step t = (\\d+)/)[1]);
     }"""
     assert page.evaluate(shown_step) == 199
     anim.locator(".updatemenu-button").filter(has_text="Play").first.click()
