@@ -29,52 +29,60 @@ st.markdown(
     "many sentences later the story needs that name again."
 )
 
-choice = choose()
-with heavy_work(), timed("RNN and transformer reading your text"):
+with heavy_work():
     curves = long_range_curves()
-    side = cached_side_by_side(choice.text)
 
-st.subheader("Can it repeat a name it read long ago?")
-selected = choice.prompt.distance if choice.prompt else None
-fig = figs.long_range_chart(curves.distance, curves.rnn, curves.gpt, selected, choice.mistakes)
-show_chart(st, fig, key="hist_curve", width="stretch", config=figs.NO_BAR)
-st.caption(
-    f"Each point: the mean over {curves.prompts} held-out stories, with {', '.join(map(str, DISTANCE_FILLERS))} "
-    "filler sentences."
-    + (" The dotted line is the story below." if choice.prompt else "")
-    + ("" if curves.measured_at_training else " The transformer was retrained since: its curve was measured now.")
-)
-if choice.prompt:
-    show_prompt(choice.prompt)
-if side.truncated:
-    st.warning("Long text: both models read only its last 256 tokens.")
 
-st.subheader("Same text, both models' guesses for the next word")
-c1, c2 = st.columns(2)
-for col, nxt, who, colour in (
-    (c1, side.rnn_next, "RNN", figs.RNN_COLOUR),
-    (c2, side.gpt_next, "Transformer", figs.GPT_COLOUR),
-):
-    bars = figs.next_word_bars(nxt.labels, nxt.probs, side.answer, who, colour)
-    show_chart(col, bars, key=f"hist_bars_{who}", width="stretch", config=figs.NO_BAR)
+@st.fragment
+def compare() -> None:
+    """The controls and everything they change: a slider move reruns only this part of the page."""
+    choice = choose()
+    with heavy_work(), timed("RNN and transformer reading your text"):
+        side = cached_side_by_side(choice.text)
 
-st.subheader("How each one remembers")
-every = max(1, len(side.labels) // 28)  # about 28 readable token labels, however long the text
-units = busiest_units(side.states)
-state_fig = figs.state_heatmap(side.states, side.labels, units, every)
-show_chart(st, state_fig, key="hist_state", width="stretch", config=figs.NO_BAR)
-st.caption(
-    "Each column is the RNN's state after reading that token; each row is one of its numbers (blue above zero, "
-    "red below). To keep the friend's name, the RNN must carry it through every one of these rewrites."
-)
-head = f"name head (layer {side.head[0] + 1}, head {side.head[1] + 1})"
-strip = figs.attention_strip(side.attention, side.labels, side.answer, head, every)
-show_chart(st, strip, key="hist_attention", width="stretch", config=figs.NO_BAR)
-st.caption(
-    "The transformer keeps every token it has read. From the last token, this head (found by measurement, see "
-    "the Attention page) puts its attention straight on the earlier name, however far back it is."
-)
+    st.subheader("Can it repeat a name it read long ago?")
+    selected = choice.prompt.distance if choice.prompt else None
+    fig = figs.long_range_chart(curves.distance, curves.rnn, curves.gpt, selected, choice.mistakes)
+    show_chart(st, fig, key="hist_curve", width="stretch", config=figs.NO_BAR)
+    st.caption(
+        f"Each point: the mean over {curves.prompts} held-out stories, with {', '.join(map(str, DISTANCE_FILLERS))} "
+        "filler sentences."
+        + (" The dotted line is the story below." if choice.prompt else "")
+        + ("" if curves.measured_at_training else " The transformer was retrained since: its curve was measured now.")
+    )
+    if choice.prompt:
+        show_prompt(choice.prompt)
+    if side.truncated:
+        st.warning("Long text: both models read only its last 256 tokens.")
 
+    st.subheader("Same text, both models' guesses for the next word")
+    c1, c2 = st.columns(2)
+    for col, nxt, who, colour in (
+        (c1, side.rnn_next, "RNN", figs.RNN_COLOUR),
+        (c2, side.gpt_next, "Transformer", figs.GPT_COLOUR),
+    ):
+        bars = figs.next_word_bars(nxt.labels, nxt.probs, side.answer, who, colour)
+        show_chart(col, bars, key=f"hist_bars_{who}", width="stretch", config=figs.NO_BAR)
+
+    st.subheader("How each one remembers")
+    every = max(1, len(side.labels) // 28)  # about 28 readable token labels, however long the text
+    units = busiest_units(side.states)
+    state_fig = figs.state_heatmap(side.states, side.labels, units, every)
+    show_chart(st, state_fig, key="hist_state", width="stretch", config=figs.NO_BAR)
+    st.caption(
+        "Each column is the RNN's state after reading that token; each row is one of its numbers (blue above zero, "
+        "red below). To keep the friend's name, the RNN must carry it through every one of these rewrites."
+    )
+    head = f"name head (layer {side.head[0] + 1}, head {side.head[1] + 1})"
+    strip = figs.attention_strip(side.attention, side.labels, side.answer, head, every)
+    show_chart(st, strip, key="hist_attention", width="stretch", config=figs.NO_BAR)
+    st.caption(
+        "The transformer keeps every token it has read. From the last token, this head (found by measurement, see "
+        "the Attention page) puts its attention straight on the earlier name, however far back it is."
+    )
+
+
+compare()
 st.subheader("A short history of generative models")
 timeline()
 
