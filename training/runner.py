@@ -66,7 +66,7 @@ def render_card(trainer: Trainer, result: TrainResult, config: dict[str, Any], p
         "",
         f"- Parameters: {parameters:,}",
         f"- Training data: {result.data.get('description', result.data.get('source', 'see config.json'))}",
-        f"- Trained on CPU in {config['training']['wall_seconds']:.0f} s with seed {config['training']['seed']}",
+        f"- Trained on CPU in {_duration(config['training'])} with seed {config['training']['seed']}",
         f"- Rebuild: `{rebuild_command(trainer.name)}`",
         "",
         "## Measured quality",
@@ -75,12 +75,29 @@ def render_card(trainer: Trainer, result: TrainResult, config: dict[str, Any], p
         "|---|---|---|",
     ]
     for key, value in result.metrics.items():
-        shown = f"{value:.4g}" if isinstance(value, float) else str(value)
-        lines.append(f"| `{key}` | {shown} | {result.metric_notes.get(key, '')} |")
+        lines.append(f"| `{key}` | {_shown(value)} | {result.metric_notes.get(key, '')} |")
     lines += ["", "## Architecture", "", "```json", _json(result.architecture), "```"]
     if result.card_notes.strip():
         lines += ["", "## Notes", "", result.card_notes.strip()]
     return "\n".join(lines) + "\n"
+
+
+def _shown(value: Any) -> str:
+    """A metric as table text: numbers to 4 significant digits, per-kind dicts and lists spelled out."""
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_shown(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(_shown(v) for v in value) or "none"
+    return str(value)
+
+
+def _duration(training: dict[str, Any]) -> str:
+    wall = f"{training['wall_seconds']:.0f} s"
+    if "cpu_seconds" not in training:
+        return wall
+    return f"{wall} ({training['cpu_seconds']:.0f} s of CPU time: the machine was shared with other work)"
 
 
 def _json(obj: Any) -> str:
