@@ -120,3 +120,53 @@ def showcase_story(stories: Sequence[corpus.Story] | None = None) -> corpus.Stor
         if w.count(friend) >= 2:
             return s
     raise ValueError("no held-out story fits")
+
+
+# ---------------------------------------------------------------------------------------------
+# For the Evaluation page: every model's number from the shipped configs, surprise computed live
+
+Scorer = Callable[[Sequence[corpus.Story]], list[np.ndarray]]
+
+
+def scorers(ngrams: dict, token_models: dict) -> dict[str, Scorer]:
+    """Per-word surprise functions: n-gram models (explainers.ngram) by name, then token models (LM-like objects
+    with .model and .tok) by name, in the order given."""
+    out: dict[str, Scorer] = {}
+    for name, m in ngrams.items():
+        out[name] = lambda stories, m=m: [m.word_nats(s.words) for s in stories]
+    for name, lm in token_models.items():
+        out[name] = lambda stories, lm=lm: token_model_word_nats(lm.model, lm.tok, stories)
+    return out
+
+
+def surprise(story: corpus.Story, score: dict[str, Scorer]) -> Surprise:
+    """Every model's surprise at every word of one story, plus the grammar's own (the last row, "grammar")."""
+    rows = [score[name]([story])[0] for name in score] + [true_word_nats(story)]
+    return Surprise(story.words, tuple(corpus.word_pieces(story.words)), (*score, "grammar"), np.stack(rows))
+
+
+@dataclass(frozen=True)
+class PerplexityTable:
+    models: tuple[str, ...]  # "unigram", "bigram", "rnn", "gpt"
+    perplexity: np.ndarray  # (M,) per word, on the held-out stories
+    floor_heldout: float  # the grammar's per-word perplexity on the same stories
+    floor_exact: float  # exp(the grammar's exact entropy per word), over every story it can write
+    words: int
+    stories: int
+
+
+def perplexity_table(ngram_config: dict, rnn_config: dict, gpt_config: dict) -> PerplexityTable:
+    """The numbers measured at training time (tests/test_text_quality.py recomputes them). The GPT's config
+    records its nats per held-out story; on the same stories that is exactly its per-word measure."""
+    n, r, g = ngram_config["metrics"], rnn_config["metrics"], gpt_config["metrics"]
+    words, stories = int(r["heldout_words"]), int(r["heldout_stories"])
+    gpt = math.exp(float(g["model_nats_per_story"]) * stories / words)
+    values = [n["unigram_per_word_perplexity"], n["bigram_per_word_perplexity"], r["per_word_perplexity"], gpt]
+    return PerplexityTable(
+        ("unigram", "bigram", "rnn", "gpt"),
+        np.array(values, dtype=float),
+        float(r["true_per_word_perplexity_heldout"]),
+        entropy_floor().perplexity,
+        words,
+        stories,
+    )

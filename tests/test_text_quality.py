@@ -114,3 +114,17 @@ def test_bias_bars(name: str, p_he: float) -> None:
     if p_he > 0.5:
         assert b.greedy_he == 200  # greedy decoding: the majority every time, the minority disappears
     assert m["cross_entropy_ratio"] <= 1.03  # fine-tuning left the story world intact
+
+
+def test_perplexity_table_and_surprise_from_the_shipped_models(gpt, rnn, held) -> None:
+    table = text_eval.perplexity_table(read_config("ngram"), rnn.config, gpt.config)
+    assert table.models == ("unigram", "bigram", "rnn", "gpt")
+    assert table.floor_heldout < table.perplexity[3] < table.perplexity[2] < table.perplexity[1] < table.perplexity[0]
+    gpt_now = text_eval.perplexity(text_eval.token_model_word_nats(gpt.model, gpt.tok, held))
+    assert table.perplexity[3] == pytest.approx(gpt_now.perplexity, rel=1e-4)
+    story = text_eval.showcase_story()
+    s = text_eval.surprise(story, text_eval.scorers(ngram.load_ngrams(), {"rnn": rnn, "gpt": gpt}))
+    assert s.models == ("unigram", "bigram", "rnn", "gpt", "grammar") and s.nats.shape == (5, len(story.words))
+    assert "".join(s.pieces) == story.text
+    assert s.nats[-1].sum() == pytest.approx(-story.log_prob)
+    assert s.nats[0].sum() > s.nats[1].sum() > s.nats[2].sum() * 0.9  # the counting models are far more surprised
