@@ -55,7 +55,9 @@ def main() -> int:
             "gpus_80gb_to_hold_the_weights": c.gpus_to_hold_weights,
             "minutes_per_answer_on_this_server_one_thread": round(c.seconds_per_answer_here / 60, 1),
             "ms_per_token_gpu_peak_arithmetic": round(c.seconds_per_token_gpu_compute * 1000, 3),
-            "ms_per_token_reading_weights_at_gpu_memory_speed": round(c.seconds_per_token_gpu_memory * 1000, 1),
+            "ms_per_token_reading_every_weight_at_one_gpus_memory_speed": round(
+                c.seconds_per_token_gpu_memory * 1000, 1
+            ),
             "times_our_gpt_per_token": round(c.ratio_to_ours),
         }
     result = {
@@ -74,6 +76,8 @@ def main() -> int:
             "one answer at a time (batch of one); 16-bit weights (2 bytes per parameter)",
             "GPU figures at the datasheet's peak; real serving reaches a fraction of it",
             f"this server's speed: a {384}x{384} float32 matrix product on one thread, measured now",
+            "reading every weight once per token bounds the time from below at batch one: one GPU's memory speed is "
+            "used for the arithmetic, though weights this large are split over several GPUs that read in parallel",
         ],
         "sources": cost.SOURCES,
     }
