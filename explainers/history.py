@@ -230,10 +230,17 @@ TIMELINE: tuple[Era, ...] = (
 )
 
 
-def gpt_per_word_perplexity(gpt: lmx.LM, words: int, stories: int) -> float:
-    """The GPT's per-word perplexity on the held-out stories, from its own config: it records nats per story on
-    the same stories (token surprises summed, end marker included), which is exactly the per-word measure."""
-    return float(np.exp(gpt.config["metrics"]["model_nats_per_story"] * stories / words))
+def gpt_per_word_perplexity(gpt: lmx.LM, rnn: lmx.LM) -> float | None:
+    """The GPT's per-word perplexity on the RNN's held-out stories: recorded by the RNN's trainer while it is the
+    same GPT, else from the GPT's own config, which records nats per story on the same stories (token surprises
+    summed, end marker included: exactly the per-word measure). None if neither is there."""
+    m, g = rnn.config.get("metrics", {}), gpt.config.get("metrics", {})
+    try:
+        if m.get("gpt_weights_sha256") == gpt.config.get("weights", {}).get("sha256"):
+            return float(m["gpt_per_word_perplexity"])
+        return float(np.exp(float(g["model_nats_per_story"]) * m["heldout_stories"] / m["heldout_words"]))
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def ngram_perplexities() -> dict[str, float] | None:

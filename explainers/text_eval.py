@@ -156,11 +156,17 @@ class PerplexityTable:
 
 
 def perplexity_table(ngram_config: dict, rnn_config: dict, gpt_config: dict) -> PerplexityTable:
-    """The numbers measured at training time (tests/test_text_quality.py recomputes them). The GPT's config
-    records its nats per held-out story; on the same stories that is exactly its per-word measure."""
-    n, r, g = ngram_config["metrics"], rnn_config["metrics"], gpt_config["metrics"]
+    """The numbers measured at training time (tests/test_text_quality.py recomputes them). The GPT's figure: the
+    RNN trainer's measurement while the GPT has the same weights, else the GPT's own record of nats per held-out
+    story, which on the same stories is exactly its per-word measure; nan if neither is there."""
+    n, r, g = ngram_config["metrics"], rnn_config["metrics"], gpt_config.get("metrics", {})
     words, stories = int(r["heldout_words"]), int(r["heldout_stories"])
-    gpt = math.exp(float(g["model_nats_per_story"]) * stories / words)
+    if r.get("gpt_weights_sha256") == gpt_config.get("weights", {}).get("sha256") and "gpt_per_word_perplexity" in r:
+        gpt = float(r["gpt_per_word_perplexity"])
+    elif "model_nats_per_story" in g:
+        gpt = math.exp(float(g["model_nats_per_story"]) * stories / words)
+    else:
+        gpt = math.nan
     values = [n["unigram_per_word_perplexity"], n["bigram_per_word_perplexity"], r["per_word_perplexity"], gpt]
     return PerplexityTable(
         ("unigram", "bigram", "rnn", "gpt"),

@@ -132,8 +132,8 @@ def timeline() -> None:
 def deeper_numbers(rnn: lmx.LM, gpt: lmx.LM, curves: hx.LongRangeCurves) -> dict[str, str]:
     """The measured numbers quoted in "Go deeper", read from the shipped models' configs."""
     m = rnn.config["metrics"]
-    words, stories = m["heldout_words"], m["heldout_stories"]
-    gpt_ppl = hx.gpt_per_word_perplexity(gpt, words, stories)
+    stories = m["heldout_stories"]
+    gpt_ppl = hx.gpt_per_word_perplexity(gpt, rnn)
     grams = hx.ngram_perplexities()
     return {
         "hidden": str(rnn.model.cfg.n_hidden),
@@ -144,7 +144,7 @@ def deeper_numbers(rnn: lmx.LM, gpt: lmx.LM, curves: hx.LongRangeCurves) -> dict
         "unigram": f"{grams['unigram']:.1f}" if grams else "(not available)",
         "bigram": f"{grams['bigram']:.2f}" if grams else "(not available)",
         "rnn_ppl": f"{m['per_word_perplexity']:.3f}",
-        "gpt_ppl": f"{gpt_ppl:.3f}",
+        "gpt_ppl": f"{gpt_ppl:.3f}" if gpt_ppl is not None else "(not measured)",
         "floor": f"{m['true_per_word_perplexity_heldout']:.3f}",
         "far": f"{curves.distance[-1]:.0f}",
         "rnn_far": f"{curves.rnn[-1]:.2%}",
