@@ -11,14 +11,20 @@ import math
 import os
 import random
 import time
+from dataclasses import dataclass, field
+from typing import Any
 
+import numpy as np
 import torch
 import torch.nn.functional as F
+from tokenizers import Tokenizer
 
 from explainers import corpus
 from explainers.gpt import GPT, GPTConfig
 from explainers.lm_quality import encode_story, heldout_stories, measure_name_head, measure_quality
+from explainers.store import sha256_bytes
 from explainers.tokenizer import eot_id, train_tokenizer
+from explainers.training_replay import CHECKPOINT_STEPS, CHECKPOINTS_FILE, heldout_eval_steps, pack_checkpoints
 from training.judge import single_thread
 from training.runner import Trainer, TrainResult, progress
 
@@ -39,6 +45,8 @@ SETTINGS = {
 
 
 EVAL_EVERY = int(os.environ.get("GLASSBOX_GPT_EVAL_EVERY", 0))
+# The held-out loss curve is measured on the first stories of the held-out set (a seed training never uses).
+CURVE_STORIES = 64
 
 
 def _batches(lengths: list[int], batch: int, rng: random.Random):
@@ -68,8 +76,56 @@ def train(seed: int) -> TrainResult:
         return _train(seed)
 
 
-def _train(seed: int) -> TrainResult:
-    s = SETTINGS
+def _pad(seqs: list[list[int]], eot: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inputs and targets for a batch of token lists (each starts and ends with eot); -100 marks padding."""
+    T = max(len(d) for d in seqs)
+    x = torch.full((len(seqs), T - 1), eot, dtype=torch.long)
+    y = torch.full((len(seqs), T - 1), -100, dtype=torch.long)  # -100: padding, not scored
+    for j, seq in enumerate(seqs):
+        d = torch.tensor(seq)
+        x[j, : len(d) - 1] = d[:-1]
+        y[j, : len(d) - 1] = d[1:]
+    return x, y
+
+
+@dataclass
+class Recording:
+    """What the Training page replays: weights at a few steps, the training loss of every step and the held-out
+    loss every few steps. Measuring uses no randomness (a fixed batch, inference mode), so the training
+    trajectory is exactly the same with or without it."""
+
+    heldout: tuple[torch.Tensor, torch.Tensor]  # (x, y) of the fixed held-out batch
+    floor: float  # the grammar's own nats per token on that batch: no model can do better on average
+    checkpoints: dict[int, dict[str, torch.Tensor]] = field(default_factory=dict)
+    train_loss: list[float] = field(default_factory=list)
+    heldout_steps: list[int] = field(default_factory=list)
+    heldout_loss: list[float] = field(default_factory=list)
+
+    def measure(self, model: GPT, step: int, vocab: int) -> None:
+        x, y = self.heldout
+        with torch.inference_mode():
+            logits, _ = model(x)
+            loss = F.cross_entropy(logits.reshape(-1, vocab), y.reshape(-1), ignore_index=-100)
+        self.heldout_steps.append(step)
+        self.heldout_loss.append(float(loss))
+
+    def keep(self, model: GPT, step: int) -> None:
+        self.checkpoints[step] = {k: v.detach().to(torch.float16).clone() for k, v in model.state_dict().items()}
+
+
+@dataclass
+class Fit:
+    model: GPT
+    tok: Tokenizer
+    cfg: GPTConfig
+    stories: int
+    tokens_seen: int
+    seconds: float
+    recording: Recording | None
+
+
+def _fit(seed: int, s: dict[str, Any], record: bool = True) -> Fit:
+    """Corpus -> tokenizer -> trained model, recording the replay data if asked."""
     started = time.perf_counter()
     stories = corpus.generate_stories(s["stories"], seed)
     tok = train_tokenizer((st.text for st in stories[:20_000]), s["tokenizer_vocab"])
@@ -92,19 +148,25 @@ def _train(seed: int) -> TrainResult:
         lr=s["lr"],
         betas=(0.9, 0.98),
     )
+    rec = None
+    if record:
+        held = [encode_story(tok, st) for st in heldout_stories()[:CURVE_STORIES]]
+        held = [e for e in held if len(e.ids) <= s["block_size"] + 1]
+        x, y = _pad([e.ids for e in held], eot)
+        rec = Recording((x, y), -sum(e.log_prob for e in held) / int((y != -100).sum()))
+    eval_steps = set(heldout_eval_steps(s["steps"]))
     batches = _batches(lengths, s["batch_stories"], random.Random(seed))
     tokens_seen = 0
     model.train()
     bar = progress(range(s["steps"]), total=s["steps"], desc="gpt")
     for step in bar:
+        if rec is not None:  # weights after `step` updates, before this one
+            if step in CHECKPOINT_STEPS:
+                rec.keep(model, step)
+            if step in eval_steps:
+                rec.measure(model, step, cfg.vocab_size)
         idx = next(batches)
-        T = max(lengths[i] for i in idx)
-        x = torch.full((len(idx), T - 1), eot, dtype=torch.long)
-        y = torch.full((len(idx), T - 1), -100, dtype=torch.long)  # -100: padding, not scored
-        for j, i in enumerate(idx):
-            d = torch.tensor(data[i])
-            x[j, : len(d) - 1] = d[:-1]
-            y[j, : len(d) - 1] = d[1:]
+        x, y = _pad([data[i] for i in idx], eot)
         for group in opt.param_groups:
             group["lr"] = _lr(step, s)
         logits, _ = model(x)
@@ -114,6 +176,8 @@ def _train(seed: int) -> TrainResult:
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         tokens_seen += int((y != -100).sum())
+        if rec is not None:
+            rec.train_loss.append(loss.item())
         if step % 10 == 0:
             bar.set_postfix(loss=f"{loss.item():.3f}")
         if EVAL_EVERY and (step + 1) % EVAL_EVERY == 0:  # development only: a learning curve in the log
@@ -121,9 +185,20 @@ def _train(seed: int) -> TrainResult:
             q = measure_quality(model, tok, heldout_stories(s["eval_stories"])[:100])
             print(f"\nstep {step + 1}: ratio {q.ratio:.4f} kl {q.kl_word_boundary:.4f}", flush=True)
             model.train()
-    train_seconds = time.perf_counter() - started
+    if rec is not None:
+        rec.measure(model, s["steps"], cfg.vocab_size)
     model.eval()
+    return Fit(model, tok, cfg, len(data), tokens_seen, time.perf_counter() - started, rec)
 
+
+def _train(seed: int, s: dict[str, Any] = SETTINGS) -> TrainResult:
+    fit = _fit(seed, s)
+    model, tok, cfg, rec = fit.model, fit.tok, fit.cfg, fit.recording
+    assert rec is not None
+    blob = pack_checkpoints(
+        rec.checkpoints, np.array(rec.train_loss), np.array(rec.heldout_steps), np.array(rec.heldout_loss)
+    )
+    heldout_at = dict(zip(rec.heldout_steps, rec.heldout_loss, strict=True))
     held = heldout_stories(s["eval_stories"])
     q = measure_quality(model, tok, held)
     role = measure_name_head(model, tok, held)
@@ -167,24 +242,53 @@ def _train(seed: int) -> TrainResult:
         "positions where the next word must be a character's name (for example after 'Mia and'), this head puts "
         f"on average {role.mean_weight:.0%} of its attention on the earlier mention(s) of that name.\n\n"
         "**Limits.** The model only knows this tiny story world: any other text is out of distribution, "
-        "and its next-token odds there mean little."
+        "and its next-token odds there mean little.\n\n"
+        f"**Training replay.** `{CHECKPOINTS_FILE}` holds the weights (half precision) after "
+        f"{', '.join(f'{c:,}' for c in sorted(rec.checkpoints))} steps (the final weights are `model.safetensors`), "
+        f"the training loss of every step and the loss on {len(rec.heldout[0])} held-out stories every "
+        f"{_every(rec.heldout_steps)}: {heldout_at[0]:.2f} nats per token at step 0 "
+        f"(ln {cfg.vocab_size} = {math.log(cfg.vocab_size):.2f}), {heldout_at[s['steps']]:.3f} at the end, "
+        f"against the grammar's own {rec.floor:.3f} on the same stories. The Training page replays them."
     )
     return TrainResult(
         tensors=model.state_dict(),
         architecture={"type": "gpt", **cfg.to_dict()},
         training={k: v for k, v in s.items() if k != "eval_stories"}
-        | {"tokens_seen": tokens_seen, "train_seconds": round(train_seconds, 1), "optimizer": "AdamW"},
+        | {
+            "tokens_seen": fit.tokens_seen,
+            "train_seconds": round(fit.seconds, 1),
+            "optimizer": "AdamW",
+            "checkpoints": {
+                "file": CHECKPOINTS_FILE,
+                "sha256": sha256_bytes(blob),
+                "bytes": len(blob),
+                "dtype": "float16",
+                "steps": sorted(rec.checkpoints),
+                "final_step": s["steps"],
+                "heldout_stories": len(rec.heldout[0]),
+                "heldout_loss_floor": round(rec.floor, 4),
+                "heldout_loss_at_checkpoints": {
+                    str(k): round(heldout_at[k], 4) for k in (*CHECKPOINT_STEPS, s["steps"]) if k in heldout_at
+                },
+            },
+        },
         data={
-            "description": f"{len(data):,} generated children's stories from the Glassbox story grammar "
+            "description": f"{fit.stories:,} generated children's stories from the Glassbox story grammar "
             f"(5 to 20 sentences each, {corpus.exact_entropy().words_per_story:.0f} words on average)",
             "source": "explainers/corpus.py (generated from the seed; no downloads)",
             "tokenizer": f"byte-level BPE, {tok.get_vocab_size()} tokens, tokenizer.json",
         },
         metrics=metrics,
         metric_notes=notes,
-        extra_files={"tokenizer.json": tok.to_str().encode()},
+        extra_files={"tokenizer.json": tok.to_str().encode(), CHECKPOINTS_FILE: blob},
         card_notes=card,
     )
+
+
+def _every(steps: list[int]) -> str:
+    early = steps[1] - steps[0] if len(steps) > 1 else 0
+    late = steps[-2] - steps[-3] if len(steps) > 2 else early
+    return f"{early} steps early on, then every {late}" if early != late else f"{early} steps"
 
 
 TRAINER = Trainer(
