@@ -28,7 +28,8 @@ def _pct(p: float) -> str:
 
 LOG_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)  # percent
 TITLE_CHARS = 34  # a bold 20 px title line that fits a 390 px phone; Plotly never wraps titles itself
-TITLE_LINE_PX = 30
+TITLE_LINE_PX = 26
+TITLE_PAD = 16  # px above the title
 
 
 def esc(text: str) -> str:
@@ -44,9 +45,9 @@ def _titled(title: str, layout: dict[str, Any]) -> tuple[str, dict[str, Any]]:
             lines[-1] += " " + word
         else:
             lines.append(word)
-    margin = {**layout.get("margin", {}), "t": 24 + TITLE_LINE_PX * len(lines)}
+    margin = {**layout.get("margin", {}), "t": TITLE_PAD + TITLE_LINE_PX * len(lines) + 12}
     # pinned to the top: Plotly centres a title in the top margin, and a multi-line one then spills onto the plot
-    title = {"yref": "container", "y": 1, "yanchor": "top", "pad": {"t": 12}}
+    title = {"yref": "container", "y": 1, "yanchor": "top", "pad": {"t": TITLE_PAD}}
     return "<br>".join(esc(line) for line in lines), {**layout, "margin": margin, "title": title}
 
 
