@@ -52,6 +52,11 @@ class Grammar:
     # The doctor sentence ("... the doctor said that he would help .") appears only in the bias worlds
     # (doctor_world): the default story world gives it weight 0, so its stories are unchanged.
     p_doctor_he: float = 0.5
+    # The fact-gap world (fact_gap_world): with these probabilities the sentence that introduces the friend
+    # ("She had a friend named Tom .") or the toy ("She had a red ball .") is missing, yet the friend and the toy
+    # still come back later, unknown until then. 0 in the default world: its stories are unchanged.
+    p_no_friend: float = 0.0
+    p_no_toy: float = 0.0
     max_middle: int = 15  # at most 15 middle sentences: stories have 5 to 20 sentences
     middle_weights: tuple[tuple[str, float], ...] = (
         ("went", 3.0),
@@ -87,6 +92,15 @@ def doctor_world(p_he: float, weight: float = 2.0) -> Grammar:
     probability `p_he`. Everything else is the default world; `weight` is the sentence's share among
     the middle sentences (the others' weights sum to 22)."""
     return replace(GRAMMAR, middle_weights=GRAMMAR.middle_weights + (("doctor", weight),), p_doctor_he=p_he)
+
+
+def fact_gap_world(p_gap: float) -> Grammar:
+    """The story world where a fact is sometimes never stated (the Limits page's hallucination demo): with
+    probability `p_gap` each, the sentence introducing the friend and the one introducing the toy are left out,
+    while the later sentences still mention them. Until a later sentence names the friend (or the toy), every
+    friend (every toy) is equally likely, so after "Mia and" the world's true odds are spread evenly over the
+    names: the honest answer to a question whose fact was never given."""
+    return replace(GRAMMAR, p_no_friend=p_gap, p_no_toy=p_gap)
 
 
 # Story stages. A story is: [cat sentence] intro friend toy middle{1..max} "The end ."
@@ -160,14 +174,18 @@ def _sentence_distribution(state: State, g: Grammar) -> tuple[tuple[Sentence, fl
     if state.stage == FRIEND:
         he = pronouns(g, state.hero)[0]
         others = [n for n in g.names if n != state.hero]
-        return tuple(_normalise(_product(_lit(he, "had", "a", "friend", "named"), _uniform(others), _lit("."))).items())
+        stated = _product(_lit(he, "had", "a", "friend", "named"), _uniform(others), _lit("."))
+        if g.p_no_friend > 0:  # fact-gap world: no friend sentence; the toy sentence (or what follows) comes next
+            skipped = _sentence_distribution(replace(state, stage=TOY), g)
+            stated = [(s, p * (1 - g.p_no_friend)) for s, p in stated] + [(s, p * g.p_no_friend) for s, p in skipped]
+        return tuple(_normalise(stated).items())
     hero_subject = [((state.hero,), g.p_name), ((pronouns(g, state.hero)[0],), 1 - g.p_name)]
     if state.stage == TOY:
-        return tuple(
-            _normalise(
-                _product(hero_subject, _lit("had", "a"), _uniform(g.colours), _uniform(g.objects), _lit("."))
-            ).items()
-        )
+        stated = _product(hero_subject, _lit("had", "a"), _uniform(g.colours), _uniform(g.objects), _lit("."))
+        if g.p_no_toy > 0:  # fact-gap world: no toy sentence; the first middle sentence comes next
+            skipped = _middle(state.hero, state.friend, "", g)
+            stated = [(s, p * (1 - g.p_no_toy)) for s, p in stated] + [(s, p * g.p_no_toy) for s, p in skipped]
+        return tuple(_normalise(stated).items())
     if state.stage != MIDDLE:
         raise ValueError(f"no sentences after stage {state.stage!r}")
     p_end = _p_end(state, g)
@@ -179,7 +197,15 @@ def _sentence_distribution(state: State, g: Grammar) -> tuple[tuple[Sentence, fl
 
 @lru_cache(maxsize=2048)
 def _middle(hero: str, friend: str, toy: str, g: Grammar) -> tuple[tuple[Sentence, float], ...]:
-    """The middle sentences (everything but "The end .") for one cast; independent of the count."""
+    """The middle sentences (everything but "The end .") for one cast; independent of the count.
+
+    An empty `friend` or `toy` (fact-gap world: never introduced) is not known yet: every friend (toy) is
+    equally likely, so the table is the even mixture of the tables for each one."""
+    if not friend or not toy:
+        friends = [friend] if friend else [n for n in g.names if n != hero]
+        toys = [toy] if toy else list(g.objects)
+        w = 1.0 / (len(friends) * len(toys))
+        return tuple(_normalise([(s, p * w) for f in friends for t in toys for s, p in _middle(hero, f, t, g)]).items())
     subj = [((hero,), g.p_name), ((pronouns(g, hero)[0],), 1 - g.p_name)]
     _, he, _ = pronouns(g, hero)
     _, _, him = pronouns(g, friend)
@@ -234,11 +260,19 @@ def advance(state: State, sentence: Sentence, g: Grammar = GRAMMAR) -> State:
     if state.stage == AFTER_CAT:
         return replace(state, stage=FRIEND, hero=sentence[-2])
     if state.stage == FRIEND:
+        if "friend" not in sentence:  # fact-gap world: the friend was never introduced
+            return advance(replace(state, stage=TOY), sentence, g)
         return replace(state, stage=TOY, friend=sentence[-2])
     if state.stage == TOY:
+        if sentence[1:3] != ("had", "a") or sentence[-2] not in g.objects:  # fact-gap world: no toy sentence
+            return advance(replace(state, stage=MIDDLE), sentence, g)
         return replace(state, stage=MIDDLE, colour=sentence[-3], toy=sentence[-2])
     if sentence == ("The", "end", "."):
         return replace(state, stage=DONE)
+    if not state.friend or not state.toy:  # fact-gap world: a sentence may name them for the first time
+        friend = state.friend or next((w for w in sentence if w in g.names and w != state.hero), "")
+        toy = state.toy or next((w for w in sentence if w in g.objects), "")
+        return replace(state, middle=state.middle + 1, friend=friend, toy=toy)
     return replace(state, middle=state.middle + 1)
 
 
@@ -422,7 +456,8 @@ def _signature(state: State, g: Grammar) -> tuple:
         state.stage,
         state.middle,
         g.is_girl(state.hero) if state.hero else None,
-        g.is_girl(state.friend) if state.friend else None,
+        g.is_girl(state.friend) if state.friend else None,  # None also when not known yet (fact-gap world)
+        bool(state.toy),
     )
 
 

@@ -689,6 +689,22 @@ register_schema("fashion_gan", CONV_GAN)
 # Text models of issues 16 and 17: the doctor-world GPTs are GPTs; the n-gram model is a table of word-pair counts.
 register_schema("bias_skewed", GPT)
 register_schema("bias_balanced", GPT)
+# The hallucination demo's GPT (Limits page): the page reads these measurements of it and of the base GPT.
+register_schema(
+    "fact_gaps",
+    replace(
+        GPT,
+        metrics=dict(GPT.metrics)
+        | {
+            f"{who}{kind}_{m}": Float(0, 1)
+            for who in ("", "gpt_")
+            for kind in ("friend", "toy")
+            for m in ("present_mean_p_right", "cut_mean_p_top", "cut_mean_p_right", "cut_greedy_names_one")
+        }
+        | {f"{who}{c}_calibration_error": Float(0, 1) for who in ("", "gpt_") for c in ("fact", "next_word")}
+        | {"heldout_stories": Int(1, 100_000), "p_gap": Float(0, 1)},
+    ),
+)
 register_schema(
     "ngram",
     ModelSchema(

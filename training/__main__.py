@@ -22,6 +22,7 @@ TRAINERS: dict[str, str] = {
     "rnn": "training.rnn",
     "bias_skewed": "training.bias_skewed",
     "bias_balanced": "training.bias_balanced",
+    "fact_gaps": "training.fact_gaps",  # the Limits page's hallucination demo
     "judge": "training.judge",
     "vae": "training.vae",
     "diffusion": "training.diffusion",
