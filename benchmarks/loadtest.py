@@ -221,14 +221,14 @@ PLANS: dict[str, PagePlan] = {
             Expect(
                 "16 digits by DDPM",
                 "chart:gfull",
-                r"^DDPM, \d+ steps:<br>(?P<n_full>\d+) of 16 judged (?P<digit>\d)$",
+                r"^DDPM, \d+ steps: (?P<n_full>\d+) of 16 judged (?P<digit>\d)$",
                 check="picture",
                 changes_with=("seed", "w", "digit"),
             ),
             Expect(
                 "16 digits by DDIM",
                 "chart:gfast",
-                r"^DDIM, (?P<steps>\d+) steps:<br>(?P<n_fast>\d+) of 16 judged (?P<digit>\d)$",
+                r"^DDIM, (?P<steps>\d+) steps: (?P<n_fast>\d+) of 16 judged (?P<digit>\d)$",
                 check="picture",
                 changes_with=("seed", "w", "digit", "steps"),
             ),
