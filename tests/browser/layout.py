@@ -21,14 +21,18 @@ _JS = r"""
   const words = (s) => (s || '').replace(/\s+/g, ' ').trim();
   const short = (s) => { s = words(s); return s.length > 60 ? s.slice(0, 57) + '...' : s; };
 
-  // The four corners of an SVG element's box, in its <svg>'s pixels (getCTM maps to the nearest viewport).
+  // The four corners of the ink of a text, in its <svg>'s pixels (getCTM maps to the nearest viewport). A text's box
+  // runs from the font's ascent to its descent, well above capitals and below most letters: trimmed by a quarter of
+  // the font size at the top and a tenth at the bottom, two lines that merely share padding do not count.
   const corners = (el) => {
     let box;
     try { box = el.getBBox(); } catch (e) { return null; }
     if (!box || box.width < 0.5 || box.height < 0.5) return null;
     const m = el.getCTM();
     if (!m) return null;
-    return [[box.x, box.y], [box.x + box.width, box.y], [box.x + box.width, box.y + box.height], [box.x, box.y + box.height]]
+    const size = parseFloat(getComputedStyle(el).fontSize) || 0;
+    const top = box.y + 0.25 * size, bottom = Math.max(top + 1, box.y + box.height - 0.1 * size);
+    return [[box.x, top], [box.x + box.width, top], [box.x + box.width, bottom], [box.x, bottom]]
       .map(([x, y]) => [m.a * x + m.c * y + m.e, m.b * x + m.d * y + m.f]);
   };
   const visible = (el) => {

@@ -92,6 +92,6 @@ def test_attention_slider_and_charts_agree_after_an_edit(open_page) -> None:
         assert index == state["max"], f"a new text starts at its last token: {state}"
         looks = next(t for t in state["titles"] if " looks most at " in t)
         assert looks.startswith(f"'{label}' looks most at"), state
-        assert state["rows"][-1].endswith(f"·{index}"), state  # the heatmap ends at the token looking
+        assert any(row.endswith(f"·{index}") for row in state["rows"]), state  # its row is in the heatmap
     screenshot(page, "lm-attention-after-edit")
     assert_clean(page)
