@@ -1,4 +1,4 @@
-"""The heavy-work limiter: bounded concurrency, non-blocking answers in plain words, fairness between sessions.
+"""The heavy-work limiter: bounded concurrency, non-blocking answers in plain words, fairness between visitors.
 
 No test asserts on wall-clock time: threads coordinate by waiting for a condition (`_wait_until`), the duty
 cycle is checked on a fake clock, and timeouts are only generous safety nets.
@@ -25,7 +25,7 @@ def test_rejects_nonsense_configuration() -> None:
     with pytest.raises(ValueError):
         HeavyWorkLimiter(slots=0)
     with pytest.raises(ValueError):
-        HeavyWorkLimiter(slots=1, per_session=0)
+        HeavyWorkLimiter(slots=1, per_visitor=0)
 
 
 def test_grants_up_to_slots_then_answers_busy_without_blocking() -> None:
@@ -148,28 +148,28 @@ def test_timed_out_waiter_leaves_the_line() -> None:
     assert limiter.try_acquire()
 
 
-def test_one_session_cannot_take_every_slot() -> None:
-    limiter = HeavyWorkLimiter(slots=3, per_session=1)
-    mine = limiter.try_acquire(session="alice")
+def test_one_visitor_cannot_take_every_slot() -> None:
+    limiter = HeavyWorkLimiter(slots=3, per_visitor=1)
+    mine = limiter.try_acquire(visitor="alice")
     assert mine
-    again = limiter.try_acquire(session="alice", timeout=SAFETY)  # answered at once, not after the timeout
-    assert not again and again.reason == "session_busy"
-    assert "previous step" in again.message
-    other = limiter.try_acquire(session="bob")
+    again = limiter.try_acquire(visitor="alice", timeout=SAFETY)  # answered at once, not after the timeout
+    assert not again and again.reason == "visitor_busy"
+    assert "previous request" in again.message
+    other = limiter.try_acquire(visitor="bob")
     assert other  # the others still get a slot
     limiter.release(mine)
-    assert limiter.try_acquire(session="alice")
+    assert limiter.try_acquire(visitor="alice")
 
 
-def test_a_waiting_session_does_not_block_other_sessions() -> None:
-    limiter = HeavyWorkLimiter(slots=1, per_session=1)
-    held = limiter.try_acquire(session="alice")
+def test_a_waiting_visitor_does_not_block_other_visitors() -> None:
+    limiter = HeavyWorkLimiter(slots=1, per_visitor=1)
+    held = limiter.try_acquire(visitor="alice")
     results: dict[str, Ticket] = {}
     bob = threading.Thread(target=lambda: results.setdefault("bob", limiter.try_acquire("bob", timeout=SAFETY)))
     bob.start()
     _wait_until(lambda: limiter.queued == 1)
     # alice is already running and waiting would exceed her share: refused at once, bob keeps his place.
-    assert limiter.try_acquire("alice", timeout=SAFETY).reason == "session_busy"
+    assert limiter.try_acquire("alice", timeout=SAFETY).reason == "visitor_busy"
     limiter.release(held)
     bob.join(timeout=SAFETY)
     assert results["bob"].granted
@@ -283,3 +283,81 @@ def test_background_work_runs_when_nobody_else_waits() -> None:
     ticket = limiter.try_acquire(background=True)
     assert ticket
     limiter.release(ticket)
+
+
+def test_a_visitor_over_their_share_rests_while_others_go_past() -> None:
+    """Token bucket per visitor: 1 s of heavy work at once, then half a slot's time (fake clock, no waiting)."""
+    clock = FakeClock()
+    limiter = HeavyWorkLimiter(slots=1, clock=clock, visitor_share=0.5, visitor_burst_s=1.0)
+    assert limiter.balance("ip:10.0.0.66") == 1.0 and limiter.balance(None) == float("inf")
+    for seconds, left in ((0.4, 0.6), (0.8, 0.2), (0.6, -0.1)):  # left = min(1, before + 0.5 * job) - job
+        job = limiter.try_acquire("ip:10.0.0.66")
+        assert job
+        clock.now += seconds
+        limiter.release(job)
+        assert limiter.balance("ip:10.0.0.66") == pytest.approx(left)
+    refused = limiter.try_acquire("ip:10.0.0.66", timeout=0)  # -0.1 s: rests 0.2 s at half a slot's refill
+    assert not refused and refused.reason == "over_share"
+    assert "a lot of heavy work" in refused.message
+    other = limiter.try_acquire("ip:10.0.0.7", timeout=0)  # another visitor is not held up at all
+    assert other
+    limiter.release(other)
+    clock.now += 0.19
+    assert limiter.try_acquire("ip:10.0.0.66", timeout=0).reason == "over_share"
+    clock.now += 0.02
+    again = limiter.try_acquire("ip:10.0.0.66", timeout=0)
+    assert again  # rested enough
+    limiter.release(again)
+    with pytest.raises(ValueError):
+        HeavyWorkLimiter(visitor_share=0)
+
+
+def test_a_resting_visitor_does_not_block_the_line() -> None:
+    clock = FakeClock()
+    limiter = HeavyWorkLimiter(slots=1, clock=clock, visitor_share=0.5, visitor_burst_s=0.1)
+    held = limiter.try_acquire("ip:10.0.0.7")
+    hog = limiter.try_acquire("ip:10.0.0.66")  # refused: slot taken; the bucket is still full
+    assert not hog
+    limiter.release(held)
+    hog = limiter.try_acquire("ip:10.0.0.66")
+    clock.now += 5.0  # a long job drains the bucket far below zero: 10 s of rest
+    limiter.release(hog)
+    results: dict[str, Ticket] = {}
+    waiter = threading.Thread(
+        target=lambda: results.setdefault("hog", limiter.try_acquire("ip:10.0.0.66", timeout=SAFETY))
+    )
+    waiter.start()
+    _wait_until(lambda: limiter.queued == 1)  # first in line, but resting...
+    other = limiter.try_acquire("ip:10.0.0.7", timeout=0)
+    assert other  # ...so a newcomer from another address goes past it at once
+    clock.now += 20.0  # rested; the release below wakes the waiter, which now takes the slot
+    limiter.release(other)
+    waiter.join(timeout=SAFETY + 1)
+    assert results["hog"].granted
+    limiter.release(results["hog"])
+
+
+def test_the_share_table_forgets_visitors_whose_bucket_is_full_again() -> None:
+    clock = FakeClock()
+    limiter = HeavyWorkLimiter(slots=1, clock=clock, visitor_share=0.5, visitor_burst_s=1.0)
+    for i in range(50):
+        ticket = limiter.try_acquire(f"ip:10.0.1.{i}")
+        clock.now += 0.1
+        limiter.release(ticket)
+    clock.now += 10.0
+    ticket = limiter.try_acquire("ip:10.0.2.1")
+    limiter.release(ticket)
+    assert len(limiter._credit) <= 1  # noqa: SLF001 - the table itself is what must stay small
+
+
+def test_tabs_of_one_visitor_share_one_allowance() -> None:
+    """Two tabs (sessions) of one address are one visitor: the second tab's request is refused at once."""
+    limiter = HeavyWorkLimiter(slots=2, per_visitor=1)
+    tab_one = limiter.try_acquire("ip:10.0.0.66", timeout=SAFETY)
+    tab_two = limiter.try_acquire("ip:10.0.0.66", timeout=SAFETY)
+    assert tab_one and not tab_two and tab_two.reason == "visitor_busy"
+    assert "another of yours" in tab_two.message
+    neighbour = limiter.try_acquire("ip:10.0.0.7")
+    assert neighbour
+    for ticket in (tab_one, neighbour):
+        limiter.release(ticket)

@@ -26,7 +26,7 @@ from explainers.diffusion import (
 )
 from explainers.digits import to_signed
 from figures.diffusion import trajectory_animation
-from ui.compute import heavy_slot  # also sets one torch thread per request, before any model runs
+from ui.compute import cache_entries, heavy_slot, heavy_turn, keep_last_good  # also sets one torch thread per request
 from ui.image_data import heldout_examples, judge_images, unit_pixels
 
 # The diffusion page's starting settings; the page and the warm-up both read them from here.
@@ -70,7 +70,15 @@ class TimedTrajectory:
         return self.trajectory.eps[:, 0]
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+# Cache caps (ui.compute.cache_entries): one recorded run keeps 3 pictures per step (x_t, noise, clean guess) as
+# float32, 0.16 MB for an 8x8 digit over 200 steps -> 64 runs in the 10 MB budget. Larger pictures or more steps:
+# pass their real size, so the cap stays in bytes. An animation figure of a run holds about 0.7 MB (measured).
+RUN_BYTES = 3 * 200 * 8 * 8 * 4
+ANIMATION_BYTES = 700_000
+
+
+@keep_last_good
+@st.cache_data(max_entries=cache_entries(RUN_BYTES), show_spinner=False)
 def diffusion_trajectory(digit: int, guidance: float, seed: int, sampler: str, steps: int) -> TimedTrajectory:
     """One digit with every intermediate recorded (cached per setting: the measured time is the first run's)."""
     model = get_diffusion()
@@ -82,6 +90,7 @@ def diffusion_trajectory(digit: int, guidance: float, seed: int, sampler: str, s
     return TimedTrajectory(traj, seconds, int(report.predicted[0]), float(report.confidence[0]))
 
 
+@keep_last_good
 @st.cache_data(max_entries=32, show_spinner=False)
 def diffusion_batch(digit: int, guidance: float, seed: int, sampler: str, steps: int, n: int = 16) -> TimedTrajectory:
     """n samples of one digit (no intermediates), timed; judge's accuracy stored as `judged` (count correct)."""
@@ -103,6 +112,7 @@ def diffusion_forward(example: int, seed: int, timesteps: tuple[int, ...]) -> tu
     return unit_pixels(fp.images), fp.signal, int(labels[example])
 
 
+@keep_last_good
 @st.cache_data(max_entries=64, show_spinner=False)
 def judge_along_trajectory(
     digit: int, guidance: float, seed: int, sampler: str, steps: int
@@ -113,13 +123,15 @@ def judge_along_trajectory(
     return judge_images(run.clean_guesses).probabilities[:, digit], closeness_to_final(run.trajectory)
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
+@keep_last_good
+@st.cache_resource(max_entries=cache_entries(ANIMATION_BYTES, budget_bytes=24 * 2**20), show_spinner=False)
 def trajectory_animation_figure(digit: int, guidance: float, seed: int, sampler: str, steps: int) -> go.Figure:
     """The replay of one trajectory, built once per setting and shared by every session (50 frames took
     about 50 ms to build, on every rerun of the page). st.plotly_chart only reads (copies) it."""
     run = diffusion_trajectory(digit, guidance, seed, sampler, steps)
     title = "Press ▶ Play to replay the run"
-    return trajectory_animation(run.noisy, run.noise_guesses, run.clean_guesses, run.trajectory.timesteps, title)
+    with heavy_turn():  # 150 small PNGs for every fresh run (up to 0.8 s on a loaded server): heavy work too
+        return trajectory_animation(run.noisy, run.noise_guesses, run.clean_guesses, run.trajectory.timesteps, title)
 
 
 def default_diffusion_views() -> None:

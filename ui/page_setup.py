@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import warmup
+from ui import visitors, warmup
 from ui.frame import note_page
 from ui.tour import GROUPS, HOME, live_pages, page
 
@@ -24,6 +24,7 @@ def setup_page(key: str) -> None:
         layout="wide",
     )
     note_page(key)
+    visitors.take_turn()  # one page run at a time per visitor: their other tabs wait here, costing no CPU
     _sidebar_navigation()
     if key != HOME.key:
         warmup.start_once()  # a deep link can be a server's first visit; app.py starts it after drawing
