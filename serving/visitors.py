@@ -25,7 +25,8 @@ script) with 8 tabs got 8 shares. Here a visitor is a client address:
   second tab, a script's eighth session) waits in that visitor's own line, sleeping, so it costs no CPU and
   never delays anyone else, until one of the visitor's runs has finished; after `timeout` it is refused.
   Streamlit offers no hook at the end of a script run, so a run is described by a callable that says whether it
-  is still going (ui/visitors.py asks the script thread), and waiters look again every `poll_s`.
+  is still going (ui/visitors.py asks the script thread), and the first waiter in a line looks again every
+  `poll_s`.
 
 Pure Python (no streamlit import), so it can be tested on its own; ui/visitors.py wires it to the pages.
 """
@@ -184,8 +185,9 @@ class VisitorGate:
                         return Turn(False, now - started, len(alive))
                     if interrupt is not None:
                         interrupt()
-                    # Runs end without telling us (no hook in Streamlit), so look again shortly.
-                    self._cond.wait(min(self.poll_s, deadline - now))
+                    # Runs end without telling us (no hook in Streamlit), so the first in line looks again shortly;
+                    # the others sleep until it goes ahead or leaves (notify_all below) or their time is up.
+                    self._cond.wait(min(self.poll_s, deadline - now) if line[0] == ticket else deadline - now)
             finally:
                 line.remove(ticket)
                 if not line:
