@@ -101,7 +101,7 @@ def token_chips(
     title: str,
     colour_values: Sequence[float] | None = None,
     hover: Sequence[str] | None = None,
-    per_row: int = 34,
+    per_row: int = 30,
     highlight: int | None = None,
     marked: Sequence[bool] | None = None,
     mark_colour: str = ACCENT,
@@ -383,7 +383,7 @@ def timeline(
     forced: Sequence[bool],
     selected: int | None,
     greedy: bool = False,
-    per_row: int = 34,
+    per_row: int = 30,
 ) -> go.Figure:
     """Generated tokens as chips shaded by the probability they had when picked (in greedy mode the model's own
     odds, since greedy simply takes the largest). Tokens that were not the model's favourite get an orange

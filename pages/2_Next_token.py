@@ -2,9 +2,8 @@ import streamlit as st
 
 from explainers import lm as lmx
 from figures import lm as figs
-from figures.style import percent
 from ui.frame import go_deeper, load_or_stop, model_card, show_chart, timed, what_you_are_seeing
-from ui.lm import EXAMPLE_PROMPTS, cached_next_token, cached_true_odds, load_gpt, prompt_box
+from ui.lm import EXAMPLE_PROMPTS, cached_next_token, cached_true_odds, load_gpt, prompt_box, true_odds_note
 from ui.page_setup import setup_page
 
 setup_page("next_token")
@@ -52,7 +51,7 @@ def knobs_and_odds(nt: lmx.NextToken, truth: lmx.TrueOdds | None) -> None:
         help="Keep only the k most likely tokens and share their probability out again. 0 = off.",
     )
     top_p = k3.slider(
-        "Top tokens up to mass p (top-p)",
+        "Top tokens adding up to p (top-p)",
         0.05,
         1.0,
         1.0,
@@ -115,20 +114,11 @@ def knobs_and_odds(nt: lmx.NextToken, truth: lmx.TrueOdds | None) -> None:
 
 # The knobs do not change the model's own odds: this box sits outside the fragment, so a knob move does not redraw it.
 if truth is not None:
-    plain = lmx.apply_sampling(nt.logits)
-    words = ", ".join(f"'{w}' {percent(float(p))}" for w, p in zip(truth.words[:6], truth.word_probs[:6], strict=True))
     st.success(
-        f"**This prompt is the start of a story our grammar can write, so we know the true odds** "
-        f"(orange): {words}. Gap between data and model (KL divergence, settings off): "
-        f"{lmx.kl_divergence(truth.token_probs, plain.probs):.3f} nats, 0 means identical.",
-        icon="📖",
+        true_odds_note(truth, lmx.kl_divergence(truth.token_probs, lmx.apply_sampling(nt.logits).probs)), icon="📖"
     )
 else:
-    st.info(
-        "This prompt is not the start of a story from our grammar (or it ends in a space or half a word), so "
-        "there are no true odds to compare with. The model still answers: it has seen only little stories.",
-        icon="🧭",
-    )
+    st.info(true_odds_note(None, 0.0), icon="🧭")
 
 knobs_and_odds(nt, truth)
 

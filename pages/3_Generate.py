@@ -2,31 +2,17 @@ import streamlit as st
 
 from explainers import lm as lmx
 from figures import lm as figs
+from ui import lm as story
 from ui.compute import heavy_work
 from ui.frame import go_deeper, load_or_stop, model_card, show_chart, timed, what_you_are_seeing
-from ui.lm import (
-    STORY_OPENING,
-    add_steps,
-    end_at,
-    generation,
-    load_gpt,
-    outside_story_world,
-    parse_picks,
-    prompt_box,
-    reset,
-    set_picks,
-    settle_slider,
-    steps_table,
-    story_opening,
-)
 from ui.page_setup import setup_page
 
 setup_page("generate")
-lm = load_or_stop("gpt", load_gpt)
-picks = parse_picks(st.query_params.get("picks", ""), vocab_size=lm.vocab_size)  # {step: token} the visitor chose
-settle_slider()  # before the "written" slider exists: a story that ended early moved it back
+lm = load_or_stop("gpt", story.load_gpt)
+picks = story.parse_picks(st.query_params.get("picks", ""), vocab_size=lm.vocab_size)  # {step: token} the visitor chose
+story.settle_slider()  # before the "written" slider exists: a story that ended early moved it back
 
-prompt = prompt_box("gen_prompt", STORY_OPENING, label="Start of the story", height=90)
+prompt = story.prompt_box("gen_prompt", story.STORY_OPENING, label="Start of the story", height=90)
 c1, c2, c3, c4 = st.columns([1.3, 1, 1, 1])
 mode = c1.radio(
     "How to choose",
@@ -76,7 +62,7 @@ steps = st.slider(  # no default value: it starts at 0, and the buttons' callbac
     help=f"At most {lmx.MAX_GENERATE_STEPS} tokens per story here, so one visitor cannot hog the server.",
 )
 with heavy_work(), timed(f"generation of {steps} tokens"):
-    gen = generation(
+    gen = story.generation(
         prompt,
         steps,
         seed,
@@ -86,20 +72,20 @@ with heavy_work(), timed(f"generation of {steps} tokens"):
         tuple(sorted((k, v) for k, v in picks.items() if k < steps)),
     )
 if len(gen.steps) < steps:  # the story ended (or ran out of room) before the count: the slider must say so
-    end_at(len(gen.steps))
+    story.end_at(len(gen.steps))
 
 b1, b2, b3 = st.columns(3)  # drawn after the story is known, so they can say when there is nothing more to write
-b1.button("➡️ Next token", on_click=add_steps, args=(1,), width="stretch", type="primary", disabled=gen.finished)
-b2.button(f"⏩ Generate {n}", on_click=add_steps, args=(n,), width="stretch", disabled=gen.finished)
-b3.button("↩️ Reset", on_click=reset, width="stretch")
+b1.button("➡️ Next token", on_click=story.add_steps, args=(1,), width="stretch", type="primary", disabled=gen.finished)
+b2.button(f"⏩ Generate {n}", on_click=story.add_steps, args=(n,), width="stretch", disabled=gen.finished)
+b3.button("↩️ Reset", on_click=story.reset, width="stretch")
 
 labels = [lmx.label(lm, s.token) for s in gen.steps]
 st.markdown("**The story so far** (your start, then the model's tokens):")
 st.code(prompt + lmx.decode(lm, gen.token_ids), language=None, wrap_lines=True)
 model_ended = bool(gen.finished and gen.steps and gen.steps[-1].token == lm.eot)
 if not lmx.in_story_world(prompt):
-    st.warning(outside_story_world(len(gen.steps), model_ended), icon="🧭")
-    st.button(f"📖 Start with '{STORY_OPENING}'", on_click=story_opening)
+    st.warning(story.outside_story_world(len(gen.steps), model_ended), icon="🧭")
+    st.button(f"📖 Start with '{story.STORY_OPENING}'", on_click=story.story_opening)
 elif model_ended:
     st.caption("The model chose ⟨end of story⟩: it thinks the story is over. Reset, or pick another token below.")
 elif gen.finished:
@@ -135,12 +121,12 @@ if gen.steps:
         pick = st.radio("Pick another token", [lab for _, lab in others], key=f"alt_{at}", horizontal=True)
         if st.button("🔀 Continue from this choice", width="stretch"):
             token = int(step.alternatives[next(i for i, lab in others if lab == pick)])
-            set_picks({k: v for k, v in picks.items() if k < at} | {at: token})
+            story.set_picks({k: v for k, v in picks.items() if k < at} | {at: token})
             st.rerun()
         if picks:
             st.caption("✋ marks tokens you picked. Reset clears them.")
     with st.expander("Every step as a table: probability, rank and the other candidates"):
-        table = steps_table(lm, gen)
+        table = story.steps_table(lm, gen)
         st.dataframe(table, hide_index=True, width="stretch")
 
 what_you_are_seeing(

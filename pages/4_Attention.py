@@ -51,7 +51,8 @@ else:
 
 if role:
     st.success(
-        f"**★ A head with a job we measured: layer {role[0] + 1}, head {role[1] + 1} copies names.** When the next "
+        f"**★ A head with a job we measured: layer {role[0] + 1}, head {role[1] + 1} copies names.** (A *head* is "
+        f"one of the model's {cfg.n_layer * cfg.n_head} separate ways of looking back.) When the next "
         f"word must be a character's name (as after 'Mia went to the park with'), this head puts on average "
         f"**{percent(role[2])}** of its attention on the earlier mention of that name (held-out stories). "
         "The page opens on it, and it carries a ★ in the head list and on the charts.",

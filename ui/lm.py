@@ -9,6 +9,7 @@ import streamlit as st
 
 from explainers import lm as lmx
 from figures import lm as figs
+from figures.style import percent
 from ui.compute import heavy_slot  # also sets one torch thread per request, before any model runs
 
 EXAMPLE_PROMPTS = {
@@ -176,6 +177,22 @@ def split_sentence(view: lmx.TokenView, single_with_space: bool) -> str:
         f"{first} Words the stories use a lot are **one token each**{example}. A word the tokenizer never saw is "
         "**cut into smaller pieces** it does know, down to single letters or bytes if needed, so every text can "
         "be read."
+    )
+
+
+def true_odds_note(truth: lmx.TrueOdds | None, kl: float) -> str:
+    """What the Next token page knows about the data's own odds for this prompt (`kl`: model vs data, knobs off)."""
+    if truth is None:
+        return (
+            "This prompt is not the start of a story our rules (the grammar) can write, or it ends in a space or "
+            "half a word, so there are no true odds to compare with. The model still answers: it has seen only "
+            "little stories."
+        )
+    words = ", ".join(f"'{w}' {percent(float(p))}" for w, p in zip(truth.words[:6], truth.word_probs[:6], strict=True))
+    return (
+        "**This prompt starts a story the rules that wrote the training stories (our grammar) can write, so we know "
+        f"the true odds** (orange): {words}. How far the model is from them, settings off: {kl:.3f} (KL divergence "
+        "in nats; 0 means identical)."
     )
 
 
