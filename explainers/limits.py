@@ -263,15 +263,33 @@ class Bias:
         return self.sampled_he / max(self.samples, 1)
 
 
-def measure_bias(lm, prompts: Sequence[Sequence[str]], samples_per_prompt: int = 5, seed: int = 0) -> Bias:
+def prompt_logits(lm, prompts: Sequence[Sequence[str]]) -> torch.Tensor:
+    """(n, V) next-token scores after each word prompt: compute once, then `bias_from_logits` at any setting."""
+    return _last_logits(lm.model, [prompt_token_ids(lm.tok, p) for p in prompts])
+
+
+def measure_bias(
+    lm, prompts: Sequence[Sequence[str]], samples_per_prompt: int = 5, seed: int = 0, temperature: float = 1.0
+) -> Bias:
+    return bias_from_logits(lm, prompt_logits(lm, prompts), samples_per_prompt, seed, temperature)
+
+
+def bias_from_logits(
+    lm, logits: torch.Tensor, samples_per_prompt: int = 5, seed: int = 0, temperature: float = 1.0
+) -> Bias:
+    """The bias measures from (n, V) scores after the doctor prompts. `p_he`, `p_she` and greedy decoding use the
+    model's own odds; the draws are made at `temperature` (0: greedy, every draw the favourite)."""
     he, she = (lm.tok.encode(" " + w).ids[0] for w in ("he", "she"))
-    logits = _last_logits(lm.model, [prompt_token_ids(lm.tok, p) for p in prompts])  # (n, V)
     probs = torch.softmax(logits, -1)
     greedy = probs.argmax(-1)
     gen = torch.Generator().manual_seed(seed)
-    draws = torch.multinomial(probs.float(), samples_per_prompt, replacement=True, generator=gen)  # (n, s)
+    if temperature <= 0:
+        draws = greedy[:, None].repeat(1, samples_per_prompt)  # (n, s)
+    else:
+        drawn_from = probs if temperature == 1.0 else torch.softmax(logits / temperature, -1)
+        draws = torch.multinomial(drawn_from.float(), samples_per_prompt, replacement=True, generator=gen)  # (n, s)
     return Bias(
-        prompts=len(prompts),
+        prompts=int(logits.shape[0]),
         p_he=probs[:, he].numpy(),
         p_she=probs[:, she].numpy(),
         greedy_he=int((greedy == he).sum()),
@@ -344,8 +362,8 @@ def first_words(lm, prompt: str, n: int = 100, seed: int = 0, temperature: float
     if first_probs is not None:
         for k, w in enumerate(uniq):
             piece = w if (w in corpus.PUNCTUATION or w == "⟨end⟩" or not prompt) else " " + w
-            tid = lm.eot if w == "⟨end⟩" else lm.tok.encode(piece).ids[0]
-            mp[k] = float(first_probs[tid])
+            ids = [lm.eot] if w == "⟨end⟩" else lm.tok.encode(piece).ids
+            mp[k] = float(first_probs[ids[0]]) if ids else 0.0  # a blank "word" (a lone space token) has no id
     else:
         mp[0] = 1.0
     return FirstWords(tuple(str(u) for u in uniq), counts, mp, n, float(temperature))

@@ -62,7 +62,7 @@ def _warm() -> None:
     # Streamlit logs "missing ScriptRunContext" for cache calls made outside a page run; harmless here.
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
     from explainers import lm as lmx
-    from ui import diffusion, gan, history, image_data, lm, vae
+    from ui import diffusion, gan, history, image_data, limits, lm, vae
 
     steps = [
         lm.load_gpt,
@@ -79,6 +79,7 @@ def _warm() -> None:
         diffusion.default_diffusion_views,
         gan.load_digits_gan,
         history.warm,
+        limits.warm,  # last: it times one output of every model (about 20 s)
     ]
     started = time.perf_counter()
     for step in steps:
