@@ -8,6 +8,7 @@ Writes benchmarks/results/limits.json with each model's weights checksum; rerun 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import sys
@@ -53,9 +54,15 @@ def main() -> int:
         "weights_sha256": {"gpt": gpt.config["weights"]["sha256"]},
         "hallucination": {},
     }
-    for kind in limits.FACT_KINDS:
-        h = limits.measure_hallucination(gpt, kind, args.stories)
-        result["hallucination"][kind] = {
+    # The same measurement on the model fine-tuned on stories with missing facts (training/fact_gaps.py).
+    gap = lmx.load_lm("fact_gaps")
+    result["weights_sha256"]["fact_gaps"] = gap.config["weights"]["sha256"]
+    result["hallucination_fact_gaps"] = {}
+    for (model, section), kind in itertools.product(
+        ((gpt, "hallucination"), (gap, "hallucination_fact_gaps")), limits.FACT_KINDS
+    ):
+        h = limits.measure_hallucination(model, kind, args.stories)
+        result[section][kind] = {
             "stories": h.stories,
             "candidates": h.candidates,
             "filler_sentences": limits.FACT_FILLERS,
@@ -76,6 +83,7 @@ def main() -> int:
     result["calibration"] = {
         "fact_questions": calibration_json(limits.fact_calibration(gpt, min(args.stories, 200))),
         "next_word": calibration_json(limits.next_word_calibration(gpt, 200)),
+        "fact_gaps_fact_questions": calibration_json(limits.fact_calibration(gap, min(args.stories, 200))),
     }
     result["bias"] = {}
     for name, p_he in (("bias_skewed", 0.8), ("bias_balanced", 0.5)):

@@ -234,6 +234,68 @@ PLANS: dict[str, PagePlan] = {
             ),
         ),
     ),
+    # Limits: every section's controls; each must redraw its own chart (sections are fragments). The cost section
+    # may still be measuring on a fresh server (it appears by itself), so its chart is optional.
+    "limits": PagePlan(
+        set={
+            "lim_story": None,
+            "lim_q": None,
+            "lim_model": None,
+            "lim_cut": None,
+            "lim_bias": None,
+            "lim_btemp": None,
+            "lim_bseed": None,
+            "lim_mem": None,
+            "lim_prompt": None,
+            "lim_rtemp": None,
+            "lim_rseed": None,
+            "lim_large": None,
+            "lim_tokens": None,
+        },
+        click=("Ask again",),
+        click_share=0.1,
+        expect=(
+            Expect(
+                "the odds with the fact stated",
+                "chart:lim_stated",
+                r"^Fact stated: '[^']+' gets",
+                changes_with=("lim_story", "lim_q", "lim_model"),
+            ),
+            Expect(
+                "the odds with the fact cut",
+                "chart:lim_cutodds",
+                r"^Fact cut: (?:still|odds spread)",
+                changes_with=("lim_story", "lim_q", "lim_model"),
+            ),
+            Expect("the calibration chart", "chart:lim_calib", r"^When our GPT is \d+% sure of a fact"),
+            Expect(
+                "who the doctor is",
+                "chart:lim_pronouns",
+                r"'he'",
+                changes_with=("lim_bias", "lim_btemp"),
+            ),
+            Expect("the GAN's kinds", "chart:lim_gankinds", r"is rarer in the GAN's pictures"),
+            Expect(
+                "drawn pictures beside their nearest training picture",
+                "chart:lim_pairs",
+                r"nearest of the [\d,]+ training pictures",
+                check="picture",
+                changes_with=("lim_mem",),
+            ),
+            Expect(
+                "first words of 100 continuations",
+                "chart:lim_first",
+                r"^(?:\d+ continuations, \d+ different first words|All \d+ continuations start the same)",
+            ),
+            Expect("the cost of one output", "chart:lim_cost", r"^One output", optional=True),
+            Expect(
+                "the large-model arithmetic",
+                "chart:lim_ops",
+                r"^(?P<lim_large>.+?) does about [\d,]+× our GPT's work",
+                optional=True,
+            ),
+        ),
+    ),
 }
 LIVE_PAGE = "gan"
 HOME = "home"

@@ -366,6 +366,19 @@ def test_generate_picks_from_the_url(picks: str) -> None:
     assert_clear_answer(at, "generate", [picks], f"picks = {_describe(picks)}")
 
 
+LIMITS = next((p for p in PAGES if p.key == "limits"), None)
+LIMITS_TEXT_CASES = [pytest.param(v, id=f"limits-text-{i}") for i, v in enumerate([*WORST_CASES, "ab " * 400])]
+
+
+@pytest.mark.parametrize("text", LIMITS_TEXT_CASES if LIMITS else [])
+def test_limits_own_prompt_from_the_url(text: str) -> None:
+    """The Limits page's prompt box exists only once 'Your own text' is chosen, so the text-box tests above never
+    see it: open it that way, with hostile text (and far more than its cap) from the URL."""
+    assert LIMITS is not None
+    at = open_page(LIMITS.path, {"lim_prompt": "Your own text", "lim_text": text})
+    assert_clear_answer(at, "limits", [text], f"lim_text = {_describe(text)}")
+
+
 def test_every_bound_key_is_fuzzed() -> None:
     """Every widget key bound to the URL anywhere in pages/ and ui/ (a literal `key=` beside bind="query-params") is
     found by the discovery on some page, so the tests above send it hostile values."""

@@ -8,6 +8,7 @@ Controls keep their settings in the URL; each section is a fragment, so a contro
 
 from __future__ import annotations
 
+import atexit
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 import streamlit as st
 import torch
+from streamlit.logger import get_logger
 
 from explainers import corpus
 from explainers import cost as costx
@@ -32,6 +34,8 @@ from ui.compute import heavy_slot, heavy_work, keep_last_good
 from ui.frame import show_chart, show_load_error, timed
 from ui.lm import load_gpt
 from ui.tour import live_pages
+
+log = get_logger(__name__)
 
 # ---------------------------------------------------------------------------------------------------- models
 
@@ -874,6 +878,8 @@ def measured_costs() -> CostView:
     rows, same, seen = [], [], {}
     with server_work(wait_s=120):
         for name in _generators():
+            if _exiting.is_set():  # the process is ending: stop between models (see _stop_measuring)
+                raise RuntimeError("the server is stopping")
             try:
                 config = read_config(name)
             except ModelLoadError:
@@ -894,6 +900,25 @@ def measured_costs() -> CostView:
 
 _cost_job: dict[str, threading.Thread | None] = {"thread": None}
 _cost_lock = threading.Lock()
+_exiting = threading.Event()
+
+
+@atexit.register
+def _stop_measuring() -> None:
+    """At exit, let a background measurement finish the model it is timing (a few seconds at most) and stop: a
+    thread killed inside torch at interpreter shutdown aborts the process ("terminate called ...")."""
+    _exiting.set()
+    job = _cost_job["thread"]
+    if job is not None:
+        job.join(timeout=30)
+
+
+def _measure_in_background() -> None:
+    try:
+        measured_costs()
+    except Exception as error:  # stopping, or an unexpected failure: the page measures again when asked
+        if not _exiting.is_set():  # at exit the log stream may already be closed
+            log.warning("cost measurement did not finish: %s", error)
 
 
 def cost_view_or_none(wait_s: float = 1.0) -> CostView | None:
@@ -902,7 +927,7 @@ def cost_view_or_none(wait_s: float = 1.0) -> CostView | None:
     with _cost_lock:
         job = _cost_job["thread"]
         if job is None:
-            job = threading.Thread(target=measured_costs, name="glassbox-limits-costs", daemon=True)
+            job = threading.Thread(target=_measure_in_background, name="glassbox-limits-costs", daemon=True)
             job.start()
             _cost_job["thread"] = job
     job.join(wait_s)
