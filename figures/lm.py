@@ -441,8 +441,8 @@ def alternatives_bars(labels: Sequence[str], probs: Sequence[float], chosen: int
     )
     text, layout = titled(f"Step {step + 1}: {quoted(labels[chosen])} was picked ({percent(float(probs[chosen]))})")
     layout |= {
-        "margin": layout["margin"] | {"l": 20 + text_px(names), "b": 70, "r": 20},
-        "yaxis": {"range": [len(labels) - 0.5, -0.5]},  # top first
+        "margin": layout["margin"] | {"l": 20 + text_px(names, 15, monospace=True), "b": 70, "r": 20},
+        "yaxis": {"range": [len(labels) - 0.5, -0.5], "tickfont": {"size": 15, "family": "monospace"}},  # top first
         "xaxis": {"title": {"text": "chance at this step"}} | PROB_AXIS,
     }
     return figure(bars, layout, title=text, height=300 + layout["margin"]["t"] - 60)
