@@ -73,9 +73,7 @@ if any(int(c) > 1 for c in view.word_tokens):
         config={"displayModeBar": False},
     )
     st.caption(figs.word_bars_caption(n, view.n_outside_words, rows, len(view.words)))
-    worst = max(range(len(view.words)), key=lambda i: int(view.word_tokens[i]))
-    core = view.words[worst].rstrip(".,!?;:")
-    st.markdown(split_sentence(view, worst == 0 and bool(core) and lmx.is_one_token(lm, " " + core)))
+    st.markdown(split_sentence(view, view.words[0].isalpha() and lmx.is_one_token(lm, " " + view.words[0])))
 
 with st.expander("The numbers as a table"):
     st.dataframe(

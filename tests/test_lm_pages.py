@@ -90,6 +90,9 @@ def test_tokens_word_bars_add_up_and_talk_about_the_readers_text() -> None:
     at.text_area(key="text").set_value("The cat sat on the mat.").run()
     sentence = next(m.value for m in at.markdown if "one token each" in m.value)
     assert "is two tokens: the word `␣mat` and the full stop `.`" in sentence
+    at.text_area(key="text").set_value("Mia met a snorkelwhistle.").run()
+    sentence = next(m.value for m in at.markdown if "one token each" in m.value)
+    assert "`Mia` is cut only because it opens the text" in sentence  # 'M'+'ia', but '␣Mia' is one token
 
 
 def test_tokens_byte_chips_use_one_notation_and_are_explained() -> None:

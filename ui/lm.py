@@ -152,9 +152,10 @@ def code_span(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-def split_sentence(view: lmx.TokenView, single_with_space: bool) -> str:
+def split_sentence(view: lmx.TokenView, first_whole_with_space: bool) -> str:
     """The sentence under the word chart, about the reader's own text: the word cut into the most pieces and
-    what they are, then the general rule. `single_with_space`: that word is one token when a space comes first."""
+    what they are, then the general rule. `first_whole_with_space`: the text's first word is cut, but with a space
+    before it (as everywhere in the stories) it is one token."""
     counts = [int(c) for c in view.word_tokens]
     worst = max(range(len(counts)), key=counts.__getitem__)
     pieces = view.pieces(worst)
@@ -166,10 +167,10 @@ def split_sentence(view: lmx.TokenView, single_with_space: bool) -> str:
         first = f"{word} is two tokens: the word {code_span(pieces[0])} and the {mark} {code_span(pieces[1])}."
     else:
         first = f"{word} is cut into **{len(pieces)} pieces** the tokenizer knows: {shown}."
-    if worst == 0 and single_with_space:
+    if first_whole_with_space and counts[0] > 1:
         first += (
-            f" At the very start of a text a word has no space before it; with one ({code_span('␣' + core)}) "
-            "it is a single token, as in the stories."
+            f" {code_span(view.words[0])} is cut only because it opens the text: with a space before it "
+            f"({code_span('␣' + view.words[0])}), as in the stories, it is a single token."
         )
     whole = [w for w, c in zip(view.words, counts, strict=True) if c == 1]
     example = f", like {code_span(whole[0])}" if whole else ""
