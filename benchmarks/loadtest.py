@@ -192,45 +192,51 @@ PLANS: dict[str, PagePlan] = {
             Expect(
                 "the decoded point",
                 "chart:point",
-                rf"^At \((?P<z1>-?[\d.]+), (?P<z2>-?[\d.]+)\) the judge sees a (?P<seen>\d) \({PERCENT} sure\)$",
+                rf"^At \((?P<z1>-?[\d.]+), (?P<z2>-?[\d.]+)\) the judge sees (?:an? )?(?P<seen>.+) \({PERCENT} sure\)$",
                 check="picture",
             ),
-            Expect("the map", "chart:map", r"the judge finds (?P<found>\d+) of 10", check="picture"),
-            Expect("the redrawn digit", "chart:rec", check="picture"),
-            Expect("the walk", "chart:walkstrip", r"in a straight line$", check="picture", changes_with=("walk",)),
+            Expect("the map", "chart:map", r"the judge reads (?P<found>\d+) of 10 kinds", check="picture"),
+            Expect("the redrawn picture", "chart:rec", check="picture"),
+            Expect("the walk", "imgs", check="images", changes_with=("walk",)),
         ),
     ),
-    # Stepping through the reverse process and the noise slider are cheap; a new digit, seed, guidance, sampler
-    # or DDIM step count asks for fresh sampling (the uncached path), and the pictures must change with it.
+    # Clothes (the default). Stepping through the reverse process and the noise slider are cheap; a new kind,
+    # seed, guidance, sampler or DDIM step count asks for fresh sampling (the uncached path), and the pictures must
+    # change with it. At guidance 0 the page says the prompt is ignored instead of naming it.
     "diffusion": PagePlan(
-        set={"k_*": None, "t": None, "digit": None, "seed": None, "w": None, "sampler": None, "steps": None},
+        set={"k_*": None, "t": None, "kind": None, "seed": None, "w": None, "sampler": None, "steps": None},
         weight={"k_*": 3, "t": 2},
         expect=(
-            Expect("the prompt digit", "heading", r"^2 · Reverse: making a (?P<digit>\d) from static$"),
             Expect(
-                "a real digit with noise", "chart:fwd", r"^A real (?P<digit>\d) at t = (?P<t>\d+):", check="picture"
+                "the prompt",
+                "heading",
+                r"^2 · Reverse: (?:making (?:an? )?(?P<kind>.+) from static|from static to a picture \(guidance 0)",
+            ),
+            Expect(
+                "a real picture with noise", "chart:fwd", r"^(?:An?|Real) (?:real )?(?P<kind>.+) at t = (?P<t>\d+):"
             ),
             Expect(
                 "the reverse step",
                 "chart:revstep",
                 r"^Step (?P<k>\d+) of (?P<n_steps>\d+) \(t = \d+\)$",
                 check="picture",
-                changes_with=("seed", "w", "sampler", "digit"),
+                changes_with=("seed", "w", "sampler", "kind"),
             ),
             Expect("the judge along the run", "chart:conf"),
+            Expect("the replay", "chart:anim", r"^Replay: step 1 of (?P<n_steps>\d+)", check="picture"),
             Expect(
-                "16 digits by DDPM",
-                "chart:gfull",
-                r"^DDPM, \d+ steps: (?P<n_full>\d+) of 16 judged (?P<digit>\d)$",
+                "16 pictures by DDIM",
+                "chart:gfast",
+                r"^DDIM, (?P<steps>\d+) steps: (?P<n_fast>\d+) of 16 read as (?:an? )?(?P<kind>.+)$",
                 check="picture",
-                changes_with=("seed", "w", "digit"),
+                changes_with=("seed", "w", "kind", "steps"),
             ),
             Expect(
-                "16 digits by DDIM",
-                "chart:gfast",
-                r"^DDIM, (?P<steps>\d+) steps: (?P<n_fast>\d+) of 16 judged (?P<digit>\d)$",
+                "4 pictures by full DDPM (on request)",
+                "chart:gfull",
+                r"^DDPM, \d+ steps: (?P<n_full>\d+) of 4 read as (?:an? )?(?P<kind>.+)$",
                 check="picture",
-                changes_with=("seed", "w", "digit", "steps"),
+                optional=True,
             ),
         ),
     ),

@@ -1,8 +1,9 @@
-"""Figures for the diffusion page: the noise schedule, one reverse step, its replay in the browser, how sure
-the judge is along the way, and the time each sampler took.
+"""Figures for the diffusion page: the noise schedule, one reverse step, its replay in the browser, what the judge
+reads along the way, and the time each sampler takes.
 
 Images are arrays in [0, 1] with 1 = ink (see figures/pictures.py); the predicted noise is signed, drawn
-mid-grey = 0.
+mid-grey = 0. A step's pictures travel at their own size (a 28x28 PNG is about 1 KB): Plotly scales image traces
+up with hard pixel edges, so the replay's 50 frames stay small.
 """
 
 from __future__ import annotations
@@ -15,39 +16,40 @@ import plotly.graph_objects as go
 from figures.pictures import mosaic, paper, picture_source, signed_grey
 from figures.style import PALETTE, axis_ids, figure, grid_layout, vline
 
+MAX_FRAMES = 50  # the replay's frames: every step of a DDIM run, evenly spaced ones of a long DDPM run
+
 
 def schedule_figure(
-    timesteps: np.ndarray, signal: np.ndarray, noise: np.ndarray, current: int | None, title: str, height: int = 330
+    timesteps: np.ndarray, signal: np.ndarray, noise: np.ndarray, current: int | None, title: str, height: int = 360
 ) -> go.Figure:
     traces = [
         dict(
             type="scatter",
             x=timesteps,
             y=signal,
-            name="how much digit is left √ᾱₜ",
+            name="picture left √ᾱₜ",
             line={"color": PALETTE[0], "width": 4},
         ),
         dict(
             type="scatter",
             x=timesteps,
             y=noise,
-            name="how much noise is mixed in √(1−ᾱₜ)",
+            name="noise mixed in √(1−ᾱₜ)",
             line={"color": PALETTE[1], "width": 4, "dash": "dash"},
         ),
     ]
     layout: dict[str, Any] = {
-        "xaxis": {"title": {"text": "noise step t (0 = clean digit)"}},
-        "yaxis": {"title": {"text": "share (scale of each part)"}, "range": [0, 1.12]},
-        "legend": {"orientation": "h", "y": -0.3},
+        "xaxis": {"title": {"text": "noise step t (0 = clean)"}},
+        "yaxis": {"title": {"text": "share"}, "range": [0, 1.12]},
+        "legend": {"orientation": "h", "y": -0.32, "x": 0},
+        "margin": {"t": 84, "b": 110},
     }
     if current is not None:
         layout["shapes"] = [vline(current, {"color": PALETTE[5], "width": 3})]
-        note = {"x": current, "y": 1.05, "text": f"t = {current}", "showarrow": False, "font": {"color": PALETTE[5]}}
-        layout["annotations"] = [note]
     return figure(traces, layout, title=title, height=height)
 
 
-PANELS = ("noisy image xₜ", "noise guess", "clean guess")
+PANELS = ("noisy xₜ", "noise guess", "clean guess")
 
 
 def _step_images(x_t: np.ndarray, eps: np.ndarray, x0: np.ndarray) -> list[str]:
@@ -61,7 +63,7 @@ def _step_images(x_t: np.ndarray, eps: np.ndarray, x0: np.ndarray) -> list[str]:
 
 def _panels(uris: list[str]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Three images side by side with PANELS as titles, axes hidden: traces and layout."""
-    layout = grid_layout(1, 3, PANELS, horizontal_spacing=0.04, title_size=17)
+    layout = grid_layout(1, 3, PANELS, horizontal_spacing=0.04, title_size=16)
     for key, value in layout.items():
         if key.startswith(("xaxis", "yaxis")):
             value["visible"] = False
@@ -75,7 +77,12 @@ def _panels(uris: list[str]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
 def reverse_step_figure(x_t: np.ndarray, eps: np.ndarray, x0: np.ndarray, title: str, height: int = 330) -> go.Figure:
     """One reverse step, three panels side by side. Arrays (H, W): x_t and x0 in [0, 1], eps signed."""
     traces, layout = _panels(_step_images(x_t, eps, x0))
-    return figure(traces, layout, title=title, height=height)
+    return figure(traces, layout | {"margin": {"t": 90}}, title=title, height=height)
+
+
+def frame_steps(steps: int, most: int = MAX_FRAMES) -> np.ndarray:
+    """Which steps (indices) the replay shows: all of them, or `most` evenly spaced ones with the first and last."""
+    return np.unique(np.linspace(0, steps - 1, min(steps, most)).round().astype(int))
 
 
 def trajectory_animation(
@@ -83,30 +90,38 @@ def trajectory_animation(
     eps: np.ndarray,
     x0: np.ndarray,
     timesteps: np.ndarray,
-    title: str,
-    height: int = 520,
-    max_frames: int = 100,
+    height: int = 470,
 ) -> go.Figure:
-    """Browser-side playback of a finished trajectory (S, H, W) x 3 with Plotly frames: no server reruns."""
+    """Browser-side playback of a finished trajectory (S, H, W) x 3 with Plotly frames: no server reruns.
+
+    Each frame carries its three pictures and its own title ("step k of S, t = ..."); the slider under the
+    pictures labels only every tenth frame, so its labels never run together on a phone."""
     steps = x_t.shape[0]
-    keep = np.unique(np.linspace(0, steps - 1, min(steps, max_frames)).round().astype(int))
+    keep = frame_steps(steps)
+
+    def title(k: int) -> str:
+        return f"Replay: step {k + 1} of {steps} (t = {int(timesteps[k])})"
+
     traces, layout = _panels(_step_images(x_t[keep[0]], eps[keep[0]], x0[keep[0]]))
     frames = [
         dict(
             name=str(k),
             data=[dict(type="image", source=u) for u in _step_images(x_t[k], eps[k], x0[k])],
             traces=[0, 1, 2],
+            layout={"title": {"text": title(k)}},
         )
         for k in keep
     ]
+    every = max(1, len(keep) // 5)
     slider_steps = [
         {
             "args": [[str(k)], {"frame": {"duration": 0, "redraw": True}, "mode": "immediate"}],
-            "label": f"{int(timesteps[k])}",
+            "label": f"t = {int(timesteps[k])}" if i % every == 0 else "",
             "method": "animate",
         }
-        for k in keep
+        for i, k in enumerate(keep)
     ]
+    play = {"frame": {"duration": 100, "redraw": True}, "transition": {"duration": 0}, "fromcurrent": True}
     layout["updatemenus"] = [
         {
             "type": "buttons",
@@ -118,14 +133,7 @@ def trajectory_animation(
             "showactive": False,
             "font": {"size": 16},
             "buttons": [
-                {
-                    "label": "▶ Play",
-                    "method": "animate",
-                    "args": [
-                        None,
-                        {"frame": {"duration": 80, "redraw": True}, "transition": {"duration": 0}, "fromcurrent": True},
-                    ],
-                },
+                {"label": "▶ Play", "method": "animate", "args": [None, play]},
                 {
                     "label": "⏸ Pause",
                     "method": "animate",
@@ -138,38 +146,41 @@ def trajectory_animation(
         {
             "active": 0,
             "steps": slider_steps,
-            "x": 0,
-            "len": 1.0,
-            "y": -0.14,
+            "x": 0.3,
+            "len": 0.7,
+            "y": -0.02,
             "yanchor": "top",
-            "currentvalue": {"prefix": "noise step t = ", "font": {"size": 16}},
-            "pad": {"t": 10},
+            "currentvalue": {"visible": False},
+            "font": {"size": 13},
+            "pad": {"t": 0},
         }
     ]
-    layout["margin"] = {"l": 10, "r": 10, "t": 80, "b": 150}
-    return figure(traces, layout, title=title, height=height, frames=frames)
+    layout["margin"] = {"l": 10, "r": 10, "t": 70, "b": 110}
+    return figure(traces, layout, title=title(keep[0]), height=height, frames=frames)
 
 
-def confidence_curve(
+def judge_curve(
     timesteps: np.ndarray,
-    confidence: np.ndarray,
+    lines: list[tuple[str, np.ndarray]],
     current: int | None,
     title: str,
-    height: int = 330,
+    height: int = 420,
     closeness: np.ndarray | None = None,
 ) -> go.Figure:
-    """How sure the judge is, step by step, that the guessed clean image is the digit; optionally how close
-    that guess already is to the final picture."""
+    """What the judge reads in the clean guess, step by step: one line per (name, share per step); optionally how
+    close that guess already is to the final picture."""
+    dashes = ("solid", "dash")
     traces = [
         dict(
             type="scatter",
             x=timesteps,
-            y=confidence,
+            y=share,
             mode="lines",
-            name="judge sees the digit in the guess",
-            line={"color": PALETTE[2], "width": 4},
+            name=name,
+            line={"color": (PALETTE[2], PALETTE[3])[i % 2], "width": 4, "dash": dashes[i % 2]},
             hovertemplate="t = %{x}: %{y:.0%}<extra></extra>",
         )
+        for i, (name, share) in enumerate(lines)
     ]
     if closeness is not None:
         traces.append(
@@ -184,21 +195,22 @@ def confidence_curve(
             )
         )
     layout: dict[str, Any] = {
-        "legend": {"orientation": "h", "y": -0.35},
+        "legend": {"orientation": "h", "y": -0.3, "x": 0},
         # Reversed by an explicit range: Plotly writes a computed "reversed" autorange back into the layout, and
         # Streamlit's second pass over the figure then redraws the axes.
         "xaxis": {
-            "title": {"text": "noise step t (the reverse process runs right to left)"},
+            "title": {"text": "noise step t (run: right → left)"},
             "range": [float(np.max(timesteps)), float(np.min(timesteps))],
         },
         "yaxis": {"title": {"text": "share"}, "range": [0, 1.05], "tickformat": ".0%"},
+        "margin": {"t": 110, "b": 130},
     }
     if current is not None:
         layout["shapes"] = [vline(current, {"color": PALETTE[5], "width": 3})]
     return figure(traces, layout, title=title, height=height)
 
 
-def timing_bars(labels: list[str], seconds: list[float], title: str, height: int = 240) -> go.Figure:
+def timing_bars(labels: list[str], seconds: list[float], title: str, height: int = 260) -> go.Figure:
     bar = dict(
         type="bar",
         x=[s * 1000 for s in seconds],
@@ -209,5 +221,5 @@ def timing_bars(labels: list[str], seconds: list[float], title: str, height: int
         textposition="auto",
         hovertemplate="%{x:.0f} ms<extra></extra>",
     )
-    layout = {"xaxis": {"title": {"text": "time on this server (milliseconds)"}}}
+    layout = {"xaxis": {"title": {"text": "ms per picture"}}, "margin": {"t": 84}}
     return figure(bar, layout, title=title, height=height)

@@ -1,11 +1,13 @@
-"""Pictures of small images (8x8 digits today; any size): tiles laid out on a canvas, PNG bytes, data URIs,
-and the Plotly figures that show one picture, a row of them or a grid.
+"""Pictures of small images (8x8 digits, 28x28 clothes; any size): tiles laid out on a canvas, PNG bytes, data
+URIs, and the Plotly figures that show one picture, a row of them or a grid.
 
 Images come in as arrays in [0, 1] with 1 = ink (the one pixel convention of every figure builder; models that
-work in [-1, 1] are converted before, with explainers.digits.to_unit). They are drawn dark ink on white paper,
-upscaled with hard pixel edges (nearest neighbour) so they stay crisp on a projector. Signed arrays (noise) are
-drawn mid-grey = 0. Sizes come from the arrays' shapes. Pictures go to the browser as small PNGs (binary
-strings), not as per-pixel JSON.
+work in [-1, 1] are converted before, with explainers.digits.to_unit). They are drawn dark ink on white paper with
+hard pixel edges, so they stay crisp on a projector: Plotly draws an image trace with nearest-neighbour scaling
+(CSS image-rendering: pixelated), and the PNG is upscaled a few times first (`scale_for`) so that the browser
+scales it up by a larger factor, where uneven pixel widths do not show. Signed arrays (noise) are drawn mid-grey
+= 0. Sizes come from the arrays' shapes. Pictures go to the browser as small PNGs (binary strings), not as
+per-pixel JSON.
 """
 
 from __future__ import annotations
@@ -20,7 +22,12 @@ from PIL import Image
 
 from figures.style import figure
 
-SCALE = 8  # screen pixels per image pixel inside the PNG (then the browser scales the whole figure)
+SCALE = 8  # PNG pixels per image pixel for 8x8 digits; scale_for gives it for any size
+
+
+def scale_for(side: int) -> int:
+    """PNG pixels per image pixel for pictures `side` pixels wide: 8 for 8x8 digits, 2 for 28x28 clothes."""
+    return max(1, 64 // side)
 
 
 def paper(ink: np.ndarray) -> np.ndarray:
@@ -33,9 +40,7 @@ def signed_grey(values: np.ndarray, limit: float = 2.5) -> np.ndarray:
     return np.clip(0.5 + values / (2 * limit), 0, 1)
 
 
-def mosaic(
-    images: np.ndarray, gap: int = 1, scale: int = SCALE, background: float = 1.0, border: int = 0
-) -> np.ndarray:
+def mosaic(images: np.ndarray, gap: int = 1, scale: int = 1, background: float = 1.0, border: int = 0) -> np.ndarray:
     """(R, C, H, W) display greys -> one canvas of R x C tiles, each upscaled `scale` times, with `gap` pixels of
     `background` between tiles and `border` pixels of it around them all."""
     rows, cols, h, w = images.shape
@@ -50,7 +55,7 @@ def mosaic(
 
 
 def grid_picture(
-    images: np.ndarray, cols: int, scale: int = SCALE, gap: int = 1, background: float = 1.0, border: int = 0
+    images: np.ndarray, cols: int, scale: int = 1, gap: int = 1, background: float = 1.0, border: int = 0
 ) -> np.ndarray:
     """(N, H, W) ink in [0, 1] -> a canvas of display greys, `cols` images per row; places after the last
     image show the background."""
@@ -92,32 +97,15 @@ def image_axes() -> dict[str, Any]:
     return {"xaxis": {"visible": False}, "yaxis": {"visible": False, "scaleanchor": "x"}}
 
 
-def image_strip(
-    images: np.ndarray, captions: list[str], title: str, height: int = 260, signed: bool = False
-) -> go.Figure:
-    """A row of K images (K, H, W) with a caption under each."""
-    _, h, w = images.shape
+def tile_pngs(images: np.ndarray, side: int = 168, signed: bool = False) -> list[bytes]:
+    """(K, H, W) -> one PNG per image, upscaled by a whole number (nearest neighbour) to at least `side` pixels,
+    for a row of pictures that wraps on a narrow screen (st.image with a list)."""
+    k, _, w = images.shape
+    factor = -(-side // w)
     greys = signed_grey(images) if signed else paper(images)
-    tile = w * SCALE + SCALE
-    notes = [
-        {
-            "x": i * tile + w * SCALE // 2,
-            "y": h * SCALE,
-            "text": caption,
-            "showarrow": False,
-            "yanchor": "top",
-            "font": {"size": 16},
-        }
-        for i, caption in enumerate(captions)
-    ]
-    layout = {
-        "annotations": notes,
-        "xaxis": {"visible": False},
-        "yaxis": {"visible": False, "range": [h * SCALE + 34, -2]},
-        "margin": {"l": 5, "r": 5, "t": 60, "b": 5},
-    }
-    picture = dict(type="image", source=picture_source(mosaic(greys[None], gap=SCALE)))
-    return figure(picture, layout, title=title, height=height)
+    big = greys.repeat(factor, axis=1).repeat(factor, axis=2)  # (K, H*f, W*f)
+    framed = np.pad(big, ((0, 0), (3, 3), (3, 3)), constant_values=1.0)  # white paper between the pictures
+    return [to_png(framed[i]) for i in range(k)]
 
 
 def single_image(image: np.ndarray, title: str, height: int = 300, signed: bool = False) -> go.Figure:
@@ -125,13 +113,15 @@ def single_image(image: np.ndarray, title: str, height: int = 300, signed: bool 
     grey = signed_grey(image) if signed else paper(image)
     # {"font": {"size": 17}} replaces the style's title font, which holds only its size.
     layout = {**image_axes(), "margin": {"l": 5, "r": 5, "t": 50, "b": 5}, "title": {"font": {"size": 17}}}
-    picture = dict(type="image", source=picture_source(mosaic(grey[None, None], gap=0)))
+    canvas = mosaic(grey[None, None], gap=0, scale=scale_for(image.shape[1]))
+    picture = dict(type="image", source=picture_source(canvas), hoverinfo="skip")
     return figure(picture, layout, title=title, height=height)
 
 
 def image_grid(images: np.ndarray, title: str, cols: int = 8, height: int = 360) -> go.Figure:
     """(N, H, W) in [0, 1] -> a grid of images, `cols` per row."""
-    canvas = grid_picture(images, cols, gap=SCALE // 2)
+    scale = scale_for(images.shape[2])
+    canvas = grid_picture(images, cols, scale=scale, gap=max(2, scale * images.shape[2] // 16))
     layout = {**image_axes(), "margin": {"l": 5, "r": 5, "t": 60, "b": 5}}
     return figure(
         dict(type="image", source=picture_source(canvas), hoverinfo="skip"), layout, title=title, height=height

@@ -1,216 +1,263 @@
-"""Figures for the VAE page: the decoded map, where real images land, the two loss terms, the drawing pad.
+"""Figures for the VAE page: the decoded map, where real pictures land, the two loss terms.
 
-Images are arrays in [0, 1] with 1 = ink (see figures/pictures.py); sizes come from their shapes.
+Images are arrays in [0, 1] with 1 = ink (see figures/pictures.py); sizes come from their shapes. Both maps are
+drawn in map coordinates (z1 across, z2 up) with their pictures as layout images under clickable points.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
 from PIL import Image, ImageDraw, ImageFont
 
-from figures.pictures import data_uri, mosaic, paper, picture_source, to_png
+from figures.pictures import data_uri, mosaic, paper, to_png
 from figures.style import MUTED, PALETTE, figure
 
 # Traces are plain dicts (type=...), not go.Scatter objects: go.Figure would validate such an object a second
 # time (measured: 18 ms vs 9 ms for ten scatter traces).
 
-# Ten colours for the ten classes: Okabe-Ito plus two extra dark tones. The class's own label is also the
-# marker, so the class never depends on colour alone.
+# Ten colours for the ten classes: Okabe-Ito plus two extra dark tones. Digits are drawn as their own label and
+# clothes as their own picture, so the class never depends on colour alone.
 CLASS_COLOURS = (*PALETTE[:6], "#8C6D1F", "#000000", "#6A3D9A", "#117733")
+# What the map marks: the picture you encoded, the point you decode, the walk between two pictures.
+ENCODED, DECODED, WALK = PALETTE[1], PALETTE[5], PALETTE[3]
+MARK_KEY = "★ where your picture lands · ⊗ the decoded point · purple line: the walk of section 3"
+_LEGEND_BELOW = {"orientation": "h", "x": 0, "xanchor": "left", "y": -0.13, "yanchor": "top", "itemclick": False}
 
 
-def latent_map(
-    grid_images: np.ndarray,
-    axis: np.ndarray,
-    title: str,
-    lattice: int = 12,
-    marks: list[tuple[float, float, str]] | None = None,
-    path: np.ndarray | None = None,
-    height: int = 560,
-) -> go.Figure:
-    """The decoded grid (S, S, H, W) as one picture, in latent coordinates, with a clickable lattice on top.
+@dataclass(frozen=True)
+class Mark:
+    """A point drawn on a map: where a picture landed (`encoded`) or the point being decoded."""
 
-    `axis` (S,) holds the latent coordinate of each tile centre. Clicking a lattice point returns its
-    customdata [z1, z2]. `marks` are (z1, z2, label) points drawn as stars; `path` (K, 2) a line.
+    z1: float
+    z2: float
+    label: str  # the legend's words for it
+    encoded: bool = True
 
-    The lattice is one clickable square per tile (12 x 12): a click decodes that tile's centre. The browser
-    redraws every lattice point whenever the map changes, and a 36 x 36 lattice took it about 600 ms; the
-    number inputs and the real digits' scatter reach the points in between."""
-    step = float(axis[1] - axis[0])
-    lo, hi = float(axis[0] - step / 2), float(axis[-1] + step / 2)
-    canvas = mosaic(paper(grid_images), gap=2, scale=4, background=0.82)  # light grey lines between tiles
-    px = canvas.shape[0]
-    per = (hi - lo) / px
-    # go.Image: pixel (i, j) sits at x = x0 + j*dx; y grows downwards, so flip the axis range below.
-    traces = [
-        dict(
-            type="image",
-            source=picture_source(canvas),
-            x0=lo + per / 2,
-            dx=per,
-            y0=lo + per / 2,
-            dy=per,
-            hoverinfo="skip",
-        )
-    ]
-    # The picture's rows go top (high z2) to bottom, so draw it with y reversed: y_pixel = hi + lo - z2.
-    ticks = np.round(np.linspace(axis[0], axis[-1], 5), 1) + 0.0  # + 0.0 turns -0.0 into 0.0
-    fine = np.linspace(lo + (hi - lo) / (2 * lattice), hi - (hi - lo) / (2 * lattice), lattice)
-    gx, gy = np.meshgrid(fine, fine)
-    traces.append(
-        dict(
-            type="scatter",
-            x=gx.ravel(),
-            y=(hi + lo) - gy.ravel(),
-            mode="markers",
-            marker={"size": max(4, int(560 / lattice) - 2), "symbol": "square", "color": "rgba(0,114,178,0.02)"},
-            customdata=np.stack([gx.ravel(), gy.ravel()], axis=1).round(3),
-            hovertemplate="click to decode z = (%{customdata[0]:.2f}, %{customdata[1]:.2f})<extra></extra>",
-            name="map",
-            showlegend=False,
-        )
-    )
+
+@dataclass(frozen=True)
+class MapPicture:
+    """The decoded map as one PNG (data URI), stored bottom row first, and its size in pixels."""
+
+    source: str
+    pixels: int
+
+
+def map_picture(grid_images: np.ndarray) -> MapPicture:
+    """The decoded map (S, S, H, W) as one PNG, light grey lines between the tiles, at least 800 pixels wide so the
+    browser only ever scales it down. Built once per model: 64 grey levels keep the 15 x 15 clothes map near 80 KB
+    (256 levels: 114 KB, no visible difference)."""
+    size, side = grid_images.shape[0], grid_images.shape[-1]
+    canvas = mosaic(paper(grid_images), gap=2, scale=max(2, -(-800 // (size * side))), background=0.82)
+    # Plotly draws an image trace's first row at the bottom of an upward y axis: store the map upside down.
+    return MapPicture(data_uri(to_png(np.round(canvas[::-1] * 63) / 63)), canvas.shape[0])
+
+
+def map_edge(axis: np.ndarray) -> float:
+    """Half the width of the drawn map: the outer tiles' centres plus half a tile."""
+    return float(axis[-1] + (axis[1] - axis[0]) / 2)
+
+
+def _view(edge: float, points: Sequence[tuple[float, float]]) -> float:
+    """Half the width of the square view: the map, widened to hold every point with a border."""
+    far = max((max(abs(a), abs(b)) for a, b in points), default=0.0)
+    return edge if far <= edge else far + 0.25
+
+
+def _mark_traces(marks: Sequence[Mark], path: np.ndarray | None) -> list[dict]:
+    traces: list[dict] = []
     if path is not None and len(path):
         traces.append(
             dict(
                 type="scatter",
                 x=path[:, 0],
-                y=(hi + lo) - path[:, 1],
+                y=path[:, 1],
                 mode="lines+markers",
-                line={"color": PALETTE[5], "width": 4},
-                marker={"size": 9, "color": PALETTE[5]},
+                line={"color": WALK, "width": 4},
+                marker={"size": 8, "color": WALK},
+                name="the walk (section 3)",
                 hoverinfo="skip",
                 showlegend=False,
             )
         )
-    for z1, z2, label in marks or []:
-        if lo <= z1 <= hi and lo <= z2 <= hi:
-            traces.append(
-                dict(
-                    type="scatter",
-                    x=[z1],
-                    y=[(hi + lo) - z2],
-                    mode="markers+text",
-                    text=[label],
-                    textposition="top center",
-                    textfont={"size": 18, "color": PALETTE[5], "shadow": "0 0 4px white"},
-                    marker={"size": 22, "symbol": "star", "color": PALETTE[5], "line": {"color": "white", "width": 2}},
-                    hoverinfo="skip",
-                    showlegend=False,
-                )
+    for mark in marks:
+        symbol, colour, size = ("star", ENCODED, 22) if mark.encoded else ("circle-x", DECODED, 18)
+        traces.append(
+            dict(
+                type="scatter",
+                x=[mark.z1],
+                y=[mark.z2],
+                mode="markers",
+                marker={"size": size, "symbol": symbol, "color": colour, "line": {"color": "white", "width": 2}},
+                name=mark.label,
+                hoverinfo="skip",
+                showlegend=False,
+                unselected={"marker": {"opacity": 1}},
             )
+        )
+    return traces
+
+
+def latent_map(
+    picture: MapPicture,
+    axis: np.ndarray,
+    title: str,
+    marks: Sequence[Mark] = (),
+    path: np.ndarray | None = None,
+    height: int = 570,
+) -> go.Figure:
+    """The decoded map (`picture`, from map_picture) in map coordinates, with one clickable point per tile.
+
+    The picture is an image trace (smoothed: the browser scales it down), so the load test finds it as one.
+
+    `axis` (S,) holds the map coordinate of each tile's centre; clicking a tile returns customdata [z1, z2]. `marks`
+    are drawn as symbols (MARK_KEY says which is which, under the chart: labels on the map covered the tiles),
+    `path` (K, 2) as a line.
+    When a mark or the walk lies off the map, the view widens to show all of it and a dashed line marks the map's
+    edge. One clickable point per tile: the browser redraws every point whenever the map changes, and a 36 x 36
+    lattice took it about 600 ms; the typed coordinates and the scatter of real pictures reach points in between."""
+    edge = map_edge(axis)
+    points = [(m.z1, m.z2) for m in marks] + ([tuple(p) for p in path] if path is not None else [])
+    view = _view(edge, points)
+    z1, z2 = np.meshgrid(axis, axis)
+    lattice = dict(
+        type="scatter",
+        x=z1.ravel(),
+        y=z2.ravel(),
+        mode="markers",
+        marker={"size": max(6, int(460 * (edge / view) / len(axis))), "symbol": "square", "color": "rgba(0,0,0,0)"},
+        selected={"marker": {"color": "rgba(0,0,0,0)"}},  # a click must not mark or grey out anything
+        unselected={"marker": {"color": "rgba(0,0,0,0)"}},
+        customdata=np.stack([z1.ravel(), z2.ravel()], axis=1).round(3),
+        hovertemplate="click to decode (%{customdata[0]:.2f}, %{customdata[1]:.2f})<extra></extra>",
+        name="map",
+        showlegend=False,
+    )
+    shapes = []
+    if view > edge:
+        box = {"type": "rect", "x0": -edge, "x1": edge, "y0": -edge, "y1": edge}
+        shapes.append(box | {"line": {"color": MUTED, "dash": "dash", "width": 2}, "layer": "above"})
+    ticks = np.round(np.linspace(-edge, edge, 5), 1) + 0.0  # + 0.0 turns -0.0 into 0.0
+    # constrain="domain": the square plot shrinks to fit, instead of the range growing past the map.
+    axis_look = {"range": [-view, view], "tickvals": ticks, "showgrid": False, "zeroline": False, "constrain": "domain"}
+    per = 2 * edge / picture.pixels  # map units per pixel of the picture
+    image = dict(
+        type="image",
+        source=picture.source,
+        x0=-edge + per / 2,
+        dx=per,
+        y0=-edge + per / 2,
+        dy=per,
+        zsmooth="fast",
+        hoverinfo="skip",
+    )
     layout = {
-        # Margins with room for the labels (below): Plotly draws the map once per move instead of drawing,
-        # measuring its labels and drawing again (see figures.style.text_px).
-        "xaxis": {
-            "range": [lo, hi],
-            "title": {"text": "map position z₁"},
-            "tickvals": ticks,
-            "showgrid": False,
-            "zeroline": False,
-        },
-        "yaxis": {
-            "range": [hi, lo],
-            "title": {"text": "map position z₂"},
-            "tickvals": (hi + lo) - ticks,
-            "ticktext": [f"{t:.1f}" for t in ticks],
-            "showgrid": False,
-            "zeroline": False,
-            "scaleanchor": "x",
-        },
+        "shapes": shapes,
+        # Margins with room for the labels: Plotly draws the map once per move instead of drawing, measuring its
+        # labels and drawing again (see figures.style.text_px).
+        "xaxis": axis_look | {"title": {"text": "map position z₁"}},
+        "yaxis": axis_look | {"title": {"text": "map position z₂"}, "scaleanchor": "x", "constraintoward": "top"},
         "clickmode": "event+select",
         "dragmode": False,
-        "margin": {"l": 70, "r": 10, "t": 70, "b": 60},
+        "margin": {"l": 60, "r": 10, "t": 84, "b": 60},
     }
-    return figure(traces, layout, title=title, height=height)
+    return figure([image, lattice, *_mark_traces(marks, path)], layout, title=title, height=height)
 
 
-def scatter_half_width(mu: np.ndarray, extent: float) -> float:
+def scatter_half_width(mu: np.ndarray, edge: float) -> float:
     """The encoded scatter shows [-w, w]² with w = this: every point and the map's whole area, plus a border."""
-    return max(float(np.abs(mu).max()), extent) * 1.06
+    return max(float(np.abs(mu).max()), edge) * 1.06
 
 
-def label_glyphs_picture(points: np.ndarray, labels: np.ndarray, half_width: float, size: int = 1000) -> str:
-    """Each point written as its own digit, in its digit's colour, on a transparent square covering
-    [-half_width, half_width]² (PNG data URI; row 0 is the top). 32 colours keep it near 50 KB."""
+def class_glyphs_picture(
+    points: np.ndarray, labels: np.ndarray, half_width: float, thumbnails: np.ndarray | None = None, size: int = 1000
+) -> str:
+    """Each point drawn as its class's glyph in the class's colour, on a transparent square covering
+    [-half_width, half_width]² (PNG data URI; row 0 is the top): the digit itself, or with `thumbnails` (N, H, W)
+    ink in [0, 1] the picture itself, tinted. 32 colours keep it near 50 KB."""
     picture = Image.new("RGBA", (size, size), (255, 255, 255, 0))
-    draw = ImageDraw.Draw(picture)
-    font = ImageFont.load_default(size=round(size / 25))  # bundled with Pillow: no system font needed
     scale = size / (2 * half_width)
-    for (z1, z2), digit in zip(points, labels, strict=True):
-        xy = ((z1 + half_width) * scale, (half_width - z2) * scale)
-        draw.text(xy, str(int(digit)), fill=CLASS_COLOURS[int(digit)], font=font, anchor="mm")
+    centres = [((z1 + half_width) * scale, (half_width - z2) * scale) for z1, z2 in points]
+    if thumbnails is None:
+        draw = ImageDraw.Draw(picture)
+        font = ImageFont.load_default(size=round(size / 25))  # bundled with Pillow: no system font needed
+        for xy, label in zip(centres, labels, strict=True):
+            draw.text(xy, str(int(label)), fill=CLASS_COLOURS[int(label)], font=font, anchor="mm")
+    else:
+        side = round(size / 24)
+        for (x, y), label, ink in zip(centres, labels, thumbnails, strict=True):
+            alpha = Image.fromarray(np.round(np.clip(ink, 0, 1) * 255).astype(np.uint8)).resize((side, side))
+            tile = Image.new("RGBA", (side, side), CLASS_COLOURS[int(label)])
+            tile.putalpha(alpha)
+            picture.alpha_composite(tile, (int(x - side / 2), int(y - side / 2)))
     return data_uri(to_png(picture, colours=32))
 
 
 def encoded_scatter(
     mu: np.ndarray,
     labels: np.ndarray,
+    names: Sequence[str],
     title: str,
-    extent: float,
-    marks: list[tuple[float, float, str]] | None = None,
-    height: int = 560,
-    glyphs: str | None = None,
+    edge: float,
+    glyphs: str,
+    legend: bool,
+    marks: Sequence[Mark] = (),
+    height: int = 620,
 ) -> go.Figure:
-    """Where real digits land: each point is drawn as its own digit, coloured per digit. Clickable.
-
-    The digits are one picture (`glyphs`, from digit_glyphs_picture; made here when not given) under
-    invisible, clickable points (customdata [index, z1, z2]). Drawn as 600 text labels, Plotly made about
-    13,000 changes to the page for each draw, about half the VAE page's time to appear."""
-    half = scatter_half_width(mu, extent)
-    lo, hi = -half, half
-    glyphs = glyphs or label_glyphs_picture(mu, labels, half)
+    """Where real pictures land: each drawn as its glyph (`glyphs`, from class_glyphs_picture), coloured per kind,
+    under invisible clickable points (customdata [index, z1, z2]). Drawn as 600 text labels, Plotly made about
+    13,000 changes to the page for each draw, about half the VAE page's time to appear. `legend` names the
+    colours (clothes; a digit's glyph names itself)."""
+    half = scatter_half_width(mu, edge)
     traces = []
-    for d in range(10):
-        sel = np.flatnonzero(labels == d)
+    for k, name in enumerate(names):
+        sel = np.flatnonzero(labels == k)
         traces.append(
             dict(
                 type="scatter",
                 x=mu[sel, 0],
                 y=mu[sel, 1],
                 mode="markers",
-                name=f"digit {d}",
+                name=name,
                 marker={"size": 12, "color": "rgba(0,0,0,0)"},
                 selected={"marker": {"color": "rgba(0,0,0,0)"}},  # a click must not mark or grey out anything
                 unselected={"marker": {"color": "rgba(0,0,0,0)"}},
                 customdata=np.stack([sel, mu[sel, 0], mu[sel, 1]], 1),
                 showlegend=False,
-                hovertemplate=f"a real {d}<br>lands at (%{{x:.2f}}, %{{y:.2f}})<extra></extra>",
+                hovertemplate=f"a real {name}<br>lands at (%{{x:.2f}}, %{{y:.2f}})<extra></extra>",
             )
         )
-    for z1, z2, label in marks or []:
-        traces.append(
-            dict(
-                type="scatter",
-                x=[z1],
-                y=[z2],
-                mode="markers+text",
-                text=[label],
-                textposition="top center",
-                textfont={"size": 18, "color": "black", "shadow": "0 0 4px white"},
-                showlegend=False,
-                hoverinfo="skip",
-                marker={"size": 22, "symbol": "star", "color": PALETTE[5], "line": {"color": "white", "width": 2}},
-                unselected={"marker": {"opacity": 1}, "textfont": {"color": "black"}},
-            )
-        )
-    area = {"type": "rect", "x0": -extent, "x1": extent, "y0": -extent, "y1": extent}
-    picture = {"source": glyphs, "xref": "x", "yref": "y", "x": lo, "y": hi, "sizex": hi - lo, "sizey": hi - lo}
+        if legend:  # a visible stand-in for the legend only: the real points are invisible
+            swatch = {"size": 13, "symbol": "square", "color": CLASS_COLOURS[k]}
+            traces.append(dict(type="scatter", x=[None], y=[None], mode="markers", marker=swatch, name=name))
+    traces += _mark_traces(marks, None)
+    area = {"type": "rect", "x0": -edge, "x1": edge, "y0": -edge, "y1": edge}
+    picture = {"source": glyphs, "xref": "x", "yref": "y", "x": -half, "y": half, "sizex": 2 * half, "sizey": 2 * half}
     layout = {
         "shapes": [{**area, "line": {"color": MUTED, "dash": "dash"}}],
         "images": [picture | {"sizing": "stretch", "layer": "below"}],
         # Margins with room for the labels: one draw instead of draw, measure, draw (see figures.style.text_px).
-        "margin": {"l": 70, "r": 10, "t": 70, "b": 60},
-        "xaxis": {"title": {"text": "map position z₁"}, "range": [lo, hi], "zeroline": False},
+        "margin": {"l": 70, "r": 10, "t": 70, "b": 110},
+        "xaxis": {
+            "title": {"text": "map position z₁"},
+            "range": [-half, half],
+            "zeroline": False,
+            "constrain": "domain",
+        },
         "yaxis": {
             "title": {"text": "map position z₂"},
-            "range": [lo, hi],
+            "range": [-half, half],
             "zeroline": False,
             "scaleanchor": "x",
+            "constrain": "domain",
+            "constraintoward": "top",
         },
+        "legend": _LEGEND_BELOW,
         "clickmode": "event+select",
-        "dragmode": "pan",
+        "dragmode": False,  # a finger swiping across the chart scrolls the page
     }
     return figure(traces, layout, title=title, height=height)
 
@@ -226,37 +273,4 @@ def loss_terms_bar(recon: float, kl: float, title: str, height: int = 260) -> go
         textposition="auto",
         hovertemplate="%{x:.2f} nats<extra></extra>",
     )
-    return figure(bar, {"xaxis": {"title": {"text": "nats (lower = better)"}}}, title=title, height=height)
-
-
-def drawing_pad(cells: np.ndarray, title: str, height: int = 380) -> go.Figure:
-    """A clickable drawing grid (H, W) of ink in [0, 1]: each square is a marker; a click returns its
-    customdata [row, col]."""
-    h, w = cells.shape
-    rows, cols = np.mgrid[0:h, 0:w]
-    ink = cells.ravel()
-    pad = dict(
-        type="scatter",
-        x=cols.ravel(),
-        y=rows.ravel(),
-        mode="markers",
-        customdata=np.stack([rows.ravel(), cols.ravel()], 1),
-        marker={
-            "symbol": "square",
-            "size": 34,
-            "color": ink,
-            "cmin": 0,
-            "cmax": 1,
-            "colorscale": "Greys",
-            "line": {"color": MUTED, "width": 1},
-        },
-        hovertemplate="row %{customdata[0]}, column %{customdata[1]}: click to toggle ink<extra></extra>",
-        showlegend=False,
-    )
-    layout = {
-        "xaxis": {"visible": False, "range": [-0.6, w - 0.4]},
-        "yaxis": {"visible": False, "range": [h - 0.4, -0.6], "scaleanchor": "x"},
-        "clickmode": "event+select",
-        "dragmode": False,
-    }
-    return figure(pad, layout, title=title, height=height)
+    return figure(bar, {"xaxis": {"title": {"text": "nats"}}}, title=title, height=height)

@@ -1,77 +1,101 @@
-"""VAE: a 2-D map where every point decodes to a handwritten digit; encode your own, walk between two."""
+"""VAE: a 2-D map where every point decodes to a picture (clothes or digits); encode your own, walk between two."""
 
+import numpy as np
 import streamlit as st
 
 import ui.vae as ui
-from explainers.vae import Interpolation, interpolate
-from figures.pictures import image_strip, single_image
+from explainers.datasets import ImageDataset
+from explainers.vae import interpolate
+from figures.pictures import single_image
 from figures.style import percent
-from figures.vae import latent_map, loss_terms_bar
+from figures.vae import MARK_KEY, Mark, loss_terms_bar
 from ui.frame import go_deeper, load_or_stop, model_card, show_chart, timed, what_you_are_seeing
-from ui.image_data import example_picker, get_judge
+from ui.image_data import choose_dataset, example_picker, get_judge, picture_row, with_article
 from ui.page_setup import setup_page
+from ui.touch import one_tap_charts
 
 setup_page("vae")
-vae = load_or_stop("vae", ui.get_vae)
-load_or_stop("judge", get_judge)
+one_tap_charts()
+data = choose_dataset("Clothes: 28×28 photos of 10 kinds (Fashion-MNIST). Digits: 8×8 handwriting you can draw.")
+key, names, defaults = data.key, data.class_names, ui.DEFAULT_KINDS[data.key]
+vae = load_or_stop(data.model("vae"), lambda: ui.get_vae(key))
+load_or_stop(data.model("judge"), lambda: get_judge(key))
+n = data.image_size
 st.markdown(
-    "The VAE squeezes every 8×8 digit into just **two numbers**, a point on a map, and learns to redraw "
-    "the digit from that point alone. Because the map is only 2-D, we can draw all of it."
+    f"The VAE squeezes every {n}×{n} picture of {data.title} into just **two numbers**, a point on a map, and "
+    "learns to redraw the picture from that point alone. Because the map is only 2-D, we can draw all of it."
 )
-grid = ui.vae_grid()
-found = ui.confident_digits(0.8)
+explore_area = st.container()
+PICTURE = {"width": "stretch", "config": {"displayModeBar": False}}  # no zoom tools over the titles on a phone
 
-st.subheader("1 · The map: every point is a digit")
-map_area = st.container()
-
-st.subheader("2 · Encode a digit: where does it land?")
-c_in, c_orig, c_rec, c_terms = st.columns([5, 3, 3, 5])
-with c_in:
-    image, caption = ui.digit_source_input()
-marks = []
-if image is not None:
-    with timed("encode and decode"):
-        enc, judged, sure = ui.encode_and_judge(image)
-    mu, rec, recon, kl = enc.mu[0], enc.reconstruction[0], float(enc.recon_nats[0]), float(enc.kl_nats[0])
-    marks = [(float(mu[0]), float(mu[1]), "your digit" if caption.startswith("your") else "this digit")]
-    show_chart(c_orig, single_image(image[0, 0].numpy(), "Original", 260), key="orig", width="stretch")
-    c_orig.caption(f"{caption.capitalize()}. It lands at **({mu[0]:.1f}, {mu[1]:.1f})** on the map (the star).")
-    show_chart(c_rec, single_image(rec, "Redrawn", 260), key="rec", width="stretch")
-    c_rec.caption(f"The judge reads the redrawn digit as **{judged}** ({percent(sure)} sure).")
-    fig = loss_terms_bar(recon, kl, f"Cost for this digit: {recon + kl:.0f} nats")
-    show_chart(c_terms, fig, key="terms", width="stretch")
-    c_terms.caption("Training makes the sum of both bars small, on average over all training digits.")
-
-st.subheader("3 · Walk between two digits")
+st.subheader("3 · Walk between two pictures")
 w1, w2, w3 = st.columns([2, 2, 1])
 with w1:
-    img_a, cap_a = example_picker("From digit", "wa", 1)
+    img_a, kind_a, _ = example_picker("From", "wa", defaults["wa"], data)
 with w2:
-    img_b, cap_b = example_picker("To digit", "wb", 7)
-steps = w3.slider("Steps", 3, 12, 8, key="walk", bind="query-params", help="How many stops along the straight line.")
+    img_b, kind_b, _ = example_picker("To", "wb", defaults["wb"], data)
+steps = w3.slider("Stops", 3, 12, 8, key="walk", bind="query-params", help="How many stops along the straight line.")
 walk = interpolate(vae, img_a, img_b, steps)
-fig = image_strip(walk.images, [percent(f) for f in walk.fractions], f"From {cap_a} to {cap_b} in a straight line")
-show_chart(st, fig, key="walkstrip", width="stretch")
-st.caption("The orange line on the map above shows this walk. Midway, the decoder draws a blend of both digits.")
+title = f"From {with_article(names[kind_a])} to {with_article(names[kind_b])}: how far along the walk each stop is"
+picture_row(walk.images, [percent(f) for f in walk.fractions], title)
+st.caption(
+    "0% is where the first picture lands on the map, 100% where the second one does; the stops in between are "
+    "evenly spaced on the straight line joining them (the purple line on the map). In between, the decoder draws "
+    "whatever lives at that spot of the map: a blend of both, or another kind altogether."
+)
 
 
 @st.fragment
-def decode_any_point(marks: list[tuple[float, float, str]], walk: Interpolation) -> None:
-    """Moving the decoded point (typed, or a click on the map or on a real digit) reruns only this part."""
-    m1, m2 = st.columns(2)
-    m3, m4 = st.columns([1, 2])
-    with m3:
-        st.markdown("**Decode any point.** Click the map or a real digit, or type coordinates:")
-        za = st.number_input("z₁ (left ↔ right)", -4.0, 4.0, 0.0, 0.1, key="z1", bind="query-params", format="%.2f")
-        zb = st.number_input("z₂ (down ↕ up)", -4.0, 4.0, 0.0, 0.1, key="z2", bind="query-params", format="%.2f")
-        with timed("decode of one map point"):
-            point, seen, sure = ui.decode_and_judge(za, zb)
-    title = f"At ({za:.1f}, {zb:.1f}) the judge sees a {seen} ({percent(sure)} sure)"
-    show_chart(m4, single_image(point, title, 280), key="point", width="content")
-    title = f"The map holds all kinds of digits:<br>the judge finds {len(found)} of 10 here"
-    fig = latent_map(grid.images, grid.axis, title, marks=marks + [(za, zb, "decoded")], path=walk.z)
+def explore(data: ImageDataset, walk_z: np.ndarray) -> None:
+    """The map, a decoded point and an encoded picture. A click, a typed point, a new example or a drawn stroke
+    reruns only this part; the walk (drawn on the map) comes from the last full run."""
+    st.subheader("1 · The map: every point is a picture")
+    map_col, point_col = st.columns([5, 3])
+    scatter_col, scatter_note = st.columns([5, 3])
+    scatter_note.markdown(
+        f"**Where real {data.title} land.** Each small {'digit' if key == 'digits' else 'picture'} is a real one "
+        "the model never trained on, drawn where the encoder puts it, in its kind's colour. The dashed square is "
+        "the map above. Tap one to decode exactly that point."
+    )
+    st.subheader(f"2 · Encode {with_article(data.item)}: where does it land?")
+    c_in, c_orig, c_rec, c_terms = st.columns(4)
+    with c_in:
+        image, caption = ui.picture_source_input(data, defaults["enc"])
+    marks = []
+    if image is not None:
+        with timed("encoding and decoding of one picture"):
+            enc, judged, sure = ui.encode_and_judge(key, image)
+        mu, recon, kl = enc.mu[0], float(enc.recon_nats[0]), float(enc.kl_nats[0])
+        marks = [Mark(float(mu[0]), float(mu[1]), caption if caption.startswith("your") else "this picture")]
+        show_chart(c_orig, single_image(image[0, 0].numpy(), "Original", 300), key="orig", **PICTURE)
+        c_orig.caption(f"{caption.capitalize()}. It lands at **({mu[0]:.1f}, {mu[1]:.1f})** on the map (the star).")
+        show_chart(c_rec, single_image(enc.reconstruction[0], "Redrawn", 300), key="rec", **PICTURE)
+        c_rec.caption(f"The judge reads the redrawn picture as **{names[judged]}** ({percent(sure)} sure).")
+        fig = loss_terms_bar(recon, kl, f"Cost of this picture:<br>{recon + kl:.0f} nats")
+        show_chart(c_terms, fig, key="terms", **PICTURE)
+        c_terms.caption("Lower is better: training makes the sum of both bars small, on average over all pictures.")
+
+    with point_col:
+        st.markdown("**Decode any point.** Tap the map or a real picture below, or type coordinates:")
+        z_1, z_2 = st.columns(2)
+        za = z_1.number_input("z₁ (across)", -4.0, 4.0, 0.0, 0.1, key="z1", bind="query-params", format="%.2f")
+        zb = z_2.number_input("z₂ (up)", -4.0, 4.0, 0.0, 0.1, key="z2", bind="query-params", format="%.2f")
+        with timed("decoding of one map point"):
+            point, seen, sure = ui.decode_and_judge(key, za, zb)
+        title = f"At ({za:.1f}, {zb:.1f}) the judge sees<br>{with_article(names[seen])} ({percent(sure)} sure)"
+        show_chart(st, single_image(point, title, 360), key="point", **PICTURE)
+        if max(abs(za), abs(zb)) > ui.map_extent(key):
+            st.warning(
+                f"({za:.1f}, {zb:.1f}) is off the map. Training kept every real {data.item} closer to the centre, "
+                "so out here the decoder is guessing: what it draws may look like no real one.",
+                icon="🧭",
+            )
+    found = ui.confident_kinds(key)
+    title = f"Every point decodes to a picture:<br>the judge reads {len(found)} of 10 kinds here"
+    decoded = Mark(za, zb, "the decoded point", encoded=False)
+    fig = ui.map_figure(key, title, [*marks, decoded], walk_z)
     show_chart(
-        m1,
+        map_col,
         fig,
         key="map",
         on_select=lambda: ui.set_latent_from_click("map", "map"),
@@ -79,49 +103,60 @@ def decode_any_point(marks: list[tuple[float, float, str]], walk: Interpolation)
         width="stretch",
         config={"displayModeBar": False},
     )
+    map_col.caption(MARK_KEY)
     show_chart(
-        m2,
-        ui.encoded_scatter_figure(tuple(marks)),
+        scatter_col,
+        ui.encoded_scatter_figure(key, tuple(marks)),
         key="scatter",
         on_select=lambda: ui.set_latent_from_click("scatter", "scatter"),
         selection_mode="points",
         width="stretch",
+        config={"displayModeBar": False},
     )
 
 
-with map_area:
-    decode_any_point(marks, walk)
+with explore_area:
+    explore(data, walk.z)
 
 st.markdown(
-    "**Why are VAE digits blurry?** Each digit is squeezed into two numbers, so many different-looking 7s "
-    "must share nearly the same spot. When unsure, the decoder plays safe and draws the *average* of all "
-    "the digits that could be there, and an average of many strokes is a soft smudge. A GAN is never "
-    "asked to redraw a particular digit: its only job is to fool a detective, and blurry images are easy "
-    "to catch, so GANs draw crisp strokes (but may skip some digits altogether)."
+    f"**Why are VAE pictures blurry?** Each {data.item} is squeezed into two numbers, so many different-looking "
+    "ones must share nearly the same spot. When unsure, the decoder plays safe and draws the *average* of all the "
+    "pictures that could be there, and an average of many pictures is a soft smudge. A GAN is never asked to "
+    "redraw a particular picture: its only job is to fool a detective, and blurry pictures are easy to catch, so "
+    "GANs draw crisper pictures (but may skip some kinds altogether)."
 )
 what_you_are_seeing(
-    "The left picture is the whole map: each small tile is what the decoder draws at that point. Neighbouring "
-    "points give similar digits, and one digit morphs into another as you move. On the right, each real digit is "
-    "written where the encoder puts it: same digits cluster together. Your digit's star shows where it lands."
+    "The first chart is the whole map: each tile is what the decoder draws at that point. Neighbouring points give "
+    f"similar pictures, and one kind morphs into another as you move. The chart of real {data.title} shows where "
+    "the encoder puts each one: the same kinds cluster together. A star shows where your picture lands."
 )
-go_deeper(r"""
-**Model.** Encoder $q_\phi(z\mid x)=\mathcal N(\mu_\phi(x),\operatorname{diag}\sigma^2_\phi(x))$ and decoder
-$p_\theta(x\mid z)$ (a Bernoulli per pixel) are small MLPs ($64\to256\to128\to2$ and back); $z\in\mathbb R^2$.
+go_deeper(rf"""
+**Model.** Encoder $q_\phi(z\mid x)=\mathcal N(\mu_\phi(x),\operatorname{{diag}}\sigma^2_\phi(x))$ and decoder
+$p_\theta(x\mid z)$ (a Bernoulli per pixel) are small MLPs (${ui.layer_sizes(key)}$ and back); $z\in\mathbb R^2$.
 
-**Loss** (the negative ELBO, Kingma & Welling 2014, *Auto-Encoding Variational Bayes*):
-$\mathcal L = \underbrace{-\mathbb E_{q}[\log p_\theta(x\mid z)]}_{\text{reconstruction (BCE)}}
-+ \underbrace{\mathrm{KL}(q_\phi(z\mid x)\,\|\,\mathcal N(0,I))}_{=-\frac12\sum(1+\log\sigma^2-\mu^2-\sigma^2)}$.
-The KL term pulls every digit's cloud towards the centre, which keeps the map filled with no gaps, so random
-points decode to plausible digits.
+**Loss** (the negative ELBO, Kingma & Welling 2014, *Auto-Encoding Variational Bayes*): a reconstruction term
+(binary cross-entropy) plus a KL term,
+
+$$
+\begin{{aligned}}\mathcal L &= -\mathbb E_{{q}}[\log p_\theta(x\mid z)] \\
+&\quad + \mathrm{{KL}}\big(q_\phi(z\mid x)\,\Vert\,\mathcal N(0,I)\big)\end{{aligned}}
+$$
+
+$$
+\mathrm{{KL}} = -\tfrac12\textstyle\sum_j\big(1+\log\sigma_j^2-\mu_j^2-\sigma_j^2\big)
+$$
+
+The KL term pulls every picture's cloud towards the centre, which keeps the map filled with no gaps, so random
+points decode to plausible pictures.
 
 **Reparameterisation.** $z=\mu+\sigma\odot\varepsilon$ with $\varepsilon\sim\mathcal N(0,I)$: the randomness is
 an input, so gradients flow through $\mu$ and $\sigma$.
 
 **Blur, precisely.** With a factorised likelihood the best decoder output is the posterior *mean* image
-$\mathbb E[x\mid z]$; when $z$ cannot pin down one stroke style, that mean is a blend. GANs have no pixel-wise
+$\mathbb E[x\mid z]$; when $z$ cannot pin down one picture, that mean is a blend. GANs have no pixel-wise
 likelihood, so they are not pulled towards means. The map shows tiles at the prior's 2nd-98th percentiles.
 
-**Not shown:** the encoder's uncertainty $\sigma$ (each digit is really a small cloud, not a point) and the
+**Not shown:** the encoder's uncertainty $\sigma$ (each picture is really a small cloud, not a point) and the
 decoder's per-pixel probabilities beyond their mean.
 """)
-model_card("vae", "judge")
+model_card(data.model("vae"), data.model("judge"))

@@ -1,128 +1,138 @@
-"""Diffusion: pull a digit out of pure noise, one denoising step at a time (DDPM and DDIM, with guidance)."""
-
-from collections.abc import Sequence
+"""Diffusion: pull a picture out of pure noise, one denoising step at a time (DDPM and DDIM, with guidance)."""
 
 import streamlit as st
 
 import figures.diffusion as fx
 import ui.diffusion as ui
-from figures.pictures import image_grid, image_strip, single_image
+from figures.pictures import image_grid, single_image
 from figures.style import percent
 from ui.compute import heavy_work
-from ui.frame import go_deeper, load_or_stop, model_card, show_chart, timed, what_you_are_seeing
-from ui.image_data import first_heldout_index, get_judge
+from ui.frame import go_deeper, load_or_stop, model_card, show_chart, what_you_are_seeing
+from ui.image_data import choose_dataset, get_judge, picture_row, with_article
 from ui.page_setup import setup_page
 
 setup_page("diffusion")
-model = load_or_stop("diffusion", ui.get_diffusion)
-load_or_stop("judge", get_judge)
+data = choose_dataset("Clothes: 28×28 photos of 10 kinds (Fashion-MNIST). Digits: 8×8 handwritten digits.")
+key, names = data.key, data.class_names
+model = load_or_stop(data.model("diffusion"), lambda: ui.get_diffusion(key))
+load_or_stop(data.model("judge"), lambda: get_judge(key))
 T = model.schedule.num_train_timesteps
+NO_TOOLS = {"width": "stretch", "config": {"displayModeBar": False}}  # no zoom tools over the titles on a phone
 st.markdown(
     "A diffusion model learns one small skill: **look at a noisy picture and guess the noise in it**. "
-    "Start from pure static, remove a little of the guessed noise, repeat, and a digit appears. "
-    "Telling the model which digit to make is the *prompt*: a tiny cousin of text-to-image."
+    f"Start from pure static, remove a little of the guessed noise, repeat, and {with_article(data.item)} appears. "
+    f"Telling the model which kind of {data.item} to make is the *prompt*: a tiny cousin of text-to-image."
 )
 
 help_w = "How hard to push towards the prompt: 0 ignores it, 1 follows it, more exaggerates it (guidance scale)."
 help_s = f"DDPM takes all {T} small steps; DDIM jumps, taking only a few big steps."
-digit = st.segmented_control(
-    "The prompt: which digit?", list(range(10)), default=ui.DIFFUSION_DEFAULT_DIGIT, key="digit", bind="query-params"
+kind = st.segmented_control(
+    "The prompt: which kind?",
+    range(data.num_classes),
+    format_func=lambda k: names[k],
+    default=ui.DEFAULT_KINDS[key],
+    key="kind",
+    bind="query-params",
 )
-digit = ui.DIFFUSION_DEFAULT_DIGIT if digit is None else int(digit)
+kind = ui.DEFAULT_KINDS[key] if kind is None else int(kind)
 c2, c3, c4, c5 = st.columns([3, 2, 2, 3])
 guidance = c2.slider("Guidance", 0.0, 6.0, model.default_guidance, 0.5, key="w", bind="query-params", help=help_w)
-seed = int(
-    c3.slider(
-        "Seed", 0, 999, ui.DIFFUSION_DEFAULT_SEED, key="seed", bind="query-params", help="Same seed, same picture."
-    )
-)
-sampler = c4.radio("Sampler", ["DDPM", "DDIM"], horizontal=True, key="sampler", bind="query-params", help=help_s)
+seed = int(c3.slider("Seed", 0, 999, 0, key="seed", bind="query-params", help="Same seed, same picture."))
+sampler = c4.radio("Sampler", ["DDIM", "DDPM"], horizontal=True, key="sampler", bind="query-params", help=help_s)
 steps = c5.slider(
     "DDIM steps", 2, 50, ui.DIFFUSION_DEFAULT_DDIM_STEPS, key="steps", bind="query-params", disabled=sampler == "DDPM"
 )
-kind, n_steps = sampler.lower(), (T if sampler == "DDPM" else steps)
+mode, n_steps = sampler.lower(), (T if sampler == "DDPM" else steps)
+prompt = with_article(names[kind])
 
 st.subheader("1 · Forward: how training makes noisy pictures")
 
 
 @st.fragment
-def forward_view(digit: int, seed: int) -> None:
+def forward_view(kind: int, seed: int) -> None:
     """The noise slider reruns only this part."""
-    f1, f2 = st.columns([1, 2])
-    t_fwd = f1.slider(
-        "Noise step t",
-        0,
-        T - 1,
-        T // 4,
-        key="t",
-        bind="query-params",
-        help="0 = the clean digit; the last step is almost pure static.",
-    )
+    f1, f2 = st.columns([2, 3])
+    help_t = "0 = the clean picture; the last step is almost pure static."
+    t_fwd = f1.slider("Noise step t", 0, T - 1, T // 4, key="t", bind="query-params", help=help_t)
     strip_ts = tuple(int(round(x)) for x in [0, T * 0.1, T * 0.25, T * 0.5, T * 0.75, T - 1]) + (t_fwd,)
-    noisy, signal, label = ui.diffusion_forward(first_heldout_index(digit), seed, strip_ts)
-    title = f"A real {label} at t = {t_fwd}: {percent(signal[-1])} signal"
-    show_chart(f1, single_image(noisy[-1], title, 300), key="fwd", width="stretch")
-    t_axis, sig, noi = ui.noise_schedule()
-    title = f"By t = {t_fwd}, the digit's share has faded to {percent(sig[t_fwd])}"
-    show_chart(f2, fx.schedule_figure(t_axis, sig, noi, t_fwd, title), key="schedule", width="stretch")
-    fig = image_strip(noisy[:-1], [f"t = {t}" for t in strip_ts[:-1]], "More and more noise", height=230)
-    show_chart(st, fig, key="fwdstrip", width="stretch")
+    noisy, signal, label = ui.diffusion_forward(key, kind, seed, strip_ts)
+    title = f"{with_article(names[label], 'real').capitalize()} at t = {t_fwd}:<br>{percent(signal[-1])} signal"
+    show_chart(f1, single_image(noisy[-1], title, 340), key="fwd", **NO_TOOLS)
+    t_axis, sig, noi = ui.noise_schedule(key)
+    title = f"By t = {t_fwd}, the picture's share<br>has faded to {percent(sig[t_fwd])}"
+    show_chart(f2, fx.schedule_figure(t_axis, sig, noi, t_fwd, title), key="schedule", **NO_TOOLS)
+    picture_row(noisy[:-1], [f"t = {t}" for t in strip_ts[:-1]], "More and more noise, step by step")
 
 
-forward_view(digit, seed)
+forward_view(kind, seed)
 
-st.subheader(f"2 · Reverse: making a {digit} from static")
-with heavy_work(), timed(f"{sampler} sampling of one digit ({n_steps} steps, all intermediates)"):
-    run = ui.diffusion_trajectory(digit, guidance, seed, kind, n_steps)
-    conf, closeness = ui.judge_along_trajectory(digit, guidance, seed, kind, n_steps)
+ignored = guidance == 0
+heading = "from static to a picture (guidance 0 ignores the prompt)" if ignored else f"making {prompt} from static"
+st.subheader(f"2 · Reverse: {heading}")
+with heavy_work():
+    run = ui.recorded_run(key, kind, guidance, seed, mode, n_steps)
+    anim = ui.trajectory_animation_figure(key, kind, guidance, seed, mode, n_steps)
 
 
 @st.fragment
-def step_view(run: ui.TimedTrajectory, conf: Sequence[float], closeness: Sequence[float]) -> None:
-    """Moving through the steps reruns only this part; the trajectory is already computed."""
-    traj, S = run.trajectory, len(run.trajectory.timesteps)
-    k = st.slider("Step", 1, S, S // 2, key=f"k_{kind}", help="Move through the reverse process one step at a time.")
-    t_k = int(traj.timesteps[k - 1])
+def step_view(run: ui.RecordedRun) -> None:
+    """Moving through the steps reruns only this part: it reads the stored run, nothing is computed again."""
+    S = len(run.timesteps)
+    k = st.slider("Step", 1, S, S // 2, key=f"k_{mode}", help="Move through the reverse process one step at a time.")
+    t_k = int(run.timesteps[k - 1])
+    x_t, eps, x0 = run.noisy[k - 1], run.noise_guesses[k - 1], run.clean_guesses[k - 1]
+    fig = fx.reverse_step_figure(x_t, eps, x0, f"Step {k} of {S} (t = {t_k})", height=380)
+    show_chart(st, fig, key="revstep", **NO_TOOLS)
     r1, r2 = st.columns([3, 2])
-    title = f"Step {k} of {S} (t = {t_k})"
-    fig = fx.reverse_step_figure(run.noisy[k - 1], run.noise_guesses[k - 1], run.clean_guesses[k - 1], title)
-    show_chart(r1, fig, key="revstep", width="stretch")
-    first = next((int(traj.timesteps[i]) for i in range(S) if conf[i] >= 0.5), None)
-    title = f"The guess reads as a {digit}<br>from t = {first} on" if first is not None else "The judge never agrees"
-    show_chart(
-        r2, fx.confidence_curve(traj.timesteps, conf, t_k, title, closeness=closeness), key="conf", width="stretch"
-    )
-    st.caption(
-        f"Left to right: the noisy image at this step; the noise the model thinks is in it (grey = none, "
-        f"light/dark = positive/negative); the clean image that guess implies (wild at first, when the model "
-        f"sees only static). Final image judged as a "
-        f"**{run.judged}** ({percent(run.confidence)} sure). {sampler} took **{run.seconds * 1000:.0f} ms** "
-        f"for all {S} steps, measured when first computed."
+    final = names[run.final_kind]
+    lines = [(f"judge reads {final} in the guess", run.read_final_kind)]
+    if run.final_kind != kind and not ignored:
+        lines.append((f"judge reads {names[kind]} (the prompt)", run.read_prompt))
+    title = ui.reverse_headline(run, kind, guidance, names)
+    show_chart(r1, fx.judge_curve(run.timesteps, lines, t_k, title, closeness=run.closeness), key="conf", **NO_TOOLS)
+    r2.markdown(
+        f"**The three pictures:** the noisy picture at this step; the noise the model thinks is in it (grey = none, "
+        f"light/dark = positive/negative); the clean picture that guess implies (a blurry average at first, when "
+        f"the model sees only static).\n\nThe judge reads the final picture as **{with_article(final)}** "
+        f"({percent(run.final_sure)} sure). Sampling took **{run.seconds:.2f} s** on this server, once: the step "
+        f"slider and ▶ Play below only read the stored run."
     )
 
 
-step_view(run, conf, closeness)
-show_chart(st, ui.trajectory_animation_figure(digit, guidance, seed, kind, n_steps), key="anim", width="stretch")
+step_view(run)
+show_chart(st, anim, key="anim", **NO_TOOLS)
 
-st.subheader("3 · Full DDPM against few-step DDIM")
-with heavy_work(), timed(f"16 {digit}s with DDPM and with DDIM ({steps} steps)"):
-    full = ui.diffusion_batch(digit, guidance, seed, "ddpm", T)
-    fast = ui.diffusion_batch(digit, guidance, seed, "ddim", steps)
-g1, g2, g3 = st.columns([2, 2, 2])
-title = f"DDPM, {T} steps:<br>{full.judged} of 16 judged {digit}"
-show_chart(g1, image_grid(full.samples, title, cols=4, height=330), key="gfull", width="stretch")
-title = f"DDIM, {steps} steps:<br>{fast.judged} of 16 judged {digit}"
-show_chart(g2, image_grid(fast.samples, title, cols=4, height=330), key="gfast", width="stretch")
-title = f"DDIM was {full.seconds / max(fast.seconds, 1e-6):.0f}× faster"
-fig = fx.timing_bars([f"DDPM ({T} steps)", f"DDIM ({steps} steps)"], [full.seconds, fast.seconds], title, 300)
-show_chart(g3, fig, key="timing", width="stretch")
-g3.caption("Times are for 16 digits at once on this server, measured when first computed for these settings.")
+st.subheader("3 · Many at once, and the price of steps")
+with heavy_work():
+    fast = ui.diffusion_batch(key, kind, guidance, seed, "ddim", steps, 16)
+g1, g2 = st.columns([3, 2])
+title = f"DDIM, {steps} steps:<br>{fast.judged} of 16 read as {prompt}"
+show_chart(g1, image_grid(fast.samples, title, cols=4, height=560), key="gfast", **NO_TOOLS)
+n_full = ui.DDPM_PICTURES
+compare = g2.toggle(
+    "Compare with full DDPM",
+    key="ddpm",
+    bind="query-params",
+    help=f"Runs all {T} DDPM steps on the first {n_full} starting points: about {T // steps}× the work of DDIM.",
+)
+if compare:
+    with heavy_work():
+        full = ui.diffusion_batch(key, kind, guidance, seed, "ddpm", T, n_full)
+    title = f"DDPM, {T} steps:<br>{full.judged} of {n_full} read as {prompt}"
+    show_chart(g2, image_grid(full.samples, title, cols=2, height=330), key="gfull", **NO_TOOLS)
+    per = [full.seconds / n_full, fast.seconds / 16]
+    title = f"Time per picture:<br>DDIM was {per[0] / max(per[1], 1e-6):.0f}× faster"
+    fig = fx.timing_bars([f"DDPM ({T} steps)", f"DDIM ({steps} steps)"], per, title)
+    show_chart(g2, fig, key="timing", **NO_TOOLS)
+    g2.caption("Measured on this server when these settings were first computed (the first four start alike).")
+else:
+    g2.caption(f"DDIM reaches pictures like these in {steps} steps. Switch on the full DDPM to compare the two.")
 
 what_you_are_seeing(
-    "Top: training takes real digits and buries them in noise by a known amount. Middle: the model runs that "
-    "backwards. At every step it guesses the noise (middle panel), which implies a guess of the clean digit "
-    "(right panel); early guesses are blurry averages, later ones sharpen. Bottom: DDIM reaches similar digits "
-    "in far fewer steps by jumping along the same path."
+    "Section 1: training takes real pictures and buries them in noise by a known amount. Section 2: the model "
+    "runs that backwards. At every step it guesses the noise (middle panel), which implies a guess of the clean "
+    "picture (right panel); early guesses are blurry averages, later ones sharpen. Section 3: DDIM reaches "
+    "similar pictures in far fewer steps by jumping along the same path."
 )
 go_deeper(r"""
 **Forward process** (Ho et al. 2020, *DDPM*, eq. 4): $x_t=\sqrt{\bar\alpha_t}\,x_0+\sqrt{1-\bar\alpha_t}\,\varepsilon$,
@@ -139,7 +149,8 @@ deterministic, so it can jump from $t$ to a much earlier $t'$.
 gives both $\varepsilon(x_t,c)$ and $\varepsilon(x_t,\varnothing)$; we use
 $\hat\varepsilon=\varepsilon(x_t,\varnothing)+w\,(\varepsilon(x_t,c)-\varepsilon(x_t,\varnothing))$.
 
-**Not shown:** the network's inner layers (a small MLP with time and label embeddings), and that real image models
-denoise in a compressed latent space with a U-Net and text embeddings instead of a digit label.
+**The networks:** for clothes a small U-Net (convolutions at 28, 14 and 7 pixels, with the step and the kind
+mixed into every block); for digits a small MLP with step and label embeddings. Real image models denoise in a
+compressed latent space with a far larger U-Net or transformer, steered by text embeddings instead of a label.
 """)
-model_card("diffusion", "judge")
+model_card(data.model("diffusion"), data.model("judge"))

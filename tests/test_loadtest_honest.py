@@ -255,45 +255,45 @@ def test_an_exception_box_is_still_a_failure() -> None:
 DIF = PLANS["diffusion"].expect
 
 
-def diffusion_page(digit: int, seed_pixels: str = "iVBORw0KGgo", steps: int = 20) -> Page:
+def diffusion_page(kind: str, seed_pixels: str = "iVBORw0KGgo", steps: int = 20) -> Page:
     image = {"type": "image", "source": "data:image/png;base64," + seed_pixels * 20}
     return (
         Page()
-        .chart("fwd", picture(f"A real {digit} at t = 50: 92% signal"))
-        .heading(f"2 · Reverse: making a {digit} from static")
-        .chart("revstep", {"data": [image] * 3, "layout": {"title": {"text": "Step 100 of 200 (t = 100)"}}})
-        .chart("conf", {"data": [], "layout": {"title": {"text": f"The guess reads as a {digit}"}}})
-        .chart(
-            "gfull", {"data": [image], "layout": {"title": {"text": f"DDPM, 200 steps:<br>16 of 16 judged {digit}"}}}
-        )
+        .chart("fwd", picture(f"A real {kind} at t = 50:<br>92% signal"))
+        .heading(f"2 · Reverse: making a {kind} from static")
+        .chart("revstep", {"data": [image] * 3, "layout": {"title": {"text": "Step 10 of 20 (t = 100)"}}})
+        .chart("conf", {"data": [], "layout": {"title": {"text": f"The guess reads as a {kind}<br>from t = 150 on"}}})
+        .chart("anim", {"data": [image] * 3, "layout": {"title": {"text": "Replay: step 1 of 20 (t = 199)"}}})
         .chart(
             "gfast",
-            {"data": [image], "layout": {"title": {"text": f"DDIM, {steps} steps:<br>15 of 16 judged {digit}"}}},
+            {"data": [image], "layout": {"title": {"text": f"DDIM, {steps} steps:<br>15 of 16 read as a {kind}"}}},
         )
     )
 
 
-def test_diffusion_must_show_the_digit_asked_for() -> None:
-    asked = Action("set", "digit", ("digit", ""), {"digit": ["5"]}, {"digit": ["3"]})
-    assert check(DIF, diffusion_page(5), asked) is None
-    failure = check(DIF, diffusion_page(3), asked)  # a stale picture of the old digit
+def test_diffusion_must_show_the_kind_asked_for() -> None:
+    asked = Action("set", "kind", ("kind", ""), {"kind": ["bag"]}, {"kind": ["sneaker"]})
+    assert check(DIF, diffusion_page("bag"), asked) is None
+    failure = check(DIF, diffusion_page("sneaker"), asked)  # a stale picture of the old kind
     assert failure is not None and failure.kind == "implausible" and "asked for" in failure.detail
 
 
 def test_diffusion_pictures_must_change_with_the_seed() -> None:
     checker = Checker(DIF)
     session = Session("http://x")
-    assert checker.check(run(session, diffusion_page(3)), Action("open")) is None
+    assert checker.check(run(session, diffusion_page("sneaker")), Action("open")) is None
     new_seed = Action("set", "seed", ("seed", ""), {"seed": 412}, {"seed": 0})
-    failure = checker.check(run(session, diffusion_page(3)), new_seed)  # same pictures: the request did not run
+    failure = checker.check(run(session, diffusion_page("sneaker")), new_seed)  # same pictures: it did not run
     assert failure is not None and "unchanged after seed" in failure.detail
     other = Action("set", "seed", ("seed", ""), {"seed": 77}, {"seed": 412})
-    assert checker.check(run(session, diffusion_page(3, seed_pixels="R0lGODlh")), other) is None
+    assert checker.check(run(session, diffusion_page("sneaker", seed_pixels="R0lGODlh")), other) is None
 
 
 def test_diffusion_without_pictures_is_implausible() -> None:
-    page = diffusion_page(3)
-    page.chart("gfull", {"data": [], "layout": {"title": {"text": "DDPM, 200 steps:<br>16 of 16 judged 3"}}}, (0, 4))
+    page = diffusion_page("sneaker")
+    page.chart(
+        "gfast", {"data": [], "layout": {"title": {"text": "DDIM, 20 steps:<br>16 of 16 read as a sneaker"}}}, (0, 5)
+    )
     failure = check(DIF, page)
     assert failure is not None and "no picture" in failure.detail
 

@@ -9,19 +9,20 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from figures.diffusion import reverse_step_figure, trajectory_animation
+from figures.diffusion import MAX_FRAMES, frame_steps, judge_curve, reverse_step_figure, trajectory_animation
 from figures.pictures import (
     data_uri,
     grid_picture,
     image_grid,
-    image_strip,
     mosaic,
     paper,
     picture_source,
+    scale_for,
     single_image,
+    tile_pngs,
     to_png,
 )
-from figures.vae import drawing_pad, latent_map
+from figures.vae import Mark, class_glyphs_picture, encoded_scatter, latent_map, map_picture
 
 
 def _decoded(uri: str) -> np.ndarray:
@@ -58,23 +59,87 @@ def test_grid_picture_fills_the_last_row_with_background(size: int) -> None:
     assert canvas[:size].max() == 0.0 and canvas[size:, size:].min() == 1.0  # five black tiles, three blank
 
 
-@pytest.mark.parametrize("size", [8, 28])
-def test_figure_builders_take_the_image_size_from_the_arrays(size: int) -> None:
+@pytest.mark.parametrize(("size", "scale"), [(8, 8), (28, 2)])
+def test_figure_builders_take_the_image_size_from_the_arrays(size: int, scale: int) -> None:
+    assert scale_for(size) == scale
     rng = np.random.default_rng(size)
     images = rng.random((6, size, size)).astype(np.float32)
-    strip = image_strip(images[:3], ["a", "b", "c"], "strip")
-    assert _decoded(strip.data[0].source).shape == (size * 8, 3 * size * 8 + 2 * 8)
-    assert strip.layout.annotations[1].x == (size * 8 + 8) + size * 4
-    assert _decoded(single_image(images[0], "one").data[0].source).shape == (size * 8, size * 8)
-    assert _decoded(image_grid(images, "grid", cols=4).data[0].source).shape == (2 * size * 8 + 4, 4 * size * 8 + 12)
+    assert _decoded(single_image(images[0], "one").data[0].source).shape == (size * scale, size * scale)
+    gap = max(2, scale * size // 16)
+    grid = _decoded(image_grid(images, "grid", cols=4).data[0].source)
+    assert grid.shape == (2 * size * scale + gap, 4 * size * scale + 3 * gap)
     step = reverse_step_figure(images[0], rng.standard_normal((size, size)), images[1], "step")
-    assert [_decoded(t.source).shape for t in step.data] == [(size * 8, size * 8)] * 3
-    anim = trajectory_animation(images, images, images, np.arange(6)[::-1], "replay", max_frames=3)
-    assert len(anim.frames) == 3
-    pad = drawing_pad((images[0] > 0.5).astype(np.float32), "pad")
-    assert len(pad.data[0].x) == size * size and pad.layout.xaxis.range[1] == pytest.approx(size - 0.4)
+    assert [_decoded(t.source).shape for t in step.data] == [(size, size)] * 3  # Plotly scales them up crisply
+
+
+@pytest.mark.parametrize("size", [8, 28])
+def test_a_row_of_pictures_is_one_crisp_png_each(size: int) -> None:
+    images = np.zeros((3, size, size), dtype=np.float32)
+    images[:, 0, 0] = 1.0  # one ink pixel in the top-left corner
+    pngs = [np.asarray(Image.open(io.BytesIO(p))) for p in tile_pngs(images, side=104)]
+    factor = -(-104 // size)
+    assert len(pngs) == 3 and pngs[0].shape == (size * factor + 6, size * factor + 6)
+    assert pngs[0][3 : 3 + factor, 3 : 3 + factor].max() == 0  # the ink pixel is a solid block, no blur
+    assert pngs[0][3 + factor, 3 + factor] == 255 and pngs[0][0, 0] == 255  # paper, and the white frame
+
+
+def test_the_replay_keeps_at_most_50_frames_each_with_its_own_title() -> None:
+    assert frame_steps(20).tolist() == list(range(20))
+    kept = frame_steps(200)
+    assert len(kept) == MAX_FRAMES and kept[0] == 0 and kept[-1] == 199
+    rng = np.random.default_rng(0)
+    images = rng.random((200, 28, 28)).astype(np.float32)
+    anim = trajectory_animation(images, images, images, np.arange(200)[::-1])
+    assert len(anim.frames) == 50
+    assert anim.frames[-1].layout.title.text == "Replay: step 200 of 200 (t = 0)"
+    labels = [s["label"] for s in anim.layout.sliders[0].steps]
+    assert 3 <= sum(bool(label) for label in labels) <= 6  # a few labels, so they never run together
+    size = len(anim.to_json())
+    assert size < 400_000, size  # 150 PNGs of 28x28 pixels
+
+
+def test_judge_curve_draws_one_line_per_reading_and_a_marker() -> None:
+    t = np.arange(20)[::-1]
+    fig = judge_curve(t, [("reads a shirt", np.linspace(0, 1, 20)), ("reads a bag", np.zeros(20))], 5, "title")
+    assert [tr.name for tr in fig.data] == ["reads a shirt", "reads a bag"]
+    assert fig.layout.xaxis.range == (19.0, 0.0) and fig.layout.shapes[0].x0 == 5
+
+
+@pytest.mark.parametrize("size", [8, 28])
+def test_the_map_is_one_picture_under_one_clickable_point_per_tile(size: int) -> None:
+    rng = np.random.default_rng(size)
     grid = rng.random((3, 3, size, size)).astype(np.float32)
-    assert latent_map(grid, np.array([-1.0, 0.0, 1.0]), "map").data[0].source.startswith("data:image/png")
+    axis = np.array([-1.0, 0.0, 1.0])
+    picture = map_picture(grid)
+    assert _decoded(picture.source).shape == (picture.pixels, picture.pixels) and picture.pixels >= 800
+    fig = latent_map(picture, axis, "map", [Mark(0.2, 0.3, "your picture")], np.array([[0.0, 0.0], [1.0, 1.0]]))
+    image, lattice = fig.data[0], fig.data[1]
+    assert image.type == "image" and image.x0 - image.dx / 2 == pytest.approx(-1.5)  # the map's edge, in z units
+    assert len(lattice.x) == 9 and lattice.customdata.shape == (9, 2)
+    assert fig.layout.xaxis.range == (-1.5, 1.5) and not fig.layout.shapes  # everything on the map: no edge drawn
+    assert all(not getattr(t, "text", None) for t in fig.data)  # no labels over the tiles: the key is under it
+
+
+def test_the_map_widens_to_show_a_walk_that_leaves_it() -> None:
+    grid = np.zeros((3, 3, 8, 8), dtype=np.float32)
+    path = np.array([[0.0, 0.0], [3.0, -2.0]])
+    fig = latent_map(map_picture(grid), np.array([-1.0, 0.0, 1.0]), "map", [], path)
+    assert fig.layout.xaxis.range[1] >= 3.0 and fig.layout.yaxis.range[0] <= -3.0
+    assert fig.layout.shapes[0].x1 == 1.5  # the dashed edge of the map
+
+
+def test_clothes_land_as_their_own_tinted_pictures_with_a_named_key() -> None:
+    rng = np.random.default_rng(1)
+    mu, labels = rng.normal(size=(20, 2)), np.arange(20) % 10
+    thumbs = rng.random((20, 28, 28)).astype(np.float32)
+    glyphs = class_glyphs_picture(mu, labels, 3.0, thumbnails=thumbs, size=200)
+    assert _decoded(glyphs).shape[:2] == (200, 200)
+    names = [f"kind {k}" for k in range(10)]
+    fig = encoded_scatter(mu, labels, names, "where they land", 2.0, glyphs, legend=True)
+    assert [t.name for t in fig.data if t.showlegend is not False] == names
+    assert sum(len(t.x) for t in fig.data if t.showlegend is False) == 20  # every picture is clickable
+    digits = encoded_scatter(mu, labels, names, "t", 2.0, class_glyphs_picture(mu, labels, 3.0, size=200), False)
+    assert all(t.showlegend is False for t in digits.data)  # a digit's glyph names itself
 
 
 def test_picture_source_is_one_png_of_the_canvas() -> None:

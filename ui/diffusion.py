@@ -1,23 +1,25 @@
-"""Streamlit side of the diffusion page: the cached model, cached trajectories, and their replay figure.
+"""Streamlit side of the diffusion page: the cached models, cached runs, their replay figure, and the words that
+say what a run did. Everything takes the dataset's key ("fashion" or "digits").
 
-The model is loaded once per server (`st.cache_resource`) and never mutated. A trajectory is deterministic for a
-given digit, guidance, seed, sampler and step count, so each is computed once (`st.cache_data`), inside one of the
-server's heavy-work slots. The model works in [-1, 1]; everything handed to the page is in [0, 1] (one pixel
-convention, see ui/image_data.py).
+The models are loaded once per server (`st.cache_resource`) and never mutated. A run is deterministic for a given
+dataset, kind, guidance, seed, sampler and step count, so each is computed once (`st.cache_data`), inside one of
+the server's heavy-work slots, and the step slider and the replay only read it. The model works in [-1, 1];
+everything handed to the page is in [0, 1] (one pixel convention, see ui/image_data.py).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from explainers.datasets import get_dataset
 from explainers.diffusion import (
     DiffusionModel,
-    Trajectory,
     closeness_to_final,
     forward_process,
     load_diffusion,
@@ -27,124 +29,178 @@ from explainers.diffusion import (
 from explainers.digits import to_signed
 from figures.diffusion import trajectory_animation
 from ui.compute import cache_entries, heavy_slot, heavy_turn, keep_last_good  # also sets one torch thread per request
-from ui.image_data import heldout_examples, judge_images, unit_pixels
+from ui.image_data import first_heldout_index, heldout_examples, judge_images, unit_pixels, with_article
 
 # The diffusion page's starting settings; the page and the warm-up both read them from here.
-DIFFUSION_DEFAULT_DIGIT = 3
+DEFAULT_KINDS = {"fashion": 7, "digits": 3}  # a sneaker, a 3
 DIFFUSION_DEFAULT_SEED = 0
+DIFFUSION_DEFAULT_SAMPLER = "DDIM"
 DIFFUSION_DEFAULT_DDIM_STEPS = 20
+DDPM_PICTURES = 4  # full DDPM runs on request: 200 steps for each picture (28x28: about 1 s of CPU per picture)
 
 
 @st.cache_resource(show_spinner="Loading the diffusion model…")
-def get_diffusion() -> DiffusionModel:
-    return load_diffusion()
+def get_diffusion(dataset: str) -> DiffusionModel:
+    return load_diffusion(get_dataset(dataset).model("diffusion"))
+
+
+def _ink(images: np.ndarray) -> np.ndarray:
+    """Model pixels in [-1, 1] -> uint8 ink 0..255, for compact storage of a run's pictures."""
+    return np.round(np.clip(unit_pixels(images), 0, 1) * 255).astype(np.uint8)
 
 
 @dataclass(frozen=True)
-class TimedTrajectory:
-    """A run, how long it took and what the judge read in it. The properties give its pictures in [0, 1]."""
+class RecordedRun:
+    """One picture made step by step, and what the judge read along the way. Pictures are stored compactly
+    (uint8 ink, float16 noise); the properties give them in [0, 1] (the noise signed)."""
 
-    trajectory: Trajectory
-    seconds: float
-    judged: int
-    confidence: float
-
-    @property
-    def samples(self) -> np.ndarray:
-        """(N, H, W) the finished pictures."""
-        return unit_pixels(self.trajectory.samples)
+    timesteps: np.ndarray  # (S,) training timestep of each step, high to low
+    x_t_ink: np.ndarray  # (S, H, W) uint8: the noisy picture at each step, before denoising
+    eps_half: np.ndarray  # (S, H, W) float16: the noise the model sees in it
+    x0_ink: np.ndarray  # (S, H, W) uint8: the clean picture that guess implies
+    final: np.ndarray  # (H, W) float32 in [0, 1]: the finished picture
+    seconds: float  # the sampling time, measured when the run was first computed
+    read: np.ndarray  # (S,) int: the kind the judge reads in each step's clean guess
+    read_final_kind: np.ndarray  # (S,) how sure the judge is that each guess shows the final picture's kind
+    read_prompt: np.ndarray  # (S,) how sure the judge is that each guess shows the kind asked for
+    closeness: np.ndarray  # (S,) how closely each guess already matches the final picture (1 = identical)
+    final_kind: int  # what the judge reads in the finished picture
+    final_sure: float
 
     @property
     def noisy(self) -> np.ndarray:
-        """(S, H, W) the first picture's x_t at each step (recorded runs only)."""
-        return unit_pixels(self.trajectory.x_t[:, 0])
-
-    @property
-    def clean_guesses(self) -> np.ndarray:
-        """(S, H, W) the clean picture each step's noise guess implies."""
-        return unit_pixels(self.trajectory.x0_pred[:, 0])
+        return self.x_t_ink.astype(np.float32) / 255
 
     @property
     def noise_guesses(self) -> np.ndarray:
-        """(S, H, W) the noise the model sees at each step (signed)."""
-        return self.trajectory.eps[:, 0]
+        return self.eps_half.astype(np.float32)
+
+    @property
+    def clean_guesses(self) -> np.ndarray:
+        return self.x0_ink.astype(np.float32) / 255
+
+    @property
+    def settled_at(self) -> int | None:
+        """The first step from which every clean guess reads as the final picture's kind (None: not even the last)."""
+        same = self.read == self.final_kind
+        if not same[-1]:
+            return None
+        changed = np.flatnonzero(~same)
+        return int(changed[-1] + 1) if len(changed) else 0
 
 
-# Cache caps (ui.compute.cache_entries): one recorded run keeps 3 pictures per step (x_t, noise, clean guess) as
-# float32, 0.16 MB for an 8x8 digit over 200 steps -> 64 runs in the 10 MB budget. Larger pictures or more steps:
-# pass their real size, so the cap stays in bytes. An animation figure of a run holds about 0.7 MB (measured).
-RUN_BYTES = 3 * 200 * 8 * 8 * 4
-ANIMATION_BYTES = 700_000
+@dataclass(frozen=True)
+class Batch:
+    """Pictures made at once (no intermediates), the sampling time and how many the judge reads as the prompt."""
+
+    samples: np.ndarray  # (N, H, W) in [0, 1]
+    seconds: float
+    judged: int
+
+
+# Cache caps (ui.compute.cache_entries): a recorded run keeps 4 bytes per pixel per step (x_t and the clean guess as
+# uint8, the noise as float16): 0.63 MB for a 28x28 picture over the 200 DDPM steps. A replay figure of a run holds
+# its 50 frames of three 28x28 PNGs, about 0.3 MB.
+RUN_BYTES = 200 * 28 * 28 * 4
+ANIMATION_BYTES = 300_000
 
 
 @keep_last_good
 @st.cache_data(max_entries=cache_entries(RUN_BYTES), show_spinner=False)
-def diffusion_trajectory(digit: int, guidance: float, seed: int, sampler: str, steps: int) -> TimedTrajectory:
-    """One digit with every intermediate recorded (cached per setting: the measured time is the first run's)."""
-    model = get_diffusion()
+def recorded_run(dataset: str, kind: int, guidance: float, seed: int, sampler: str, steps: int) -> RecordedRun:
+    """One picture with every step recorded and read by the judge (cached per setting: the time is the first run's)."""
+    model = get_diffusion(dataset)
     with heavy_slot():  # only on a cache miss: a cached view costs no wait
         started = time.perf_counter()
-        traj = sample(model, [digit], seed=seed, guidance=guidance, sampler=sampler, steps=steps, record=True)
+        traj = sample(model, [kind], seed=seed, guidance=guidance, sampler=sampler, steps=steps, record=True)
         seconds = time.perf_counter() - started
-    report = judge_images(unit_pixels(traj.samples))
-    return TimedTrajectory(traj, seconds, int(report.predicted[0]), float(report.confidence[0]))
+        final = unit_pixels(traj.samples[0])
+        guesses = judge_images(unit_pixels(traj.x0_pred[:, 0]), dataset)  # (S,) readings of the clean guesses
+        end = judge_images(final[None], dataset)
+    final_kind = int(end.predicted[0])
+    return RecordedRun(
+        timesteps=np.asarray(traj.timesteps),
+        x_t_ink=_ink(traj.x_t[:, 0]),
+        eps_half=traj.eps[:, 0].astype(np.float16),
+        x0_ink=_ink(traj.x0_pred[:, 0]),
+        final=final.astype(np.float32),
+        seconds=seconds,
+        read=guesses.predicted,
+        read_final_kind=guesses.probabilities[:, final_kind],
+        read_prompt=guesses.probabilities[:, kind],
+        closeness=closeness_to_final(traj),
+        final_kind=final_kind,
+        final_sure=float(end.confidence[0]),
+    )
 
 
 @keep_last_good
 @st.cache_data(max_entries=32, show_spinner=False)
-def diffusion_batch(digit: int, guidance: float, seed: int, sampler: str, steps: int, n: int = 16) -> TimedTrajectory:
-    """n samples of one digit (no intermediates), timed; judge's accuracy stored as `judged` (count correct)."""
-    model = get_diffusion()
+def diffusion_batch(dataset: str, kind: int, guidance: float, seed: int, sampler: str, steps: int, n: int) -> Batch:
+    """n pictures of one kind (no intermediates), timed; `judged` counts those the judge reads as that kind. The
+    first pictures of a larger batch start from the same noise (the seed draws every picture's start in order)."""
+    model = get_diffusion(dataset)
     with heavy_slot():
         started = time.perf_counter()
-        traj = sample(model, [digit] * n, seed=seed, guidance=guidance, sampler=sampler, steps=steps)
+        traj = sample(model, [kind] * n, seed=seed, guidance=guidance, sampler=sampler, steps=steps)
         seconds = time.perf_counter() - started
-    report = judge_images(unit_pixels(traj.samples))
-    return TimedTrajectory(traj, seconds, int((report.predicted == digit).sum()), float(report.confidence.mean()))
+        samples = unit_pixels(traj.samples)
+        report = judge_images(samples, dataset)
+    return Batch(samples, seconds, int((report.predicted == kind).sum()))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def diffusion_forward(example: int, seed: int, timesteps: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, int]:
-    """Noise held-out example #example to each timestep; returns the pictures (K, H, W) in [0, 1], the signal
-    share at each timestep and the example's label."""
-    images, labels = heldout_examples()
-    fp = forward_process(get_diffusion(), to_signed(images[example]), list(timesteps), seed)
+def diffusion_forward(
+    dataset: str, kind: int, seed: int, timesteps: tuple[int, ...]
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """Noise the first real held-out picture of `kind` to each timestep; returns the pictures (K, H, W) in [0, 1],
+    the signal share at each timestep and the picture's label."""
+    images, labels = heldout_examples(dataset)
+    example = first_heldout_index(kind, dataset)
+    fp = forward_process(get_diffusion(dataset), to_signed(images[example]), list(timesteps), seed)
     return unit_pixels(fp.images), fp.signal, int(labels[example])
 
 
 @keep_last_good
-@st.cache_data(max_entries=64, show_spinner=False)
-def judge_along_trajectory(
-    digit: int, guidance: float, seed: int, sampler: str, steps: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """(S,) twice: how sure the judge is, at each step, that the guessed clean image shows the requested digit;
-    and how closely that guess already matches the final picture (explainers.diffusion.closeness_to_final)."""
-    run = diffusion_trajectory(digit, guidance, seed, sampler, steps)
-    return judge_images(run.clean_guesses).probabilities[:, digit], closeness_to_final(run.trajectory)
-
-
-@keep_last_good
 @st.cache_resource(max_entries=cache_entries(ANIMATION_BYTES, budget_bytes=24 * 2**20), show_spinner=False)
-def trajectory_animation_figure(digit: int, guidance: float, seed: int, sampler: str, steps: int) -> go.Figure:
-    """The replay of one trajectory, built once per setting and shared by every session (50 frames took
-    about 50 ms to build, on every rerun of the page). st.plotly_chart only reads (copies) it."""
-    run = diffusion_trajectory(digit, guidance, seed, sampler, steps)
-    title = "Press ▶ Play to replay the run"
+def trajectory_animation_figure(
+    dataset: str, kind: int, guidance: float, seed: int, sampler: str, steps: int
+) -> go.Figure:
+    """The replay of one run, built once per setting and shared by every session (50 frames took about 50 ms to
+    build, on every rerun of the page). st.plotly_chart only reads (copies) it."""
+    run = recorded_run(dataset, kind, guidance, seed, sampler, steps)
     with heavy_turn():  # 150 small PNGs for every fresh run (up to 0.8 s on a loaded server): heavy work too
-        return trajectory_animation(run.noisy, run.noise_guesses, run.clean_guesses, run.trajectory.timesteps, title)
+        return trajectory_animation(run.noisy, run.noise_guesses, run.clean_guesses, run.timesteps)
 
 
 def default_diffusion_views() -> None:
-    """Compute the views a visitor's first visit to the diffusion page needs (for the warm-up)."""
-    model = get_diffusion()
-    guidance, T = model.default_guidance, model.schedule.num_train_timesteps
-    digit, seed = DIFFUSION_DEFAULT_DIGIT, DIFFUSION_DEFAULT_SEED
-    judge_along_trajectory(digit, guidance, seed, "ddpm", T)  # the page starts on DDPM
-    trajectory_animation_figure(digit, guidance, seed, "ddpm", T)
-    diffusion_batch(digit, guidance, seed, "ddpm", T)
-    diffusion_batch(digit, guidance, seed, "ddim", DIFFUSION_DEFAULT_DDIM_STEPS)
+    """Compute the views a visitor's first visit to the diffusion page needs (for the warm-up): clothes first."""
+    for dataset in ("fashion", "digits"):
+        model = get_diffusion(dataset)
+        guidance, kind, seed = model.default_guidance, DEFAULT_KINDS[dataset], DIFFUSION_DEFAULT_SEED
+        steps = DIFFUSION_DEFAULT_DDIM_STEPS
+        recorded_run(dataset, kind, guidance, seed, "ddim", steps)  # the page starts on DDIM
+        trajectory_animation_figure(dataset, kind, guidance, seed, "ddim", steps)
+        diffusion_batch(dataset, kind, guidance, seed, "ddim", steps, 16)
 
 
-def noise_schedule() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+# ------------------------------------------------------------------------------- what a run did, in words
+
+
+def reverse_headline(run: RecordedRun, prompt: int, guidance: float, names: Sequence[str]) -> str:
+    """The judge chart's title: what the judge reads in the guesses and in the final picture, never claiming the
+    prompt's kind unless the judge reads it in the final picture. At guidance 0 the prompt is ignored, and the
+    title says so."""
+    final = with_article(names[run.final_kind])
+    settled = run.settled_at
+    when = f"from t = {int(run.timesteps[settled])} on" if settled is not None else "only at the very end"
+    if guidance == 0:
+        return f"Guidance 0 ignores the prompt:<br>the guess becomes {final}<br>{when}"
+    if run.final_kind != prompt:
+        return f"Asked for {with_article(names[prompt])},<br>the judge reads the result<br>as {final}"
+    return f"The guess reads as {final}<br>{when}"
+
+
+def noise_schedule(dataset: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Timesteps, signal share and noise share of the shipped model's schedule (explainers.diffusion)."""
-    return schedule_curves(get_diffusion())
+    return schedule_curves(get_diffusion(dataset))

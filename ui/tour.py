@@ -67,14 +67,14 @@ TOUR: tuple[TourPage, ...] = (
         "Images",
     ),
     TourPage(
-        "vae", "pages/6_VAE.py", "VAE", "🗺️", "Walk across a map where every point is a handwritten digit.", "Images"
+        "vae", "pages/6_VAE.py", "VAE", "🗺️", "Walk across a map where every point is a picture of clothing.", "Images"
     ),
     TourPage(
         "diffusion",
         "pages/7_Diffusion.py",
         "Diffusion",
         "🌫️",
-        "Pull a digit out of pure noise, one denoising step at a time.",
+        "Pull a picture out of pure noise, one denoising step at a time.",
         "Images",
     ),
     TourPage(

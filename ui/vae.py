@@ -1,108 +1,130 @@
-"""Streamlit side of the VAE page: the cached model and map, the input widgets (real example, drawing, upload)
-and the clicks on the map.
+"""Streamlit side of the VAE page: the cached models and maps, the input widgets (a real picture, a drawing, an
+upload) and the clicks on the maps. Everything takes the dataset's key ("fashion" or "digits").
 
-The model is loaded once per server (`st.cache_resource`) and never mutated. Deterministic results (the decoded
-map, where the real pictures land) are cached with `st.cache_data`; the scatter's figure and its picture are
-built once and shared by every session.
+The models are loaded once per server (`st.cache_resource`) and never mutated. Deterministic results (the decoded
+map, where the real pictures land) are cached with `st.cache_data`; the map's picture and the scatter's figure
+are built once and shared by every session.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from explainers.vae import VAE, Encoding, LatentGrid, decode_points, encode_images, latent_grid, load_vae
-from figures.vae import drawing_pad, encoded_scatter, label_glyphs_picture, scatter_half_width
+from explainers.datasets import ImageDataset, get_dataset
+from explainers.vae import (
+    FASHION_GRID_SIZE,
+    GRID_SIZE,
+    VAE,
+    Encoding,
+    LatentGrid,
+    decode_points,
+    encode_images,
+    latent_grid,
+    load_vae,
+)
+from figures.vae import (
+    Mark,
+    class_glyphs_picture,
+    encoded_scatter,
+    latent_map,
+    map_edge,
+    map_picture,
+    scatter_half_width,
+)
 from ui import compute  # noqa: F401 - sets one torch thread per request, before any model runs
-from ui.frame import show_chart
-from ui.image_data import example_picker, heldout_examples, judge_images, real_images
+from ui.image_data import example_picker, get_judge, heldout_examples, judge_images
+from ui.touch import drawing_pad, pad_cells
+
+GRID_SIZES = {"digits": GRID_SIZE, "fashion": FASHION_GRID_SIZE}  # tiles per side of each map
+SCATTER_PER_KIND = 40  # real pictures of each kind on the scatter: all of them made it crowded and slow
 
 
 @st.cache_resource(show_spinner="Loading the VAE…")
-def get_vae() -> VAE:
-    return load_vae()
+def get_vae(dataset: str) -> VAE:
+    return load_vae(get_dataset(dataset).model("vae"))
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def vae_grid() -> LatentGrid:
-    return latent_grid(get_vae())
+def vae_grid(dataset: str) -> LatentGrid:
+    return latent_grid(get_vae(dataset), GRID_SIZES[dataset])
 
 
-@st.cache_data(max_entries=2, show_spinner=False)
-def vae_encoded_dataset() -> Encoding:
-    images, _ = real_images()
-    return encode_images(get_vae(), images)
+@st.cache_resource(max_entries=4, show_spinner=False)
+def vae_map_picture(dataset: str) -> str:
+    """The decoded map as one PNG (60-130 ms to encode): made once per server, not on every move of the point."""
+    return map_picture(vae_grid(dataset).images)
 
 
-@st.cache_data(max_entries=2, show_spinner=False)
-def vae_grid_report() -> tuple[np.ndarray, np.ndarray]:
-    grid = vae_grid()
-    report = judge_images(grid.images.reshape(-1, *grid.images.shape[-2:]))
-    return report.predicted, report.confidence
+@st.cache_data(max_entries=4, show_spinner=False)
+def confident_kinds(dataset: str, min_confidence: float = 0.8) -> list[int]:
+    """The kinds the judge reads with confidence somewhere on the map."""
+    images = vae_grid(dataset).images
+    return judge_images(images.reshape(-1, *images.shape[-2:]), dataset).confident_classes(min_confidence)
 
 
-def grid_extent(grid: LatentGrid) -> float:
-    return float(grid.axis[-1] + (grid.axis[1] - grid.axis[0]) / 2)
+def map_extent(dataset: str) -> float:
+    """Half the width of the drawn map, in map coordinates."""
+    return map_edge(vae_grid(dataset).axis)
 
 
-def confident_digits(min_confidence: float = 0.8) -> list[int]:
-    pred, conf = vae_grid_report()
-    return sorted({int(p) for p, c in zip(pred, conf, strict=True) if c >= min_confidence})
+def map_figure(dataset: str, title: str, marks: list[Mark], path: np.ndarray) -> go.Figure:
+    return latent_map(vae_map_picture(dataset), vae_grid(dataset).axis, title, marks, path)
 
 
-def decode_and_judge(z1: float, z2: float) -> tuple[np.ndarray, int, float]:
+def decode_and_judge(dataset: str, z1: float, z2: float) -> tuple[np.ndarray, int, float]:
     """Decode one map point; returns the (H, W) image and what the judge reads in it."""
-    point = decode_points(get_vae(), np.array([[z1, z2]], dtype=np.float32))[0]
-    seen = judge_images(point[None])
+    point = decode_points(get_vae(dataset), np.array([[z1, z2]], dtype=np.float32))[0]
+    seen = judge_images(point[None], dataset)
     return point, int(seen.predicted[0]), float(seen.confidence[0])
 
 
-def encode_and_judge(image: torch.Tensor) -> tuple[Encoding, int, float]:
+def encode_and_judge(dataset: str, image: torch.Tensor) -> tuple[Encoding, int, float]:
     """Encode one (1, 1, H, W) image; also what the judge reads in its reconstruction."""
-    enc = encode_images(get_vae(), image)
-    seen = judge_images(enc.reconstruction)
+    enc = encode_images(get_vae(dataset), image)
+    seen = judge_images(enc.reconstruction, dataset)
     return enc, int(seen.predicted[0]), float(seen.confidence[0])
 
 
 # ------------------------------------------------------------------------- the scatter of real pictures
 
 
+@st.cache_data(max_entries=4, show_spinner=False)
+def scatter_points(dataset: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Up to SCATTER_PER_KIND real held-out pictures of each kind: where they land (N, 2), labels, pictures."""
+    images, labels = heldout_examples(dataset)
+    chosen = np.concatenate([np.flatnonzero(labels.numpy() == k)[:SCATTER_PER_KIND] for k in range(10)])
+    enc = encode_images(get_vae(dataset), images[chosen])
+    return enc.mu, labels.numpy()[chosen], images[chosen, 0].numpy()
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def scatter_glyphs(dataset: str) -> str:
+    """The scatter's glyphs as one picture, the same for every set of marks, so drawn once (about 0.1 s)."""
+    mu, labels, pictures = scatter_points(dataset)
+    half = scatter_half_width(mu, map_extent(dataset))
+    return class_glyphs_picture(mu, labels, half, thumbnails=pictures if dataset == "fashion" else None)
+
+
 @st.cache_resource(max_entries=16, show_spinner=False)
-def encoded_scatter_figure(marks: tuple[tuple[float, float, str], ...]) -> go.Figure:
-    """The scatter of 600 real digits, built once per set of marks and shared by every session: it does not
-    move with the decoded point, and st.plotly_chart only reads (copies) the figure it is given."""
-    mu, labels, extent = _scatter_points()
-    title = "Same digits cluster: where 600 of the 1,797<br>real digits land (dashed: the map's area)"
-    return encoded_scatter(mu, labels, title, extent, list(marks), glyphs=real_digits_picture())
+def encoded_scatter_figure(dataset: str, marks: tuple[Mark, ...]) -> go.Figure:
+    """The scatter of real pictures, built once per set of marks and shared by every session: it does not move
+    with the decoded point, and st.plotly_chart only reads (copies) the figure it is given."""
+    data = get_dataset(dataset)
+    mu, labels, _ = scatter_points(dataset)
+    plural = "digits" if dataset == "digits" else "pictures"
+    title = f"Same kinds cluster: where {len(labels)} real<br>{plural} land (dashed: the map's area)"
+    glyphs = scatter_glyphs(dataset)
+    return encoded_scatter(
+        mu, labels, data.class_names, title, map_extent(dataset), glyphs, legend=dataset != "digits", marks=marks
+    )
 
 
-def _scatter_points() -> tuple[np.ndarray, np.ndarray, float]:
-    """Every third real digit (600) and the map's extent. All 1,797 made the scatter crowded and slow."""
-    _, labels = real_images()
-    return vae_encoded_dataset().mu[::3], labels.numpy()[::3], grid_extent(vae_grid())
-
-
-@st.cache_resource(show_spinner=False)
-def real_digits_picture() -> str:
-    """The scatter's digits as one picture: the same for every set of marks, so drawn once (about 0.1 s)."""
-    mu, labels, extent = _scatter_points()
-    return label_glyphs_picture(mu, labels, scatter_half_width(mu, extent))
-
-
-# ------------------------------------------------------------------------------------- input widgets
-
-INPUT_SOURCES = ("Pick a real digit", "Draw one", "Upload a picture")
-_CELLS = "vae_cells"
-
-
-def drawing_cells() -> np.ndarray:
-    """The visitor's drawing (ink 0..1), kept in this session only; it starts from a real digit."""
-    if _CELLS not in st.session_state:
-        images, _ = heldout_examples()
-        st.session_state[_CELLS] = (images[0, 0].numpy() > 0.4).astype(np.float32)
-    return st.session_state[_CELLS]
+# ------------------------------------------------------------------------------------- clicks on the maps
 
 
 def _clicked_customdata(chart_key: str) -> list[float] | None:
@@ -117,98 +139,135 @@ def _clicked_customdata(chart_key: str) -> list[float] | None:
         return None  # a malformed click is ignored, never an error page
 
 
-def toggle_cell(chart_key: str) -> None:
-    """on_select callback of the drawing pad: flip the clicked square."""
-    data = _clicked_customdata(chart_key)
-    cells = drawing_cells()
-    h, w = cells.shape
-    if data is not None and len(data) >= 2 and 0 <= data[0] < h and 0 <= data[1] < w:
-        r, c = int(data[0]), int(data[1])
-        cells = cells.copy()
-        cells[r, c] = 0.0 if cells[r, c] > 0.5 else 1.0
-        st.session_state[_CELLS] = cells
-        # A fresh chart key clears plotly's selection, so the same square can be clicked again right away.
-        st.session_state["pad_n"] = st.session_state.get("pad_n", 0) + 1
-
-
-def clear_cells() -> None:
-    st.session_state[_CELLS] = np.zeros_like(drawing_cells())
-
-
 def set_latent_from_click(chart_key: str, mode: str) -> None:
     """on_select callback of the map (customdata = [z1, z2]) or the scatter (customdata = [index, z1, z2])."""
     data = _clicked_customdata(chart_key)
-    if data is None or len(data) < (2 if mode == "map" else 3):
+    if data is None or len(data) < (2 if mode == "map" else 3) or not np.all(np.isfinite(data)):
         return
     z1, z2 = (data[0], data[1]) if mode == "map" else (data[1], data[2])
     st.session_state["z1"] = round(float(np.clip(z1, -4, 4)), 2)
     st.session_state["z2"] = round(float(np.clip(z2, -4, 4)), 2)
 
 
+# ------------------------------------------------------------------------------------- input widgets
+
+REAL, DRAW, UPLOAD = "Pick a real one", "Draw one", "Upload a picture"
+_CELLS = "vae_cells"
+_PAD = "vae_pad"
+
+
+def drawing_cells() -> np.ndarray:
+    """The visitor's digit drawing (ink 0..1), kept in this session only; it starts from a real digit."""
+    if _CELLS not in st.session_state:
+        images, _ = heldout_examples("digits")
+        st.session_state[_CELLS] = (images[0, 0].numpy() > 0.4).astype(np.float32)
+    return st.session_state[_CELLS]
+
+
+def _take_stroke() -> None:
+    """The drawing pad's callback: keep the drawing the browser sent, if it is a valid one."""
+    cells = pad_cells(_PAD, drawing_cells().shape)
+    if cells is not None:
+        st.session_state[_CELLS] = cells
+
+
+def clear_cells() -> None:
+    st.session_state[_CELLS] = np.zeros_like(drawing_cells())
+
+
 @st.cache_data(max_entries=16, show_spinner=False)
-def _digit_from_upload(digest: str, _data: bytes) -> tuple[np.ndarray | None, str]:
-    """An uploaded file -> (8x8 digit, "") or (None, why not). Keyed by the file's SHA-256 (`_data` is not
-    hashed by Streamlit): a file is decoded once per server, not on every rerun or in every tab."""
-    from explainers.uploads import BadImageError, digit_8x8
+def _picture_from_upload(converter: str, digest: str, _data: bytes) -> tuple[np.ndarray | None, str]:
+    """An uploaded file -> (picture, "") or (None, why not), by explainers.uploads.<converter>. Keyed by the file's
+    SHA-256 (`_data` is not hashed by Streamlit): a file is decoded once per server, not on every rerun or tab."""
+    from explainers import uploads
 
     try:
-        return digit_8x8(_data), ""
-    except BadImageError as err:
+        return getattr(uploads, converter)(_data), ""
+    except uploads.BadImageError as err:
         return None, str(err)
 
 
-def digit_source_input() -> tuple[torch.Tensor | None, str]:
-    """Radio (bound to the URL) + the chosen input: a held-out digit, a drawing or an upload (validated)."""
-    import hashlib
+def _digit_from_upload(digest: str, data: bytes) -> tuple[np.ndarray | None, str]:
+    return _picture_from_upload("digit_8x8", digest, data)
 
-    from explainers.digits import BadImageError, image_from_cells
+
+def _upload_input(dataset: ImageDataset) -> tuple[torch.Tensor | None, str]:
     from explainers.uploads import MAX_UPLOAD_BYTES, MAX_UPLOAD_MB
 
+    digits = dataset.key == "digits"
+    # The same limit as the server's (.streamlit/config.toml server.maxUploadSize): the browser refuses a bigger
+    # file itself before sending it, marking it in red (its message is only read out by screen readers, so the
+    # caption below says it in words).
+    upload = st.file_uploader(
+        f"A picture of one {dataset.item} (PNG or JPEG, up to {MAX_UPLOAD_MB} MB)",
+        type=["png", "jpg", "jpeg"],
+        max_upload_size=MAX_UPLOAD_MB,
+        help="Dark ink on light paper works best; crop to one digit. A phone photo or a screenshot is fine."
+        if digits
+        else "One piece of clothing on a plain background works best, like a shop's product photo; crop to it.",
+    )
+    if upload is None:
+        st.caption(
+            f"No picture yet: upload one above. A file over {MAX_UPLOAD_MB} MB is marked in red and not sent: "
+            "crop it, or save it as a JPEG, and try again."
+        )
+        return None, ""
+    data = upload.getvalue()[: MAX_UPLOAD_BYTES + 1]
+    converter = "digit_8x8" if digits else "fashion_28x28"
+    picture, problem = _picture_from_upload(converter, hashlib.sha256(data).hexdigest(), data)
+    if picture is None:
+        st.error(f"We could not use that file: {problem}")
+        return None, ""
+    return torch.from_numpy(picture)[None, None], "your picture"  # (S, S) -> (1, 1, S, S)
+
+
+def picture_source_input(dataset: ImageDataset, default_kind: int) -> tuple[torch.Tensor | None, str]:
+    """Radio (bound to the URL) + the chosen input: a held-out picture, a drawing (digits) or an upload."""
+    from explainers.digits import BadImageError, image_from_cells
+
+    sources = (REAL, DRAW, UPLOAD) if dataset.key == "digits" else (REAL, UPLOAD)
     source = st.radio(
-        "Where the digit comes from",
-        INPUT_SOURCES,
+        f"Where the {dataset.item} comes from",
+        sources,
         horizontal=True,
         key="src",
         bind="query-params",
-        help="Pick one of the real digits the model never trained on, draw one, or upload a photo.",
+        help=f"Pick one of the real pictures the model never trained on{', draw a digit' if DRAW in sources else ''}"
+        ", or upload a photo.",
     )
-    if source == INPUT_SOURCES[1]:
-        pad_key = f"pad{st.session_state.get('pad_n', 0)}"
-        show_chart(
-            st,
-            drawing_pad(drawing_cells(), "Click a square: ink on/off"),
-            key=pad_key,
-            on_select=lambda: toggle_cell(pad_key),
-            config={"displayModeBar": False},
-            selection_mode="points",
-            width="stretch",
-        )
-        st.button("Clear the drawing", on_click=clear_cells)
-        try:
-            return image_from_cells(drawing_cells()), "your drawing"
-        except BadImageError as err:
-            st.warning(str(err))
-            return None, ""
-    if source == INPUT_SOURCES[2]:
-        # The same limit as the server's (.streamlit/config.toml server.maxUploadSize): the browser refuses a
-        # bigger file itself before sending it, marking it in red (its message is only read out by screen readers,
-        # so the caption below says it in words).
-        upload = st.file_uploader(
-            f"A picture of one digit (PNG or JPEG, up to {MAX_UPLOAD_MB} MB)",
-            type=["png", "jpg", "jpeg"],
-            max_upload_size=MAX_UPLOAD_MB,
-            help="Dark ink on light paper works best; crop to one digit. A phone photo or a screenshot is fine.",
-        )
-        if upload is None:
-            st.caption(
-                f"No picture yet: upload one above. A file over {MAX_UPLOAD_MB} MB is marked in red and not sent: "
-                "crop it, or save it as a JPEG, and try again."
-            )
-            return None, ""
-        data = upload.getvalue()[: MAX_UPLOAD_BYTES + 1]
-        digit, problem = _digit_from_upload(hashlib.sha256(data).hexdigest(), data)
-        if digit is None:
-            st.error(f"We could not use that file: {problem}")
-            return None, ""
-        return torch.from_numpy(digit).view(1, 1, 8, 8), "your picture"
-    return example_picker("Digit", "enc", 3)
+    if source == UPLOAD:
+        return _upload_input(dataset)
+    if source != DRAW:
+        image, _, caption = example_picker("Kind", "enc", default_kind, dataset)
+        return image, caption
+    drawing_pad(drawing_cells(), _PAD, "A drawing pad of 8 by 8 squares", _take_stroke)
+    st.caption("Tap or click a square to ink it; drag to draw a stroke (a stroke that starts on ink erases).")
+    st.button("Clear the drawing", on_click=clear_cells)
+    try:
+        return image_from_cells(drawing_cells()), "your drawing"
+    except BadImageError as err:
+        st.warning(str(err))
+        return None, ""
+
+
+# Where each list of the page starts: an example to encode, and the two ends of the walk.
+DEFAULT_KINDS = {"fashion": {"enc": 9, "wa": 0, "wb": 9}, "digits": {"enc": 3, "wa": 1, "wb": 7}}
+
+
+def layer_sizes(dataset: str) -> str:
+    """The encoder's layer widths in LaTeX ("784 \\to 512 \\to 256 \\to 2"), for the technical notes."""
+    vae = get_vae(dataset)
+    sizes = (vae.enc1.in_features, vae.enc1.out_features, vae.enc2.out_features, vae.latent)
+    return r"\to".join(str(s) for s in sizes)
+
+
+def default_vae_views() -> None:
+    """Compute what a visitor's first visit to the VAE page needs (for the warm-up): clothes first, then digits."""
+    for dataset in ("fashion", "digits"):
+        get_judge(dataset)
+        vae_map_picture(dataset)
+        confident_kinds(dataset)
+        images, labels = heldout_examples(dataset)
+        first = images[int(np.flatnonzero(labels.numpy() == DEFAULT_KINDS[dataset]["enc"])[0])][None]
+        mu = encode_images(get_vae(dataset), first).mu[0]
+        encoded_scatter_figure(dataset, (Mark(float(mu[0]), float(mu[1]), "this picture"),))

@@ -62,20 +62,14 @@ def _warm() -> None:
     # Streamlit logs "missing ScriptRunContext" for cache calls made outside a page run; harmless here.
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
     from explainers import lm as lmx
-    from ui import diffusion, gan, history, image_data, limits, lm, vae
+    from ui import diffusion, gan, history, limits, lm, vae
 
     steps = [
         lm.load_gpt,
         lambda: lm.cached_next_token("The cat sat on the"),
         lambda: lm.cached_true_odds("The cat sat on the"),
         lambda: lm.cached_attention(lmx.DEFAULT_STORY_PROMPT),
-        image_data.get_judge,
-        vae.get_vae,
-        diffusion.get_diffusion,
-        vae.vae_grid,
-        vae.vae_encoded_dataset,
-        vae.vae_grid_report,
-        vae.real_digits_picture,
+        vae.default_vae_views,  # clothes, then digits: judges, models, maps, scatters
         diffusion.default_diffusion_views,
         gan.load_digits_gan,
         history.warm,
