@@ -44,6 +44,7 @@ EVAL_EVERY = 10  # held-out loss every this many steps
 SAMPLE_CHARS = 300
 FINETUNE_BLOCK = 64  # tokens per training window when fine-tuning (~330 characters of our stories)
 FINETUNE_BATCH = 8
+FINETUNE_STORIES = 4  # stories per step when fine-tuning on ours: ~1,000 characters, as a small from-scratch step
 WEIGHT_DECAY = 0.1
 
 Mode = Literal["scratch", "finetune"]
@@ -140,10 +141,16 @@ class Encoded:
     train_chars_per_token: float
     heldout_chars_per_token: float
     chars: tuple[str, ...] = ()  # the character vocabulary (from scratch only)
+    # Separate documents (our stories, fine-tuning only): (start, end) of each in the ids, the start marker at
+    # `start` and the closing one at `end - 1`. The story model read every story from position 0, so it does here.
+    train_docs: tuple[tuple[int, int], ...] = ()
+    heldout_docs: tuple[tuple[int, int], ...] = ()
 
     @property
     def nbytes(self) -> int:
-        return int(self.train_ids.nbytes + self.heldout_ids.nbytes)
+        return int(self.train_ids.nbytes + self.heldout_ids.nbytes) + 32 * (
+            len(self.train_docs) + len(self.heldout_docs)
+        )
 
 
 def encode_chars(t: TrainingText) -> Encoded:
@@ -160,16 +167,19 @@ def encode_bpe(t: TrainingText, lm: LM) -> Encoded:
     """Our tokenizer. Stories are separated by the story boundary token, exactly as the model was trained; a
     pasted text is one document that starts with it (the model's "start of text")."""
 
-    def ids(text: str, docs: tuple[str, ...]) -> list[int]:
+    def ids(text: str, docs: tuple[str, ...]) -> tuple[list[int], tuple[tuple[int, int], ...]]:
         if not docs:
-            return [lm.eot] + lm.tok.encode(text).ids
-        out = [lm.eot]
+            return [lm.eot] + lm.tok.encode(text).ids, ()
+        out, spans = [lm.eot], []
         for enc in lm.tok.encode_batch(list(docs)):
+            start = len(out) - 1
             out += enc.ids + [lm.eot]
-        return out
+            # a story longer than the model's window keeps its start (none of ours is: at most ~200 tokens)
+            spans.append((start, min(len(out), start + lm.max_tokens + 1)))
+        return out, tuple(spans)
 
     held_docs = tuple(t.heldout.rstrip("\n").split("\n")) if t.documents else ()
-    train, held = ids(t.train, t.documents), ids(t.heldout, held_docs)
+    (train, train_docs), (held, held_docs_ids) = ids(t.train, t.documents), ids(t.heldout, held_docs)
     return Encoded(
         "finetune",
         torch.tensor(train, dtype=torch.long),
@@ -177,6 +187,8 @@ def encode_bpe(t: TrainingText, lm: LM) -> Encoded:
         lm.vocab_size,
         len(t.train) / max(len(train) - 1, 1),
         len(t.heldout) / max(len(held) - 1, 1),
+        train_docs=train_docs,
+        heldout_docs=held_docs_ids,
     )
 
 
@@ -282,7 +294,7 @@ class RunSettings:
 class Curves:
     train_steps: np.ndarray  # (n,) step of each training batch (weights after that many updates)
     train_loss: np.ndarray  # (n,) nats per token on that batch (noisy)
-    train_smooth: np.ndarray  # (n,) the same, averaged over the last few batches
+    train_smooth: np.ndarray  # (n,) the same, centred mean over `smooth` batches (one-sided at the latest point)
     heldout_steps: np.ndarray  # (m,)
     heldout_loss: np.ndarray  # (m,) nats per token on the whole held-out part
     train_chars_per_token: float
@@ -348,7 +360,13 @@ class LiveRun:
             )
             self.block = min(FINETUNE_BLOCK, base.max_tokens)
             self.batch = FINETUNE_BATCH
+            if self.enc.train_docs:  # whole stories, each from position 0: as long as the longest one
+                self.block = max(b - a for a, b in self.enc.train_docs + self.enc.heldout_docs) - 1
+                self.batch = FINETUNE_STORIES
             self.base = base
+            # The story model always read a story with its start marker at position 0 (and leans on it: its
+            # attention rests there). Every window it reads here starts with that marker too.
+            self.anchor: int | None = base.eot
         elif settings.mode == "scratch":
             if settings.size not in PRESETS:
                 raise RunError(f"Unknown model size '{settings.size}'.")
@@ -357,6 +375,7 @@ class LiveRun:
             self.block = p.block_size
             self.batch = p.batch
             self.base = None
+            self.anchor = None
             cfg = GPTConfig(self.enc.vocab_size, p.block_size, p.n_layer, p.n_head, p.n_embd)
             self.model = GPT(cfg)
             init_weights_(self.model, gen)
@@ -433,31 +452,53 @@ class LiveRun:
     # -- training ------------------------------------------------------------------------------------------
     def _batch(self) -> tuple[torch.Tensor, torch.Tensor]:
         ids = self.enc.train_ids
+        if self.enc.train_docs:  # whole stories, as the story model was trained
+            picks = torch.randint(0, len(self.enc.train_docs), (self.batch,), generator=self.gen)
+            return _padded([ids[slice(*self.enc.train_docs[int(k)])] for k in picks], self.enc_pad, self.block)
         starts = torch.randint(0, len(ids) - self.block, (self.batch,), generator=self.gen)
         rows = starts[:, None] + torch.arange(self.block + 1)  # (B, T+1)
         chunk = ids[rows]
-        return chunk[:, :-1], chunk[:, 1:]
+        x, y = chunk[:, :-1].clone(), chunk[:, 1:].clone()
+        if self.anchor is not None:  # the marker replaces the first token; what follows it is only scored if the
+            y[x[:, 0] != self.anchor, 0] = -100  # window really starts a text (else it would be a blind guess)
+            x[:, 0] = self.anchor
+        return x, y
+
+    @property
+    def enc_pad(self) -> int:
+        return self.anchor if self.anchor is not None else 0
 
     def _evaluate(self) -> None:
-        """Loss on the whole held-out part, in windows of `block` tokens (each token predicted once)."""
+        """Loss on the whole held-out part, every token predicted once, each with at least half a window of text
+        before it: windows of `block` tokens overlap by half and only their second half is scored (the first
+        window scores everything). Without the overlap, a token at the start of a window would be guessed blind."""
         ids = self.enc.heldout_ids
-        T = self.block
-        starts = list(range(0, max(len(ids) - 1, 1), T))
+        T, half, n = self.block, max(1, self.block // 2), len(self.enc.heldout_ids)
+        rows: list[tuple[torch.Tensor, int]] = []  # (window of up to T+1 ids, index of its first scored target)
+        if self.enc.heldout_docs:  # each story on its own, from position 0
+            rows = [(ids[a:b], 0) for a, b in self.enc.heldout_docs]
+        a = 0
+        while not rows:
+            rows.append((ids[a : a + T + 1], 0 if a == 0 else T - half))
+            if a + T >= n - 1:
+                break
+            a += half
         total, count = 0.0, 0
         was_training = self.model.training
         self.model.eval()
         with torch.inference_mode():
-            for k in range(0, len(starts), 64):
-                windows = [ids[s : s + T + 1] for s in starts[k : k + 64]]
-                windows = [w for w in windows if len(w) >= 2]
-                if not windows:
+            for k in range(0, len(rows), 64):
+                chunk = [r for r in rows[k : k + 64] if len(r[0]) >= 2]
+                if not chunk:
                     continue
-                width = max(len(w) for w in windows)
-                x = torch.zeros(len(windows), width - 1, dtype=torch.long)
-                y = torch.full((len(windows), width - 1), -100, dtype=torch.long)
-                for j, w in enumerate(windows):
+                width = T + 1  # one shape for every chunk (see _padded)
+                x = torch.full((len(chunk), width - 1), self.enc_pad, dtype=torch.long)
+                y = torch.full((len(chunk), width - 1), -100, dtype=torch.long)
+                for j, (w, first) in enumerate(chunk):
                     x[j, : len(w) - 1] = w[:-1]
-                    y[j, : len(w) - 1] = w[1:]
+                    y[j, first : len(w) - 1] = w[1 + first :]
+                    if self.anchor is not None and first > 0:
+                        x[j, 0] = self.anchor  # as in training; only the window's second half is scored
                 logits, _ = self.model(x)
                 total += float(F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), reduction="sum"))
                 count += int((y != -100).sum())
@@ -478,7 +519,7 @@ class LiveRun:
             t0 = time.perf_counter()
             x, y = self._batch()
             logits, _ = self.model(x)
-            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
+            loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1), ignore_index=-100)
             if not torch.isfinite(loss):
                 self.failed = (
                     "The loss blew up (it is no longer a finite number): the learning rate is too high for this "
@@ -507,7 +548,7 @@ class LiveRun:
         return Curves(
             np.array(self._train_steps, dtype=np.int64),
             loss,
-            trailing_mean(loss, smooth),
+            centred_mean(loss, smooth // 2),
             np.array(self._held_steps, dtype=np.int64),
             np.array(self._held_loss, dtype=np.float64),
             self.enc.train_chars_per_token,
@@ -535,22 +576,39 @@ class LiveRun:
                 assert self.base is not None
                 ids = [int(t) for t in self.enc.train_ids[:2]]
                 pieces: list[list[int]] = [ids[1:]]
-                while sum(len(self.base.tok.decode(p)) for p in pieces) + len(pieces) - 1 < chars and len(ids) < 200:
+                made = 0
+                while sum(len(self.base.tok.decode(p)) for p in pieces) + len(pieces) - 1 < chars and made < 200:
                     t = self._next(ids, gen)
-                    ids.append(t)
-                    if t == self.base.eot:
+                    made += 1
+                    if t == self.base.eot:  # a new text starts from the marker at position 0, as in training
                         pieces.append([])
+                        ids = [t]
                     else:
                         pieces[-1].append(t)
+                        ids.append(t)
                 text = "\n".join(self.base.tok.decode(p) for p in pieces)[:chars]
         self.model.train(was_training)
         length, held_share = self.data.copy_length
         return Sample(self.step, int(seed), text, self.data.copies.find(text, length), held_share)
 
     def _next(self, ids: list[int], gen: torch.Generator) -> int:
-        logits, _ = self.model(torch.tensor([ids[-self.block :]]))
+        context = ids[-self.block :]
+        if self.anchor is not None and len(ids) > self.block:
+            context = [self.anchor, *ids[-(self.block - 1) :]]  # the start marker first, as in training
+        logits, _ = self.model(torch.tensor([context]))
         probs = torch.softmax(logits[0, -1].double(), -1)
         return int(torch.multinomial(probs, 1, generator=gen))
+
+
+def _padded(seqs: list[torch.Tensor], pad: int, width: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inputs and targets (B, width) for sequences of up to width + 1 tokens; padding is never scored. Always the
+    same width: batches of changing shapes left the memory allocator holding twice as much (measured)."""
+    x = torch.full((len(seqs), width), pad, dtype=torch.long)
+    y = torch.full((len(seqs), width), -100, dtype=torch.long)
+    for j, q in enumerate(seqs):
+        x[j, : len(q) - 1] = q[:-1]
+        y[j, : len(q) - 1] = q[1:]
+    return x, y
 
 
 def init_weights_(model: GPT, gen: torch.Generator) -> None:

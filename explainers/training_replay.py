@@ -78,7 +78,7 @@ def pack_checkpoints(
 class ReplayCurves:
     train_steps: np.ndarray  # (n,) the batch at each step (weights after that many updates)
     train_loss: np.ndarray  # (n,) nats per token on that batch
-    train_smooth: np.ndarray  # (n,) mean of the last 50 batches
+    train_smooth: np.ndarray  # (n,) centred mean over 25 batches (a trailing mean would lag behind the fast start)
     heldout_steps: np.ndarray  # (m,)
     heldout_loss: np.ndarray  # (m,) nats per token on the fixed held-out stories
     floor: float  # the grammar's own nats per token on those stories: the best any model can do on average
@@ -146,7 +146,7 @@ def load_replay(final: LM, name: str = "gpt", root: Path | None = None) -> Repla
     curves = ReplayCurves(
         train_steps=tensors["curves.train_step"].numpy(),
         train_loss=train_loss,
-        train_smooth=_trailing_mean(train_loss, 50),
+        train_smooth=_centred_mean(train_loss, 12),
         heldout_steps=tensors["curves.heldout_step"].numpy(),
         heldout_loss=tensors["curves.heldout_loss"].double().numpy(),
         floor=float(info.get("heldout_loss_floor", float("nan"))),
@@ -156,11 +156,11 @@ def load_replay(final: LM, name: str = "gpt", root: Path | None = None) -> Repla
     return Replay(final, weights, curves)
 
 
-def _trailing_mean(x: np.ndarray, window: int) -> np.ndarray:
+def _centred_mean(x: np.ndarray, half: int) -> np.ndarray:
     c = np.cumsum(np.insert(x, 0, 0.0))
-    idx = np.arange(1, len(x) + 1)
-    lo = np.maximum(idx - window, 0)
-    return (c[idx] - c[lo]) / (idx - lo)
+    idx = np.arange(len(x))
+    lo, hi = np.maximum(idx - half, 0), np.minimum(idx + half + 1, len(x))
+    return (c[hi] - c[lo]) / (hi - lo)
 
 
 # ---------------------------------------------------------------------------------------------------------
