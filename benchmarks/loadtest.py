@@ -171,7 +171,7 @@ PLANS: dict[str, PagePlan] = {
     ),
     # Points view (the default): move the hyper-parameters, take single steps; trainers press Play and follow ticks.
     "gan": PagePlan(
-        set={"lr_g": None, "lr_d": None, "speed": None, "loss": None, "data": None},
+        set={"lr_g": None, "lr_d": None, "speed": None, "loss": None, "shape": None},
         click=("gan_points_step",),
         live="gan_points_play",
         live_stop="gan_points_play",

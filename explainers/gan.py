@@ -1,9 +1,11 @@
 """A GAN, opened up: a forger (the generator) and a detective (the discriminator) trained against each other.
 
-The same small code trains both page modes:
+The same small code trains the page's modes:
 - 2-D points (ring, moons, spiral): every real point, every fake point and the detective's whole
-  decision surface can be drawn, as in GAN Lab;
-- 8x8 handwritten digits: the forger paints 64 pixels from 32 random numbers.
+  decision surface can be drawn, as in GAN Lab; `points_verdict` says when that game is really a stalemate;
+- 8x8 handwritten digits: the forger paints 64 pixels from 32 random numbers;
+- 28x28 clothes: the same game and updates with convolutional networks (explainers/gan_images.py).
+`coverage_verdict` names mode collapse from the judge's confident readings of the fakes.
 
 Reference: Goodfellow et al. 2014, "Generative Adversarial Nets" (eq. 1 is the minimax game).
 Nothing here touches global RNG: every random draw comes from a `torch.Generator` built from a seed,
@@ -24,6 +26,7 @@ from torch import nn
 
 from explainers.digits import to_signed, to_unit
 from explainers.gan_points import EXTENT, sample_points
+from explainers.image_quality import CONFIDENT
 
 LossKind = Literal["non_saturating", "minimax"]
 LOSS_KINDS: tuple[str, ...] = ("non_saturating", "minimax")
@@ -300,6 +303,101 @@ POINTS_DISPLAY = 300
 GRID = 40  # the decision surface is drawn on a GRID x GRID lattice
 
 
+# ----------------------------------------------------------------------------- is it a stalemate? (2-D)
+# A stalemate needs two things at once: the fakes cover the data, and the detective can only guess. A detective at
+# 50/50 alone proves nothing: an untrained detective guesses too, and a forger that parks every fake in one clump
+# can fool a weak detective for thousands of steps. So the fakes' coverage is measured on the arena's own points,
+# in the spirit of precision and recall for generative models (Sajjadi et al. 2018; Kynkäänniemi et al. 2019),
+# with one fixed, visible distance instead of neighbourhood radii.
+
+NEAR = 0.2  # "nearby" on the arena (4.4 units wide): a real point is covered if a fake lies this close, and back
+COVERED = 0.9  # a stalemate needs at least this share of the real points covered ...
+ON_DATA = 0.85  # ... and at least this share of the fakes on the data
+CROWDED = 0.6  # fakes mostly on the data (this share) but covering less than this share of it: mode collapse
+CLUMP = 0.25  # fakes spread less than this fraction of the data's spread: they sit in one clump
+EARLY_STEPS = 100  # a clump this early is the forger's starting blob, not yet a collapse
+GUESSING_GAP = 0.08  # the detective rates reals and fakes this close: it is guessing
+SPOTS_GAP = 0.3  # this far apart: it spots the fakes easily
+HALF_BAND = 0.1  # guessing at a stalemate means both ratings near 50%
+
+
+@dataclass(frozen=True)
+class PointsCoverage:
+    """How well the fakes cover the real points, measured on the points the arena draws."""
+
+    real_covered: float  # share of real points with a fake within NEAR
+    fakes_on_data: float  # share of fakes with a real point within NEAR
+    spread: float  # the fakes' spread divided by the real points' spread (RMS distance from their centre)
+
+
+def _nearest(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(n,) distance from each point of a (n, 2) to its nearest point of b (m, 2)."""
+    return np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(-1)).min(axis=1)  # (n, m) -> (n,)
+
+
+def _spread(points: np.ndarray) -> float:
+    return float(np.sqrt(((points - points.mean(axis=0)) ** 2).sum(axis=1).mean()))
+
+
+def points_coverage(real: np.ndarray, fake: np.ndarray, near: float = NEAR) -> PointsCoverage:
+    """Coverage of real points (n, 2) by fakes (m, 2); NaN-free for any non-empty input."""
+    real, fake = np.asarray(real, dtype=np.float64), np.asarray(fake, dtype=np.float64)
+    return PointsCoverage(
+        real_covered=float((_nearest(real, fake) <= near).mean()),
+        fakes_on_data=float((_nearest(fake, real) <= near).mean()),
+        spread=_spread(fake) / max(_spread(real), 1e-9),
+    )
+
+
+FakesState = Literal["start", "blob", "clump", "off", "spread_out", "closing_in", "collapse", "covered"]
+DetectiveState = Literal["untrained", "spots", "tells", "guessing"]
+
+
+@dataclass(frozen=True)
+class PointsVerdict:
+    """One reading of the arena that every headline on the page is worded from (figures.gan), so they agree."""
+
+    step: int
+    fakes: FakesState
+    detective: DetectiveState
+    stalemate: bool  # the fakes cover the data AND the detective is near 50/50 on both
+    coverage: PointsCoverage
+    d_real: float  # the detective's mean P(real) on real points over the recent steps
+    d_fake: float  # ... and on fakes
+
+
+def points_verdict(step: int, coverage: PointsCoverage, d_real: float, d_fake: float) -> PointsVerdict:
+    """Name where the fakes are (a blob, one clump, part of the data, all of it...) and what the detective sees."""
+    c = coverage
+    if step == 0:
+        fakes: FakesState = "start"
+    elif c.spread < CLUMP:
+        fakes = "blob" if step < EARLY_STEPS else "clump"
+    elif c.real_covered >= COVERED and c.fakes_on_data >= ON_DATA:
+        fakes = "covered"
+    elif c.fakes_on_data >= CROWDED and c.real_covered < CROWDED:
+        fakes = "collapse"
+    elif c.real_covered >= CROWDED:
+        fakes = "closing_in" if c.fakes_on_data >= CROWDED else "spread_out"
+    else:
+        fakes = "off"
+    if step == 0 or not (np.isfinite(d_real) and np.isfinite(d_fake)):
+        detective: DetectiveState = "untrained"
+    elif d_real - d_fake > SPOTS_GAP:
+        detective = "spots"
+    elif d_real - d_fake > GUESSING_GAP:
+        detective = "tells"
+    else:
+        detective = "guessing"
+    stalemate = (
+        fakes == "covered"
+        and detective == "guessing"
+        and abs(d_real - 0.5) <= HALF_BAND
+        and abs(d_fake - 0.5) <= HALF_BAND
+    )
+    return PointsVerdict(step, fakes, detective, stalemate, coverage, d_real, d_fake)
+
+
 @dataclass(frozen=True)
 class PointsView:
     """Everything the 2-D page draws, as plain numbers."""
@@ -317,6 +415,7 @@ class PointsView:
     g_loss: np.ndarray
     d_real: float  # mean P(real) over the recent steps, real points
     d_fake: float  # same for fakes
+    verdict: PointsVerdict  # where the fakes are and what the detective sees, in one reading for every headline
 
 
 class PointsTraining(_Run):
@@ -357,20 +456,24 @@ class PointsTraining(_Run):
         push = push / scale * 0.35  # longest arrow 0.35 units, others in proportion
         recent = slice(max(0, self.step - 50), self.step)
         curves = self.history.curves(max_curve_points)
+        d_real = float(self.history.d_real[recent].mean()) if self.step else float("nan")
+        d_fake = float(self.history.d_fake[recent].mean()) if self.step else float("nan")
+        fake_np = fake.numpy()
         return PointsView(
             dataset=self.dataset,
             step=self.step,
             max_steps=self.max_steps,
             real=self.shown_real,
-            fake=fake.numpy(),
+            fake=fake_np,
             arrows=push.numpy(),
             axis=self.axis,
             surface=surface.numpy(),
             steps=curves["steps"],
             d_loss=curves["d_loss"],
             g_loss=curves["g_loss"],
-            d_real=float(self.history.d_real[recent].mean()) if self.step else float("nan"),
-            d_fake=float(self.history.d_fake[recent].mean()) if self.step else float("nan"),
+            d_real=d_real,
+            d_fake=d_fake,
+            verdict=points_verdict(self.step, points_coverage(self.shown_real, fake_np), d_real, d_fake),
         )
 
 
@@ -469,6 +572,10 @@ class ShippedDigitsGan:
         self.config = config
 
     @property
+    def image_size(self) -> int:
+        return 8
+
+    @property
     def snapshots(self) -> int:
         return len(self.snapshot_steps)
 
@@ -496,32 +603,66 @@ def snapshot_schedule(total_steps: int, count: int, first: int = 100) -> list[in
     return [0, *[int(s) for s in raw]]
 
 
-# ----------------------------------------------------------------------------- naming mode collapse
+# ----------------------------------------------------------------------------- naming mode collapse (pictures)
+# The judge is a classifier: shown a grey blob it still names a kind, often with confidence. So a fake counts
+# towards a kind only when the judge is at least CONFIDENT sure (explainers.image_quality, shared with the model
+# cards); the rest are "unreadable", a bar of their own. Bars (issue 14): every kind at least 3% of the fakes,
+# counting confident verdicts only, and at most 15% unreadable.
+
+RARE_SHARE = 0.03  # a kind below this share of the fakes is "rare"
+MISSING_SHARE = 0.015  # below this it is "never drawn"
+MAX_UNREADABLE = 0.15  # more than this share unreadable: the fakes are not good enough yet
+MOSTLY_UNREADABLE = 0.5
+
+
+def read_fakes(
+    predicted: np.ndarray, confidence: np.ndarray, num_classes: int, threshold: float = CONFIDENT
+) -> tuple[np.ndarray, int]:
+    """The judge's verdicts on n fakes -> (counts (K,) of confident readings per kind, how many were unreadable)."""
+    predicted, confidence = np.asarray(predicted), np.asarray(confidence)
+    sure = confidence >= threshold
+    return np.bincount(predicted[sure], minlength=num_classes), int((~sure).sum())
 
 
 @dataclass(frozen=True)
 class CoverageVerdict:
-    """What the class histogram shows; figures.gan.coverage_headline words it."""
+    """What the judge's readings of the fakes show; figures.gan.coverage_headline words it."""
 
-    kind: Literal["healthy", "thin", "partial_collapse", "mode_collapse"]
-    shares: np.ndarray  # (10,) fraction of samples per class
-    missing: tuple[int, ...]  # classes (almost) never drawn
-    dominant: int  # the most common class
+    kind: Literal["unreadable", "mode_collapse", "partial_collapse", "rare", "healthy"]
+    shares: np.ndarray  # (K,) share of ALL fakes confidently read as each kind
+    unreadable: float  # share of fakes the judge could not read confidently
+    missing: tuple[int, ...]  # kinds (almost) never drawn
+    dominant: int  # the kind read most often
+    n: int  # fakes read
+
+    @property
+    def blurry(self) -> bool:
+        """More fakes unreadable than the bar allows."""
+        return self.unreadable > MAX_UNREADABLE
+
+    @property
+    def good(self) -> bool:
+        """Every kind appears and few fakes are unreadable: the forger has learned the data."""
+        return self.kind == "healthy" and not self.blurry
 
 
-def coverage_verdict(counts: np.ndarray, healthy_share: float = 0.04, missing_share: float = 0.015) -> CoverageVerdict:
-    """Name what the class histogram shows. Mode collapse = the forger makes only a few kinds of digit."""
+def coverage_verdict(counts: np.ndarray, unreadable: int = 0) -> CoverageVerdict:
+    """Name what the confident readings show. Mode collapse = the forger makes only a few kinds."""
     counts = np.asarray(counts, dtype=np.float64)
-    total = max(counts.sum(), 1.0)
-    shares = counts / total
-    missing = tuple(int(c) for c in np.flatnonzero(shares < missing_share))
+    n = int(counts.sum()) + int(unreadable)
+    shares = counts / max(n, 1)
+    unread = unreadable / max(n, 1)
+    missing = tuple(int(c) for c in np.flatnonzero(shares < MISSING_SHARE))
     dominant = int(np.argmax(shares))
-    if len(missing) >= 5 or shares[dominant] >= 0.4:
+    readable = max(1.0 - unread, 1e-9)
+    if unread >= MOSTLY_UNREADABLE:
+        kind = "unreadable"
+    elif len(missing) >= len(counts) // 2 or shares[dominant] / readable >= 0.4:
         kind = "mode_collapse"
     elif missing:
         kind = "partial_collapse"
-    elif shares.min() < healthy_share:
-        kind = "thin"
+    elif shares.min() < RARE_SHARE:
+        kind = "rare"
     else:
         kind = "healthy"
-    return CoverageVerdict(kind=kind, shares=shares, missing=missing, dominant=dominant)
+    return CoverageVerdict(kind=kind, shares=shares, unreadable=unread, missing=missing, dominant=dominant, n=n)

@@ -1,19 +1,21 @@
-"""Figures for the GAN page: loss curves and the class histogram that exposes mode collapse, plus the
-chart findings (titles, in plain words) shared with the live raster pictures in figures/gan_live.py.
+"""Figures for the GAN page: loss curves and the judge's bar chart that exposes mode collapse, plus the findings
+(headlines, in plain words) that the page writes above its pictures, worded from the verdicts of explainers/gan.py:
+one verdict per view, so no two headlines disagree. Shared with the live raster pictures in figures/gan_live.py.
 Plain data in, go.Figure or text out."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 import plotly.graph_objects as go
 
-from figures.style import MUTED, PALETTE, figure, hline, percent, vline
+from figures.style import MUTED, PALETTE, figure, percent, vline
 
-if TYPE_CHECKING:  # the verdict's type only: figures never need the model code at run time
-    from explainers.gan import CoverageVerdict
+if TYPE_CHECKING:  # the verdicts' types only: figures never need the model code at run time
+    from explainers.gan import CoverageVerdict, PointsVerdict
 
 REAL_COLOUR = PALETTE[0]  # blue: real data
 FAKE_COLOUR = PALETTE[5]  # vermilion: the forger's fakes
@@ -22,127 +24,192 @@ STALEMATE_D = 2 * math.log(2)  # detective's loss when it can only guess (D = 0.
 # Traces are plain dicts (type=...): go.Figure would validate a go.Scatter object a second time.
 
 
-def two_lines(finding: str, detail: str) -> str:
-    """A chart title: the finding in big type, the numbers behind it smaller underneath (fits narrow columns)."""
-    return f"{finding}<br><sup>{detail}</sup>" if detail else finding
+def _coverage_detail(v: PointsVerdict) -> str:
+    c = v.coverage
+    return (
+        f"step {v.step:,} · {percent(c.real_covered)} of the real points have a fake nearby, "
+        f"{percent(c.fakes_on_data)} of the fakes sit on the data · the detective rates real points "
+        f"{percent(v.d_real)} real, fakes {percent(v.d_fake)}"
+    )
 
 
-def arena_finding(step: int, d_real: float, d_fake: float) -> tuple[str, str]:
-    """(finding, the numbers behind it) for the 2-D arena."""
-    if step == 0 or not np.isfinite(d_real):
+_FAKES_FINDING = {
+    "blob": "The fakes are still one small blob",
+    "off": "The fakes have not found the data yet",
+    "spread_out": "The fakes are spread wide, many off the data",
+    "closing_in": "The fakes are closing in on the data",
+    "collapse": "Mode collapse: the fakes crowd onto part of the data",
+}
+# Why a detective at 50/50 is not a stalemate yet, by where the fakes are.
+_NOT_YET = {
+    "blob": "the fakes are still one small blob",
+    "clump": "every fake sits in one clump",
+    "off": "the fakes are off the data",
+    "spread_out": "many fakes are off the data",
+    "closing_in": "the fakes do not cover the data yet",
+    "collapse": "the fakes cover only part of the data",
+    "covered": "its ratings are not yet 50/50",
+}
+
+
+def arena_finding(v: PointsVerdict) -> tuple[str, str]:
+    """(finding, the numbers behind it) for the 2-D arena: where the fakes are, and whether it is a stalemate."""
+    if v.fakes == "start":
         return "The forger starts with a blob of noise", "step 0: press play or one step"
-    gap = d_real - d_fake
-    detail = f"step {step:,} · the detective rates real points {percent(d_real)} real, fakes {percent(d_fake)}"
-    if gap > 0.3:
-        return "The detective easily spots the fakes", detail
-    if gap > 0.08:
-        return "The detective can still tell them apart", detail
-    return "The detective can barely tell real from fake", detail
+    if v.stalemate:
+        finding = "Stalemate: the fakes cover the data and the detective is guessing"
+    elif v.fakes == "covered":
+        finding = "The fakes cover the data"
+        if v.detective != "guessing":
+            finding += ", but the detective can still tell them apart"
+    elif v.fakes == "clump":
+        where = "on one part of the data" if v.coverage.fakes_on_data >= 0.5 else "off the data"
+        finding = f"Collapse: every fake sits in one clump, {where}"
+    else:
+        finding = _FAKES_FINDING[v.fakes]
+    return finding, _coverage_detail(v)
 
 
-def loss_finding(d_loss: float | None) -> tuple[str, str]:
-    """(finding, the numbers behind it) for the loss curves, from the detective's latest loss."""
-    if d_loss is None or not np.isfinite(d_loss):
+def loss_finding(v: PointsVerdict | None, d_loss: float | None) -> tuple[str, str]:
+    """(finding, the numbers behind it) for the 2-D loss curves: who is ahead, worded from the same verdict as
+    the arena (the detective's ratings), so the two headlines never disagree."""
+    if v is None or v.detective == "untrained" or d_loss is None or not np.isfinite(d_loss):
         return "No training yet", "press play or one step: the losses appear here"
+    detail = f"detective's loss {d_loss:.2f} · pure guessing: {STALEMATE_D:.2f}"
+    if v.detective == "spots":
+        return "The detective is winning: it spots the fakes", detail
+    if v.detective == "tells":
+        return "The detective can still tell real from fake", detail
+    if v.stalemate:
+        return "Stalemate: the detective is guessing", detail
+    return f"The detective is guessing, but it is no stalemate: {_NOT_YET[v.fakes]}", detail
+
+
+def coverage_headline(verdict: CoverageVerdict, names: Sequence[str], noun: str, trained: bool = True) -> str:
+    """What the judge's confident readings show, in plain words. `noun`: "digit" or "kind of clothing"."""
+    if not trained:
+        return "Untrained: the judge's readings of noise mean nothing yet"
+    shares = verdict.shares
+    if verdict.kind == "unreadable":
+        return f"Mostly unreadable: the judge cannot read {percent(verdict.unreadable)} of the fakes"
+    if verdict.kind == "mode_collapse":
+        headline = f"Mode collapse: {percent(shares[verdict.dominant])} of the fakes read as {names[verdict.dominant]}"
+        if verdict.missing:
+            k = len(verdict.missing)
+            headline += f"; {k} {noun if k == 1 else _plural(noun)} never appear"
+    elif verdict.kind == "partial_collapse":
+        headline = f"Partial mode collapse: the forger never draws {', '.join(names[m] for m in verdict.missing)}"
+    else:
+        rare = int(np.argmin(shares))
+        every = f"Every {noun} appears"
+        if verdict.kind == "rare":
+            headline = f"{every}, but {names[rare]} is rare ({percent(shares[rare])})"
+        else:
+            headline = f"{every}: the rarest is {names[rare]} ({percent(shares[rare])})"
+    if verdict.blurry:
+        headline += f" · {percent(verdict.unreadable)} unreadable"
+    return headline
+
+
+def _plural(noun: str) -> str:
+    return noun.replace("kind of", "kinds of") if noun.startswith("kind of") else noun + "s"
+
+
+def image_loss_finding(d_loss: float | None, verdict: CoverageVerdict | None) -> tuple[str, str]:
+    """(finding, numbers) for a picture GAN's losses at one step. Only the detective's loss is recorded there, so
+    'stalemate' needs both: a loss near guessing AND fakes the judge reads as every kind."""
+    if d_loss is None or not np.isfinite(d_loss):
+        return "No training yet", "the losses appear once training starts"
     detail = f"detective's loss {d_loss:.2f} · pure guessing: {STALEMATE_D:.2f}"
     if d_loss < STALEMATE_D - 0.35:
         return "The detective is winning", detail
     if d_loss > STALEMATE_D + 0.15:
-        return "The forger is winning", detail
-    return "Stalemate: the detective is guessing", detail
-
-
-def coverage_headline(verdict: CoverageVerdict, trained: bool = True) -> str:
-    """What the class histogram shows, in plain words, for a chart title."""
-    if not trained:
-        return "Untrained: the judge's readings of noise mean nothing yet"
-    shares = verdict.shares
-    if verdict.kind == "mode_collapse":
-        headline = f"Mode collapse: {percent(shares[verdict.dominant])} of the fakes are {verdict.dominant}s"
-        if verdict.missing:
-            headline += f"; {len(verdict.missing)} digits never appear"
-        return headline
-    if verdict.kind == "partial_collapse":
-        return f"Partial mode collapse: the forger never draws {', '.join(str(m) for m in verdict.missing)}"
-    rare = int(np.argmin(shares))
-    if verdict.kind == "thin":
-        return f"All ten digits appear, but {rare}s are rare ({percent(shares[rare])})"
-    return f"All ten digits appear: the rarest is {rare} ({percent(shares[rare])})"
-
-
-def loss_title(d_loss: float | None) -> str:
-    return two_lines(*loss_finding(d_loss))
+        return "The forger is fooling the detective", detail
+    if verdict is not None and verdict.good:
+        return "Stalemate: the detective is guessing", detail
+    if verdict is None:
+        reason = "the fakes are not judged here"
+    elif verdict.kind == "unreadable" or verdict.blurry:
+        reason = f"{percent(verdict.unreadable)} of the fakes are unreadable"
+    elif verdict.kind in ("mode_collapse", "partial_collapse"):
+        reason = "the forger leaves out kinds"
+    else:
+        reason = "some kinds are rare"
+    return f"Loss near guessing, but no stalemate: {reason}", detail
 
 
 def loss_figure(
     steps: np.ndarray,
     d_loss: np.ndarray,
     g_loss: np.ndarray,
-    title: str | None = None,
     height: int = 320,
     marker_step: int | None = None,
 ) -> go.Figure:
-    """Both players' losses over training, with the 'pure guessing' line for the detective."""
-    last_d = float(d_loss[-1]) if len(d_loss) else None
+    """Both players' losses over training, the 'pure guessing' line for the detective, and a dotted line at the
+    step being shown. No title: the page writes the finding above the chart, where it wraps on a phone."""
     traces = [
         dict(type="scatter", x=steps, y=loss.astype(np.float32), mode="lines", name=name, line={"color": c, "width": 3})
-        for name, loss, c in (("detective (D) loss", d_loss, REAL_COLOUR), ("forger (G) loss", g_loss, FAKE_COLOUR))
+        for name, loss, c in (("detective (D)", d_loss, REAL_COLOUR), ("forger (G)", g_loss, FAKE_COLOUR))
     ]
-    shapes = [hline(STALEMATE_D, {"color": MUTED, "dash": "dash"})]
-    if marker_step is not None:
-        shapes.append(vline(marker_step, {"color": "#444444", "dash": "dot"}))
-    # The line's label, placed as add_hline(annotation_position="bottom left") would.
-    guessing = {
-        "text": "guessing (2 ln 2)",
-        "showarrow": False,
-        "x": 0,
-        "xanchor": "left",
-        "xref": "x domain",
-        "y": STALEMATE_D,
-        "yanchor": "top",
-        "yref": "y",
-    }
+    # The guessing line is a trace, not a shape: its name goes in the legend, where no curve can cover it.
+    end = float(steps[-1]) if len(steps) else 1.0
+    traces.append(
+        dict(
+            type="scatter",
+            x=[0, end],
+            y=[STALEMATE_D, STALEMATE_D],
+            mode="lines",
+            name="guessing (2 ln 2)",
+            line={"color": MUTED, "dash": "dash", "width": 2},
+            hoverinfo="skip",
+        )
+    )
+    shapes = [] if marker_step is None else [vline(marker_step, {"color": "#444444", "dash": "dot", "width": 2})]
+    top = max([STALEMATE_D * 1.25, *(float(np.max(v)) * 1.05 for v in (d_loss, g_loss) if len(v))])
     layout = {
         "shapes": shapes,
-        "annotations": [guessing],
         "xaxis": {"title": {"text": "training step"}, "rangemode": "tozero"},
-        "yaxis": {"title": {"text": "loss (lower = doing better)"}, "rangemode": "tozero"},
-        "legend": {"orientation": "h", "y": -0.3, "yanchor": "top", "x": 0, "font": {"size": 14}},
+        "yaxis": {"title": {"text": "loss (lower = better)"}, "range": [0, top]},
+        "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "font": {"size": 14}},
         "uirevision": "losses",
-        "margin": {"t": 80, "b": 10},
+        "margin": {"t": 36, "b": 10},
     }
-    return figure(traces, layout, title=title or loss_title(last_d), height=height)
+    return figure(traces, layout, height=height)
 
 
-def class_histogram_figure(
-    counts: np.ndarray, headline: str, healthy_share: float = 0.04, height: int = 320
-) -> go.Figure:
-    """How many fakes the judge reads as each digit. A flat histogram = every digit covered."""
-    counts = np.asarray(counts, dtype=float)
-    total = max(counts.sum(), 1.0)
-    shares = counts / total
-    colours = [FAKE_COLOUR if s < healthy_share else REAL_COLOUR for s in shares]
+UNREADABLE_COLOUR = MUTED
+
+
+def kinds_figure(verdict: CoverageVerdict, names: Sequence[str], rare_share: float, height: int = 430) -> go.Figure:
+    """How many fakes the judge reads confidently as each kind, and how many it cannot read: one bar each, share of
+    all the fakes. Horizontal, so long kind names ("ankle boot") stay readable on a phone. No title (see above)."""
+    labels = [*names, "unreadable"]
+    shares = [*(float(x) for x in verdict.shares), verdict.unreadable]
+    colours = [FAKE_COLOUR if x < rare_share else REAL_COLOUR for x in shares[:-1]] + [UNREADABLE_COLOUR]
     bar = dict(
         type="bar",
-        x=[str(d) for d in range(len(counts))],
-        y=shares,
+        orientation="h",
+        y=labels,
+        x=shares,
         marker_color=colours,
-        text=[percent(s) for s in shares],
+        text=[percent(x) for x in shares],
         textposition="outside",
         cliponaxis=False,
-        hovertemplate="digit %{x}: %{y:.1%} of the fakes<extra></extra>",
+        hovertemplate="%{y}: %{x:.1%} of the fakes<extra></extra>",
     )
-    detail = f"dashed: fair share (10%) · dotted: our bar ({percent(healthy_share)})"
+    fair = (1 - verdict.unreadable) / max(len(names), 1)
     layout = {
-        "shapes": [
-            hline(0.1, {"color": MUTED, "dash": "dash"}),
-            hline(healthy_share, {"color": FAKE_COLOUR, "dash": "dot"}),
+        "shapes": [  # under the bars
+            {**vline(fair, {"color": MUTED, "dash": "dash"}), "layer": "below"},
+            {**vline(rare_share, {"color": FAKE_COLOUR, "dash": "dot"}), "layer": "below"},
         ],
-        "xaxis": {"title": {"text": "digit the judge sees"}, "type": "category"},
-        "yaxis": {
-            "title": {"text": "share of fakes"},
+        "xaxis": {
+            "title": {"text": "share of the fakes"},
             "tickformat": ".0%",
-            "range": [0, max(0.25, float(shares.max()) * 1.2)],
+            "range": [0, max(0.2, max(shares) * 1.3)],
         },
+        "yaxis": {"type": "category", "autorange": "reversed", "tickfont": {"size": 14}},
+        "bargap": 0.25,
+        "margin": {"t": 10, "r": 10},
     }
-    return figure(bar, layout, title=two_lines(headline, detail), height=height)
+    return figure(bar, layout, height=height)

@@ -4,12 +4,12 @@ Why not Plotly here: Streamlit gives a Plotly (or Vega) chart a new identity whe
 the browser unmounts and remounts it on every refresh and the chart blinks (measured on Streamlit 1.67: the
 chart's DOM node is replaced each tick and two copies briefly coexist). An `st.image` keeps its node and only
 swaps the picture, so a 4-per-second refresh is smooth. These builders return RGB arrays (H, W, 3) uint8 (the
-fakes' grid: greys), for figures.pictures.to_png with LIVE_COLOURS; the finding goes in the caption or heading
-next to them. Colours match figures/gan.py (Okabe-Ito).
+fakes' grid: greys), for figures.pictures.to_png with LIVE_COLOURS; the finding goes in the heading above them. Colours match figures/gan.py (Okabe-Ito).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
@@ -144,37 +144,42 @@ def lines_raster(
     return np.asarray(img.reduce(SS))
 
 
-def bars_raster(counts: np.ndarray, width: int = 440, height: int = 300, healthy_share: float = 0.04) -> np.ndarray:
-    """Share of fakes the judge reads as each digit; bars under the 4% bar are orange, a dashed fair-share line."""
-    w, h = width * SS, height * SS
+def bars_raster(
+    shares: np.ndarray, unreadable: float, names: Sequence[str], rare_share: float, width: int = 440
+) -> np.ndarray:
+    """The judge's reading of the fakes, one horizontal bar per kind and one for "unreadable" (grey): share of all
+    the fakes. Bars under `rare_share` are orange; a dashed line marks each kind's fair share of the readable ones."""
+    labels = [*names, "unreadable"]
+    values = [*(float(x) for x in shares), float(unreadable)]
+    row = 27 * SS
+    w, h = width * SS, len(labels) * row + 48 * SS
     img = Image.new("RGB", (w, h), _WHITE)
     draw = ImageDraw.Draw(img)
-    font, small = _font(20 * SS), _font(16 * SS)
-    left, right, top, bottom = 48 * SS, 10 * SS, 26 * SS, 54 * SS
-    counts = np.asarray(counts, dtype=np.float64)
-    shares = counts / max(counts.sum(), 1.0)
-    y_top = max(0.25, float(shares.max()) * 1.15)
-    plot_h = h - top - bottom
+    font, small = _font(17 * SS), _font(15 * SS)
+    left = int(max(draw.textlength(label, font=font) for label in labels)) + 12 * SS
+    right, top = 52 * SS, 6 * SS
+    x_top = max(0.2, max(values) * 1.1)
 
-    def y_of(share: float) -> float:
-        return top + (1 - min(share, y_top) / y_top) * plot_h
+    def x_of(share: float) -> float:
+        return left + min(share, x_top) / x_top * (w - left - right)
 
-    for tick in _nice_ticks(y_top):
-        if tick <= y_top:
-            draw.line((left, y_of(tick), w - right, y_of(tick)), fill=_GRID, width=SS)
-            draw.text((left - 6 * SS, y_of(tick)), f"{tick:.0%}", fill=_MUTED, font=small, anchor="rm")
-    slot = (w - left - right) / len(shares)
-    for i, share in enumerate(shares):
-        x0, x1 = left + i * slot + slot * 0.15, left + (i + 1) * slot - slot * 0.15
-        colour = _rgb(FAKE_COLOUR) if share < healthy_share else _rgb(REAL_COLOUR)
-        draw.rectangle((x0, y_of(share), x1, y_of(0)), fill=colour)
-        draw.text(((x0 + x1) / 2, y_of(share) - 3 * SS), percent(share), fill=_INK, font=small, anchor="md")
-        draw.text(((x0 + x1) / 2, h - bottom + 6 * SS), str(i), fill=_INK, font=font, anchor="mt")
-    for x0 in range(left, w - right, 12 * SS):
-        draw.line((x0, y_of(0.1), min(x0 + 6 * SS, w - right), y_of(0.1)), fill=_MUTED, width=SS)
+    bottom = top + len(labels) * row
+    for tick in _nice_ticks(x_top):
+        if tick <= x_top:
+            draw.line((x_of(tick), top, x_of(tick), bottom), fill=_GRID, width=SS)
+            draw.text((x_of(tick), bottom + 4 * SS), f"{tick:.0%}", fill=_MUTED, font=small, anchor="mt")
+    colours = [_rgb(FAKE_COLOUR) if x < rare_share else _rgb(REAL_COLOUR) for x in values[:-1]] + [_MUTED]
+    for i, (label, share, colour) in enumerate(zip(labels, values, colours, strict=True)):
+        y0, y1 = top + i * row + 4 * SS, top + (i + 1) * row - 4 * SS
+        draw.rectangle((x_of(0), y0, max(x_of(share), x_of(0) + SS), y1), fill=colour)
+        draw.text((left - 8 * SS, (y0 + y1) / 2), label, fill=_INK, font=font, anchor="rm")
+        draw.text((x_of(share) + 5 * SS, (y0 + y1) / 2), percent(share), fill=_INK, font=small, anchor="lm")
+    fair = x_of((1 - unreadable) / max(len(names), 1))
+    for y0 in range(top, top + len(names) * row, 10 * SS):
+        draw.line((fair, y0, fair, min(y0 + 5 * SS, bottom)), fill=_MUTED, width=SS)
     draw.text(
         ((left + w - right) / 2, h - 4 * SS),
-        "digit the judge reads · dashed: fair share",
+        "share of the fakes · dashed: fair share",
         fill=_MUTED,
         font=small,
         anchor="md",
@@ -182,6 +187,7 @@ def bars_raster(counts: np.ndarray, width: int = 440, height: int = 300, healthy
     return np.asarray(img.reduce(SS))
 
 
-def fakes_grid(images: np.ndarray, cols: int = 10) -> np.ndarray:
-    """The forger's pictures (N, H, W) in [0, 1] as one grid of greys: dark ink on white, thin light gaps."""
-    return grid_picture(images, cols, scale=6, gap=3, background=_GAP, border=3)
+def fakes_grid(images: np.ndarray, cols: int = 10, scale: int = 1) -> np.ndarray:
+    """The forger's pictures (N, H, W) in [0, 1] as one grid of greys: dark ink on white, thin light gaps. Small: the
+    page scales it up in the browser with hard pixel edges (CSS image-rendering: pixelated), so it stays crisp."""
+    return grid_picture(images, cols, scale=scale, gap=1, background=_GAP, border=1)

@@ -1,8 +1,7 @@
-"""GAN: a forger and a detective trained against each other, live on 2-D points or replayed on digits."""
+"""GAN: a forger and a detective trained against each other, live on 2-D points, replayed or live on pictures."""
 
 import streamlit as st
 
-from figures.style import percent
 from ui.frame import go_deeper, load_or_stop, model_card, what_you_are_seeing
 from ui.page_setup import setup_page
 
@@ -13,21 +12,21 @@ from ui.image_data import get_judge
 
 mode = st.radio(
     "What should the GAN learn to forge?",
-    ["Points", "Digits"],
+    ["Points", "Pictures"],
     key="mode",
     bind="query-params",
     horizontal=True,
-    captions=["2-D points: see everything", "8×8 handwritten digits"],
+    captions=["2-D points: see everything", "clothes or handwritten digits"],
     help="Points: every real point, every fake and the detective's view fit on one picture. "
-    "Digits: the same game on real handwriting.",
+    "Pictures: the same game on real photos of clothes (28×28) or handwritten digits (8×8).",
 )
 
 if mode == "Points":
     c = st.columns([2, 1, 1, 1.3, 1.3])
-    dataset = c[0].selectbox(
+    shape = c[0].selectbox(
         "Real data to copy",
-        list(gan.DATASET_BY_LABEL),
-        key="data",
+        list(gan.SHAPE_BY_LABEL),
+        key="shape",
         bind="query-params",
         help="Changing it starts a new run.",
     )
@@ -63,82 +62,51 @@ if mode == "Points":
         bind="query-params",
         help="Non-saturating is what everyone uses; minimax is the original formula. See 'Go deeper' below.",
     )
-    run = gan.points_run(gan.DATASET_BY_LABEL[dataset], float(lr_g), float(lr_d), gan.LOSS_BY_LABEL[loss])
+    run = gan.points_run(gan.SHAPE_BY_LABEL[shape], float(lr_g), float(lr_d), gan.LOSS_BY_LABEL[loss])
     gan.transport_buttons("points", run.finished)
     gan.live_points(speed)
     what_you_are_seeing(
         "Blue dots are real data; orange diamonds are the forger's fakes, made from random noise. The background is "
         "the detective's opinion of every spot: blue means 'looks real', orange means 'looks fake'. Each black tick "
-        "shows where the forger will push that fake next: toward places the detective calls real. Training ends "
-        "in a stalemate: fakes sit on the real data and the background fades to white, 50/50."
+        "shows where the forger will push that fake next: toward places the detective calls real. With the default "
+        "settings the game ends in a stalemate: the fakes cover all eight clouds and, where the data is, the "
+        "background turns white (50/50). Far from any data it can stay orange: nothing real ever appears there, so "
+        "calling it fake costs the detective nothing. Raise the forger's learning rate to 0.01 and lower the "
+        "detective's to 0.0001 to see a collapse: every fake in one clump."
     )
+    data = None
 else:
-    view = st.radio(
-        "Digits",
-        ["Replay our training", "Train one yourself"],
-        key="digits",
+    c = st.columns([1.2, 1])
+    view = c[0].radio(
+        "Whose training?",
+        [gan.REPLAY, gan.LIVE],
+        key="view",
         bind="query-params",
         horizontal=True,
-        label_visibility="collapsed",
+        help="Replay: the run we trained and ship, step by step. Train one yourself: a fresh forger, live, capped.",
     )
-    load_or_stop("judge", get_judge)
-    if view == "Replay our training":
-        shipped = load_or_stop("gan_digits", gan.load_digits_gan)
-        steps = [int(s) for s in shipped.snapshot_steps]
-        step = st.select_slider(
-            "Training step of our run",
-            steps,
-            value=steps[-1],
-            key="snap",
-            bind="query-params",
-            help="Snapshots saved while we trained the shipped GAN, from noise to digits.",
-        )
-        gan.replay_digits(shipped, steps.index(step))
-        m = shipped.config["metrics"]
-        st.markdown(
-            f"**The finished forger, measured on 1,000 fresh fakes:** rarest digit "
-            f"{m['rarest_class']} at {percent(m['min_class_share'])} (bar: at least 4%); Fréchet distance to held-out "
-            f"real digits {m['frechet_to_heldout']:.1f} (real against real: {m['frechet_real_vs_real']:.1f})."
-        )
+    with c[1]:
+        data = gan.choose_pictures(view)
+    load_or_stop(data.model("judge"), lambda: get_judge(data.key))
+    gan.crisp_pictures()
+    if view == gan.REPLAY:
+        shipped = load_or_stop(data.model("gan"), lambda: gan.load_gan(data.key))
+        gan.replay(shipped, data, gan.step_slider(shipped, data))
+        gan.finished_note(shipped, data)
     else:
-        run = gan.digits_run()
-        gan.transport_buttons("digits", run.finished)
-        gan.live_digits()
+        run = gan.pictures_run(data)
+        gan.transport_buttons(gan.RUN_KIND[data.key], run.finished)
+        gan.live_pictures(data)
     what_you_are_seeing(
-        "Each square is a fake digit painted by the forger from 32 random numbers; the noise stays fixed, so you see "
-        "the same fakes change as the forger learns. A separate digit-reading model (the judge) reads each fake; "
-        "the bar chart counts what it saw. Flat bars mean every digit gets made. Tall bars and missing digits "
-        "mean mode collapse: the forger found a few easy wins and stopped making the rest."
+        f"Each square is a fake {data.item} painted by the forger from random numbers; the noise stays fixed, so you "
+        "see the same fakes change as the forger learns. A separate model, the judge, reads every fake; the bar "
+        f"chart counts a fake as a kind only when the judge is at least {gan.CONFIDENT:.0%} sure, and shows the rest "
+        "as 'unreadable' (a blob still gets a guess from the judge, just not a confident one). Even bars and few "
+        "unreadable fakes mean every kind gets made. Tall bars and missing kinds mean mode collapse: the forger "
+        "found a few easy wins and stopped making the rest."
     )
 
-GO_DEEPER = r"""
-**The game.** The detective $D$ outputs the probability that a sample is real. The forger $G$ turns noise
-$z \sim \mathcal{N}(0, I)$ into samples. Goodfellow et al. (2014, *Generative Adversarial Nets*, eq. 1) pose a minimax game:
-
-$$\min_G \max_D \; V(D, G) = \mathbb{E}_{x \sim p_\text{data}}[\log D(x)] + \mathbb{E}_{z}[\log(1 - D(G(z)))]$$
-
-For a fixed forger the best detective is $D^*(x) = \frac{p_\text{data}(x)}{p_\text{data}(x) + p_G(x)}$, and then the
-game measures the Jensen–Shannon divergence between real and fake: $V = -\log 4 + 2\,\mathrm{JSD}(p_\text{data}\,\|\,p_G)$.
-At the optimum $p_G = p_\text{data}$, $D = \tfrac12$ everywhere and the detective's loss is $2\ln 2 \approx 1.39$: the
-dashed line on the loss chart.
-
-**Non-saturating loss.** Early on the detective wins easily, $D(G(z)) \approx 0$, and $\log(1 - D(G(z)))$ is flat
-there, so the forger learns almost nothing. In practice the forger minimises $-\log D(G(z))$ instead: same fixed
-point, strong gradients when it is losing. Switch "Forger's loss" to *minimax* on the points view to compare.
-
-**Training.** Alternate one Adam step on $D$ (with $G$ frozen) and one on $G$ (gradients flow *through* the frozen
-$D$); $\beta_1 = 0.5$ as in DCGAN (Radford et al. 2016). The black ticks on the points view are exactly
-$-\nabla_{x} \mathcal{L}_G$ at each fake: where the detective's surface tells the forger to move.
-
-**Mode collapse.** Nothing in the loss asks the forger to cover *every* mode; it only has to fool the current
-detective. So it can park on a few digits or blobs. Our digits detective also sees the batch's spread
-(*minibatch standard deviation*, Karras et al. 2018), which makes a low-variety batch easy to catch.
-
-**What this does not show.** Real image GANs (StyleGAN) use deep convolutional nets, many tricks for stability,
-and millions of images. Our networks are small MLPs; the Fréchet distance here uses the judge's features, not
-Inception's, so its numbers are not comparable with published FID.
-"""
-go_deeper(GO_DEEPER)
-if mode == "Points":
+go_deeper(gan.GO_DEEPER)
+if data is None:
     st.caption(gan.points_model_note())
-model_card("gan_digits")
+model_card(data.model("gan") if data is not None else "fashion_gan")

@@ -1,4 +1,6 @@
-"""AppTest interactions on the GAN page: play/pause, one step, reset, mode switch, snapshot slider, live digits."""
+"""AppTest interactions on the GAN page: play/pause, one step, reset, the headlines after a step, the pictures'
+replay (headlines follow the step slider), the clothes/digits switch, live picture runs, and opening a view from
+URL settings (that moving a widget writes the URL is checked in the real browser: tests/browser/test_gan.py)."""
 
 from __future__ import annotations
 
@@ -12,12 +14,13 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGE = "pages/5_GAN.py"
 
 
-def _open(**state: str) -> AppTest:
+def _open(query: dict[str, str] | None = None, **state: str) -> AppTest:
     # The page frame links back to app.py, so run the app and switch to the page, as a visitor would.
-    # (Settings in the URL are checked in the real browser: tests/browser/test_gan.py.)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
     at.run()
     at.switch_page(PAGE)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
     for key, value in state.items():
         at.session_state[key] = value
     at.run()
@@ -25,33 +28,49 @@ def _open(**state: str) -> AppTest:
     return at
 
 
-def _charts(at: AppTest) -> dict[str, dict]:
-    return {el.proto.id or str(i): json.loads(el.proto.spec) for i, el in enumerate(at.get("plotly_chart"))}
+def _texts(at: AppTest) -> list[str]:
+    return [m.value for m in at.markdown]
 
 
-def _titles(at: AppTest) -> list[str]:
-    return [spec["layout"]["title"]["text"] for spec in _charts(at).values()]
+def _headings(at: AppTest) -> list[str]:
+    """The bold first line of every heading (ui.gan.heading: '**finding**  \\n:gray[detail]')."""
+    return [t.split("**")[1] for t in _texts(at) if t.startswith("**") and ":gray[" in t]
 
 
 def _step_text(at: AppTest) -> str:
     return next(m.value for m in at.markdown if m.value.startswith("**Step "))
 
 
+def _charts(at: AppTest) -> dict[str, dict]:
+    return {el.proto.id or str(i): json.loads(el.proto.spec) for i, el in enumerate(at.get("plotly_chart"))}
+
+
+# ----------------------------------------------------------------------------- points
+
+
 def test_points_mode_draws_the_arena_and_the_losses() -> None:
     at = _open()
     assert len(at.get("image")) == 2  # live pictures: the arena and the loss curves
-    texts = [m.value for m in at.markdown]
-    assert any("The forger starts with a blob of noise" in t for t in texts)
+    assert "The forger starts with a blob of noise" in _headings(at)
     assert any("real data" in c.value and "fakes" in c.value for c in at.caption)
     assert _step_text(at).startswith("**Step 0**")
+
+
+def test_one_step_is_no_stalemate_and_the_headlines_agree() -> None:
+    """Issue 12: after one step the page said 'Stalemate: the detective is guessing' while the fakes were a blob."""
+    at = _open()
+    at.button(key="gan_points_step").click().run()
+    assert not at.exception
+    assert _step_text(at).startswith("**Step 1**")
+    headings = _headings(at)
+    assert not any("Stalemate" in h for h in headings), headings
+    assert "The fakes are still one small blob" in headings
+    assert any("step 1 ·" in t and "fakes sit on the data" in t for t in _texts(at))
 
 
 def test_one_step_then_reset() -> None:
     at = _open()
     at.button(key="gan_points_step").click().run()
-    assert not at.exception
-    assert _step_text(at).startswith("**Step 1**")
-    assert any("detective" in m.value and "step 1 ·" in m.value for m in at.markdown)
     at.button(key="gan_points_step").click().run()
     assert _step_text(at).startswith("**Step 2**")
     at.button(key="gan_points_reset").click().run()
@@ -73,10 +92,10 @@ def test_play_trains_and_pause_stops() -> None:
     assert _step_text(at) == before, "paused: a rerun must not train"
 
 
-def test_changing_the_dataset_starts_a_new_run() -> None:
+def test_changing_the_shape_starts_a_new_run() -> None:
     at = _open()
     at.button(key="gan_points_step").click().run()
-    at.selectbox(key="data").select("Spiral").run()
+    at.selectbox(key="shape").select("Spiral").run()
     assert not at.exception
     assert "spiral" in _step_text(at) and _step_text(at).startswith("**Step 0**")
 
@@ -92,26 +111,77 @@ def test_learning_rates_and_loss_apply_without_reset() -> None:
     assert run.opt_g.param_groups[0]["lr"] == 0.01 and run.loss == "minimax"
 
 
+# ----------------------------------------------------------------------------- pictures: replay
+
+
 @pytest.mark.quality
-def test_digits_replay_slider_moves_through_snapshots() -> None:
-    at = _open(mode="Digits")
-    slider = at.select_slider(key="snap")
-    assert str(slider.value) == slider.options[-1] != "0"
-    final_titles = _titles(at)
-    at.select_slider(key="snap").set_value(0).run()
+def test_pictures_open_on_the_clothes_replay_and_count_only_confident_readings() -> None:
+    at = _open({"mode": "Pictures"})
+    assert at.radio(key="view").value == "Replay our training"
+    slider = at.select_slider(key="snap_clothes")
+    assert str(slider.value) == slider.options[-1] == "3000"
+    headings = _headings(at)
+    assert headings[0] == "The forger's clothes after 3,000 training steps"
+    texts = " ".join(_texts(at))
+    assert "a sample of the 128 fakes; the bar chart counts all of them" in texts
+    assert "at least 80% sure" in texts  # the rule for counting is on the page
+    kinds = next(c for k, c in _charts(at).items() if "gan_replay_kinds" in k)
+    assert kinds["data"][0]["y"][-1] == "unreadable" and "ankle boot" in kinds["data"][0]["y"]
+    assert "measured on 1,000 fresh fakes" in texts and "Fréchet distance" in texts
+
+
+@pytest.mark.quality
+def test_the_replay_headlines_follow_the_step_slider() -> None:
+    """Issue 12: moving the slider back left the loss headline at the final numbers."""
+    at = _open({"mode": "Pictures", "data": "digits"})
+    final = _headings(at)
+    loss_final = next(t for t in _texts(at) if "detective's loss" in t)
+    at.select_slider(key="snap_digits").set_value(0).run()
     assert not at.exception
-    titles = _titles(at)
-    assert any("noise" in t.lower() for t in titles), titles
-    assert titles != final_titles
-    assert any("digits appear" in t for t in final_titles), final_titles  # the shipped GAN covers all ten
+    start = _headings(at)
+    assert start[0] == "Before training: noise"
+    assert "Untrained: the judge's readings of noise mean nothing yet" in start
+    assert "No training yet" in start
+    at.select_slider(key="snap_digits").set_value(1150).run()
+    middle = _headings(at)
+    loss_middle = next(t for t in _texts(at) if "detective's loss" in t)
+    assert middle[0] == "The forger's handwritten digits after 1,150 training steps"
+    assert loss_middle != loss_final and middle != final
+    loss_chart = next(c for k, c in _charts(at).items() if "gan_replay_loss" in k)
+    assert loss_chart["layout"]["shapes"][0]["x0"] == 1150  # the chart marks the step shown
+    assert any(h.startswith("Every digit appears") for h in final), final  # the shipped GAN covers all ten
 
 
 @pytest.mark.quality
-def test_live_digits_run_steps_and_resets() -> None:
-    at = _open(mode="Digits", digits="Train one yourself")
+def test_the_dataset_switch() -> None:
+    at = _open({"mode": "Pictures"})
+    at.segmented_control(key="data").set_value("digits").run()
+    assert not at.exception
+    assert _headings(at)[0].startswith("The forger's handwritten digits after 30,000")
+    assert at.select_slider(key="snap_digits").value == 30000
+    at.segmented_control(key="data").set_value("clothes").run()
+    assert _headings(at)[0].startswith("The forger's clothes after 3,000")
+
+
+@pytest.mark.quality
+def test_a_shared_link_reopens_the_exact_view() -> None:
+    at = _open({"mode": "Pictures", "data": "digits", "snap_digits": "510"})
+    assert at.segmented_control(key="data").value == "digits"
+    assert _headings(at)[0] == "The forger's handwritten digits after 510 training steps"
+
+
+# ----------------------------------------------------------------------------- pictures: live runs
+
+
+@pytest.mark.quality
+def test_live_training_starts_on_digits_and_steps_and_resets() -> None:
+    at = _open({"mode": "Pictures", "view": "Train one yourself"})
+    assert at.segmented_control(key="live").value == "digits"
+    assert any("train too slowly here" in c.value for c in at.caption)
     assert _step_text(at).startswith("**Step 0**")
     at.button(key="gan_digits_step").click().run()
     assert not at.exception and _step_text(at).startswith("**Step 1**")
+    assert not any("Stalemate" in h for h in _headings(at))
     at.button(key="gan_digits_play").click().run()
     assert not at.exception and at.button(key="gan_digits_play").label.startswith("⏸️")
     at.button(key="gan_digits_reset").click().run()
@@ -119,11 +189,22 @@ def test_live_digits_run_steps_and_resets() -> None:
 
 
 @pytest.mark.quality
+def test_live_clothes_say_how_slow_they_are_and_take_a_step() -> None:
+    at = _open({"mode": "Pictures", "view": "Train one yourself", "live": "clothes"})
+    assert any("Clothes train slowly on this small server" in c.value for c in at.caption)
+    assert _step_text(at).startswith("**Step 0** of at most 1,500")
+    at.button(key="gan_clothes_step").click().run()
+    assert not at.exception and _step_text(at).startswith("**Step 1**")
+    run = at.session_state["gan_clothes_run"].training
+    assert run.real.shape[1:] == (1, 28, 28) and len(run.real) == 2000  # the shipped real pictures
+
+
+@pytest.mark.quality
 def test_switching_modes_keeps_the_points_run() -> None:
     at = _open()
     at.button(key="gan_points_step").click().run()
-    at.radio(key="mode").set_value("Digits").run()
+    at.radio(key="mode").set_value("Pictures").run()
     assert not at.exception
-    assert at.select_slider(key="snap").value  # the replay of our training is on screen
+    assert at.select_slider(key="snap_clothes").value  # the replay of our training is on screen
     at.radio(key="mode").set_value("Points").run()
-    assert _step_text(at).startswith("**Step 1**"), "the visitor's 2-D run survives a trip to the digits"
+    assert _step_text(at).startswith("**Step 1**"), "the visitor's 2-D run survives a trip to the pictures"

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from explainers.gan import ShippedDigitsGan, coverage_verdict, to_images
+from explainers.gan import ShippedDigitsGan, coverage_verdict, read_fakes, to_images
 from explainers.judge import frechet_to_heldout, judge_report, load_judge
 from explainers.store import load_model
 
@@ -28,7 +28,9 @@ def test_every_digit_makes_up_at_least_4_percent_of_1000_fakes(shipped, judge) -
     images = shipped.sample(1000, seed=7)  # fresh noise, not the seed used for the recorded metric
     report = judge_report(judge, torch.from_numpy(images).unsqueeze(1))
     assert report.fractions.min() >= 0.04, report.histogram.tolist()
-    assert coverage_verdict(report.histogram).kind == "healthy"
+    # As the page counts them: only confident readings, the rest unreadable (issue 14's bars: 3% and 15%).
+    verdict = coverage_verdict(*read_fakes(report.predicted, report.confidence, 10))
+    assert verdict.kind == "healthy" and verdict.good, (verdict.shares.round(3).tolist(), verdict.unreadable)
 
 
 def test_recorded_metrics_meet_the_bar_and_name_the_baseline(shipped) -> None:

@@ -1,10 +1,15 @@
-"""Streamlit side of the GAN page: the shipped model, the visitor's own live training runs, and live fragments.
+"""Streamlit side of the GAN page: the shipped models, the visitor's own live training runs, and live fragments.
 
-A live run is a `LiveRun` in `st.session_state`, one per mode (2-D points, digits): it belongs to one visitor and
-is freed with the session. Training happens only inside fragment ticks (`st.fragment(run_every=...)`, a timer
-kept by the browser) and each tick does a capped amount of work, so a closed tab stops training at once and one
-visitor cannot starve the others. Every run also has a hard step cap. Both modes share one tick (`_tick`); a
-`LiveMode` says how each one trains, renders and draws.
+Two modes. Points: a 2-D GAN trained live, where every headline is worded from one `PointsVerdict`. Pictures:
+clothes (Fashion-MNIST, 28x28) or handwritten digits (8x8), either a replay of the run we trained and ship or a
+capped live run from scratch; the judge reads the fakes and a fake counts towards a kind only when the judge is
+at least CONFIDENT sure.
+
+A live run is a `LiveRun` in `st.session_state`, one per kind of run (points, digits, clothes): it belongs to one
+visitor and is freed with the session. Training happens only inside fragment ticks (`st.fragment(run_every=...)`,
+a timer kept by the browser) and each tick does a capped amount of work inside the server's live slot, so a closed
+tab stops training at once and one visitor cannot starve the others. Every run also has a hard step cap. All live
+views share one tick (`_tick`); a `LiveMode` says how each one trains, renders and draws.
 
 Live pictures go inline (data: URLs) rather than through Streamlit's media store, which drops an old file as soon
 as the next refresh lands, so a browser a little behind would fetch a 404.
@@ -21,78 +26,134 @@ from typing import Any
 import numpy as np
 import streamlit as st
 
+from explainers.datasets import ImageDataset, get_dataset, real_pictures
 from explainers.gan import (
     DIGITS_LIVE_MAX_STEPS,
     POINTS_MAX_STEPS,
+    RARE_SHARE,
+    CoverageVerdict,
     DigitsTraining,
-    DigitsView,
     PointsTraining,
     PointsView,
     ShippedDigitsGan,
     coverage_verdict,
+    read_fakes,
 )
-from explainers.gan_points import DATASETS, EXTENT
-from explainers.store import load_model
+from explainers.gan_images import FASHION_GAN_ARCH, ImageGanTraining, ShippedImageGan
+from explainers.gan_images import LIVE_MAX_STEPS as CLOTHES_LIVE_MAX_STEPS
+from explainers.gan_points import DATASETS as SHAPES
+from explainers.gan_points import EXTENT
+from explainers.image_quality import CONFIDENT
+from explainers.store import ModelLoadError, load_model, read_config
 from figures.gan import (
     FAKE_COLOUR,
     REAL_COLOUR,
     arena_finding,
-    class_histogram_figure,
     coverage_headline,
+    image_loss_finding,
+    kinds_figure,
     loss_figure,
     loss_finding,
 )
 from figures.gan_live import LIVE_COLOURS, arena_raster, bars_raster, fakes_grid, lines_raster
 from figures.pictures import data_uri, to_png
-from ui.compute import live_slot
+from figures.style import percent
+from ui.compute import heavy_slot, heavy_work, live_slot
 from ui.frame import show_chart, timed
-from ui.image_data import judge_images, training_images
+from ui.image_data import DATASET_WORDS, choose_dataset, judge_images, training_images
 
 # The browser starts the next fragment run `run_every` seconds after the previous one *finished* (measured on
 # Streamlit 1.67: a 0.25 s timer with a 0.15 s run gives 2.4 runs/s, not 4). So the pause is short and the
 # work per refresh is what sets the pace: rounds of training per refresh, and the pause after it.
 SPEEDS: dict[str, tuple[int, float]] = {"slow motion": (1, 0.5), "normal": (20, 0.02), "fast": (200, 0.02)}
 TICK_BUDGET_S = 0.05  # "fast" trains this long per refresh: with the slot's rest after it, ~4-5 refreshes/s
-DIGITS_TICK = 0.2
+# Pictures train for a fixed time per refresh, not a fixed number of steps: a digits step costs ~6 ms of one core
+# and a clothes step (batch 32) ~50-70 ms, and on a busy server both take longer. Rendering a refresh costs ~20 ms
+# (digits) and ~50 ms (clothes: the forger's and the judge's forward passes). With the live slot's rest after the
+# work (as long as the work), the pause and the drawing, a refresh comes every ~0.3-0.45 s: at least 2 a second.
+PICTURES_TICK = 0.1
+PICTURES_BUDGET_S = {"digits": 0.12, "clothes": 0.08}  # a clothes refresh trains one or two steps
+CLOTHES_LIVE_BATCH = 32  # half the shipped run's batch: twice the steps a second, so the live page keeps moving
 # Live refreshes give way to visitors who asked for something: a refresh takes a heavy-work slot only if one is
 # free almost at once; otherwise it keeps its picture and sleeps (no CPU) before the browser asks again.
 LIVE_WAIT_S = 0.15  # long enough to outwait the slot's rest after this visitor's own previous refresh
 LIVE_BACKOFF_S = 0.5
-DIGITS_STEPS_PER_TICK = 40
 LEARNING_RATES = ("0.0001", "0.0003", "0.001", "0.003", "0.01")
 # Labels double as URL values (bind="query-params" stores the label), so keep them short.
 LOSS_BY_LABEL = {"non-saturating": "non_saturating", "minimax": "minimax"}
-DATASET_BY_LABEL = {d.label: d.key for d in DATASETS.values()}
+SHAPE_BY_LABEL = {d.label: d.key for d in SHAPES.values()}
+REPLAY, LIVE = "Replay our training", "Train one yourself"
+# The fakes' grid, drawn big: (columns, pictures) on a wide screen and on a phone (where fewer, bigger ones fit).
+SHOWN = {"fashion": ((8, 24), (4, 16)), "digits": ((10, 40), (5, 20))}
+NARROW_PX = 640  # below this width the page shows the phone's grid
+LIVE_DISPLAY = {"fashion": 48, "digits": 100}  # fakes the judge reads on every live refresh
+FRESH_FAKES, FRESH_SEED = 1000, 2024  # the finished forger is measured on this many fresh fakes
+RUN_KIND = {"fashion": "clothes", "digits": "digits"}  # session key and button keys of a live picture run
+_BY_RUN_KIND = {kind: key for key, kind in RUN_KIND.items()}
+JUDGE_RULE = f"a fake counts as a kind when the judge is at least {CONFIDENT:.0%} sure; the rest are unreadable"
+# The clothes forger is slow to learn live here (measured with benchmarks/bench_gan.py, one core, half of it for
+# live work): about 300 steps a minute, and after a minute the fakes are still grey blobs. So live training starts
+# on the 8x8 digits, which show the whole story within a minute, and says so.
+CLOTHES_LIVE_NOTE = (
+    "Clothes train slowly on this small server: about 5 training steps a second, so after a minute your forger "
+    "still paints grey blobs, and it stops at {cap:,} steps. The replay shows our full {shipped:,}-step run. "
+    "The 8×8 digits train about 15 times faster and show the whole story within a minute."
+)
 
 
 @dataclass
 class LiveRun:
-    """One visitor's live run of one mode, kept in st.session_state: the training, whether it plays, and its
+    """One visitor's live run of one kind, kept in st.session_state: the training, whether it plays, and its
     pictures as rendered at `rendered_step` (so a refresh that does not train this time costs no drawing)."""
 
-    training: PointsTraining | DigitsTraining
+    training: Any  # PointsTraining, DigitsTraining or ImageGanTraining
     playing: bool = False
     rendered_step: int = -1
     pictures: tuple[Any, ...] = field(default=(), repr=False)
 
 
-# ----------------------------------------------------------------------------- shared, read-only model
+# ----------------------------------------------------------------------------- shared, read-only models
 
 
-@st.cache_resource(show_spinner=False)
-def load_digits_gan() -> ShippedDigitsGan:
-    loaded = load_model("gan_digits")
-    return ShippedDigitsGan(loaded.tensors, loaded.config)
+@st.cache_resource(show_spinner="Loading the GAN…")
+def load_gan(dataset: str) -> ShippedDigitsGan | ShippedImageGan:
+    """The GAN we trained on `dataset` ("fashion" or "digits"). ModelLoadError if missing or damaged."""
+    name = get_dataset(dataset).model("gan")
+    loaded = load_model(name)
+    if dataset == "digits":
+        return ShippedDigitsGan(loaded.tensors, loaded.config)
+    return ShippedImageGan(loaded.tensors, loaded.config)
 
 
-def judge_counts(images: np.ndarray) -> np.ndarray:
-    """Histogram of the digits the judge reads in `images` (n, H, W)."""
-    return judge_images(images).histogram
+def read_pictures(images: np.ndarray, dataset: str) -> CoverageVerdict:
+    """What the dataset's judge reads in pictures (n, S, S), counting only confident verdicts."""
+    report = judge_images(images, dataset)
+    counts, unreadable = read_fakes(report.predicted, report.confidence, get_dataset(dataset).num_classes)
+    return coverage_verdict(counts, unreadable)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def _snapshot_counts(index: int, _gan: ShippedDigitsGan) -> np.ndarray:
-    return judge_counts(_gan.snapshot(index))
+def _snapshot_verdict(dataset: str, index: int, _gan: Any) -> CoverageVerdict:
+    return read_pictures(_gan.snapshot(index), dataset)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _fresh_verdict(dataset: str, _gan: Any) -> CoverageVerdict:
+    """The finished forger on FRESH_FAKES fresh fakes (a fixed seed): computed once per server."""
+    with heavy_slot():
+        return read_pictures(_gan.sample(FRESH_FAKES, FRESH_SEED), dataset)
+
+
+def warm() -> None:
+    """The pictures mode's default view (clothes replay at its last step), for the server's warm-up."""
+    gan = load_gan("fashion")
+    _snapshot_verdict("fashion", gan.snapshots - 1, gan)
+    _fresh_verdict("fashion", gan)
+    load_gan("digits")
+
+
+def noun(data: ImageDataset) -> str:
+    return "digit" if data.key == "digits" else "kind of clothing"
 
 
 # ----------------------------------------------------------------------------- the visitor's runs
@@ -102,25 +163,44 @@ def _live(kind: str) -> LiveRun | None:
     return st.session_state.get(f"gan_{kind}_run")
 
 
-def _start(kind: str, training: PointsTraining | DigitsTraining) -> LiveRun:
+def _start(kind: str, training: Any) -> LiveRun:
     live = LiveRun(training)
     st.session_state[f"gan_{kind}_run"] = live
     return live
 
 
-def points_run(dataset: str, lr_g: float, lr_d: float, loss: str) -> PointsTraining:
-    """The visitor's 2-D run; rebuilt when the dataset changes. Learning rates and loss apply mid-run."""
+def points_run(shape: str, lr_g: float, lr_d: float, loss: str) -> PointsTraining:
+    """The visitor's 2-D run; rebuilt when the shape changes. Learning rates and loss apply mid-run."""
     live = _live("points")
-    if live is None or live.training.dataset != dataset:
-        live = _start("points", PointsTraining(dataset, seed=0, lr_g=lr_g, lr_d=lr_d, loss=loss))
+    if live is None or live.training.dataset != shape:
+        live = _start("points", PointsTraining(shape, seed=0, lr_g=lr_g, lr_d=lr_d, loss=loss))
     live.training.set_hyperparameters(lr_g=lr_g, lr_d=lr_d, loss=loss)
     return live.training
 
 
-def digits_run() -> DigitsTraining:
-    live = _live("digits")
+def _clothes_arch() -> dict[str, Any]:
+    """The shipped clothes GAN's networks (trained here from scratch), or the default size if it is not shipped."""
+    try:
+        return dict(read_config(get_dataset("fashion").model("gan"))["architecture"])
+    except (ModelLoadError, KeyError):
+        return dict(FASHION_GAN_ARCH)
+
+
+def pictures_run(data: ImageDataset) -> DigitsTraining | ImageGanTraining:
+    """The visitor's live run on `data`: digits learn from the 1,438 training digits, clothes from the 2,000 real
+    pictures the app ships (the full training set is not shipped)."""
+    kind = RUN_KIND[data.key]
+    live = _live(kind)
     if live is None:
-        live = _start("digits", DigitsTraining(training_images(), seed=0, max_steps=DIGITS_LIVE_MAX_STEPS, display=100))
+        display = LIVE_DISPLAY[data.key]
+        if data.key == "digits":
+            run = DigitsTraining(training_images(), seed=0, max_steps=DIGITS_LIVE_MAX_STEPS, display=display)
+        else:
+            real = real_pictures(data).images[:, 0].numpy()  # (2000, 28, 28)
+            run = ImageGanTraining(
+                real, seed=0, max_steps=CLOTHES_LIVE_MAX_STEPS, arch=_clothes_arch(), display=display
+            )
+        live = _start(kind, run)
     return live.training
 
 
@@ -134,7 +214,7 @@ def points_model_note() -> str:
     return (
         f"The 2-D networks are trained live in your browser session, from the same seed every time: a forger "
         f"(2 → 32 → 32 → 2, {g:,} numbers) and a detective (2 → 32 → 32 → 1, {d:,} numbers), Adam, batch 128, at "
-        f"most {POINTS_MAX_STEPS:,} steps per run. The model card below is for the digits GAN we trained and ship."
+        f"most {POINTS_MAX_STEPS:,} steps per run. The model card below is for the clothes GAN we trained and ship."
     )
 
 
@@ -189,14 +269,14 @@ def transport_buttons(kind: str, finished: bool) -> None:
     )
 
 
-# ----------------------------------------------------------------------------- one live tick for both modes
+# ----------------------------------------------------------------------------- one live tick for every mode
 
 
 @dataclass(frozen=True)
 class LiveMode:
     """How one mode's live view trains, renders its pictures and draws them."""
 
-    kind: str  # "points" or "digits": the session key and the buttons' keys
+    kind: str  # "points", "digits" or "clothes": the session key and the buttons' keys
     label: str  # the model card's timing line
     train: Callable[[Any, str], object]  # (training, speed): one refresh's worth of training
     render: Callable[[Any], tuple[Any, ...]]  # training -> its pictures as they are now
@@ -244,13 +324,30 @@ def _live_view(mode: LiveMode, pause: float, speed: str = "") -> None:
 
 
 def heading(finding: str, detail: str) -> None:
-    """A live picture's title: the finding, then the numbers behind it."""
+    """A picture's title: the finding, then the numbers behind it (markdown: it wraps on a phone)."""
     st.markdown(f"**{finding}**  \n:gray[{detail}]")
 
 
 def losses_picture(steps: np.ndarray, d_loss: np.ndarray, g_loss: np.ndarray) -> bytes:
     curves = [("detective (D)", d_loss, REAL_COLOUR), ("forger (G)", g_loss, FAKE_COLOUR)]
     return to_png(lines_raster(steps, curves), colours=LIVE_COLOURS)
+
+
+def crisp_pictures() -> None:
+    """The fakes' grids are small PNGs the browser scales up: with hard pixel edges, not blurred. A wide screen
+    shows the wide grid, a phone the narrow one (fewer pictures per row, so each stays big)."""
+    st.html(
+        "<style>[class*='st-key-gan_fakes'] img{image-rendering:pixelated}"
+        f"@media (max-width:{NARROW_PX}px){{.st-key-gan_fakes_wide{{display:none}}}}"
+        f"@media (min-width:{NARROW_PX + 1}px){{.st-key-gan_fakes_narrow{{display:none}}}}</style>"
+    )
+
+
+def fakes_picture(uris: tuple[str, str]) -> None:
+    """The fakes' grid (wide, narrow): one of the two is hidden by `crisp_pictures`' style."""
+    for name, uri in zip(("wide", "narrow"), uris, strict=True):
+        with st.container(key=f"gan_fakes_{name}"):
+            st.image(uri, width="stretch")
 
 
 # ----------------------------------------------------------------------------- 2-D points
@@ -276,12 +373,12 @@ def _render_points(run: PointsTraining) -> tuple[PointsView, bytes, bytes]:
 def _draw_points(run: PointsTraining, pictures: tuple[PointsView, bytes, bytes]) -> None:
     view, arena, losses = pictures
     left, right = st.columns([3, 2], gap="medium")
-    with left:
-        heading(*arena_finding(view.step, view.d_real, view.d_fake))
+    with left:  # both headings come from one verdict (view.verdict), so they never disagree
+        heading(*arena_finding(view.verdict))
         st.image(data_uri(arena), width="stretch")
     with right:  # few elements per refresh: each one costs the browser a re-render
-        st.markdown(f"**Step {view.step:,}** of at most {view.max_steps:,} ({DATASETS[view.dataset].label.lower()}).")
-        heading(*loss_finding(float(view.d_loss[-1]) if len(view.d_loss) else None))
+        st.markdown(f"**Step {view.step:,}** of at most {view.max_steps:,} ({SHAPES[view.dataset].label.lower()}).")
+        heading(*loss_finding(view.verdict, float(view.d_loss[-1]) if len(view.d_loss) else None))
         st.image(data_uri(losses), width="stretch")
         if run.finished:
             st.info(f"This run reached the cap of {POINTS_MAX_STEPS:,} steps. Press reset to train again.", icon="🛑")
@@ -295,84 +392,241 @@ def live_points(speed: str) -> None:
     _live_view(POINTS, SPEEDS.get(speed, SPEEDS["normal"])[1], speed)
     st.caption(
         "🔵 real data · 🔶 the forger's fakes · ╱ where the forger's next update pushes a fake · "
-        "background: blue = the detective says 'real', orange = 'fake', white = 50/50"
+        "background: blue = the detective says 'real', orange = 'fake', white = 50/50. "
+        "A real point counts as covered when a fake lies within 0.2 of it (a tenth of the ring's radius)."
     )
 
 
-# ----------------------------------------------------------------------------- digits: replay of our training
+# ----------------------------------------------------------------------------- pictures: choosing what to show
 
 
-def replay_digits(gan: ShippedDigitsGan, index: int) -> None:
-    """Samples from one fixed batch of noise at snapshot `index`, their judge histogram and the loss curves."""
+def choose_pictures(view: str) -> ImageDataset:
+    """Clothes or digits. The replay starts on clothes (?data=...), shared with the VAE and Diffusion pages; live
+    training starts on digits (?live=...), because clothes learn too slowly here to show much in a minute."""
+    if view != LIVE:
+        return choose_dataset("Clothes: 28×28 photos of 10 kinds (Fashion-MNIST). Digits: 8×8 handwriting.")
+    words = [DATASET_WORDS[key] for key in ("digits", "fashion")]
+    word = st.segmented_control(
+        "Pictures",
+        words,
+        default=words[0],
+        key="live",
+        bind="query-params",
+        help="Digits train in about a minute here; clothes take several minutes and stop early. See the note below.",
+    )
+    by_word = {w: key for key, w in DATASET_WORDS.items()}
+    return get_dataset(by_word.get(word or "", "digits"))
+
+
+def step_slider(gan: ShippedDigitsGan | ShippedImageGan, data: ImageDataset) -> int:
+    """The replay's step slider (one per dataset: their steps differ). Returns the snapshot index."""
+    steps = [int(s) for s in gan.snapshot_steps]
+    step = st.select_slider(
+        "Training step of our run",
+        steps,
+        value=steps[-1],
+        key=f"snap_{RUN_KIND[data.key]}",
+        bind="query-params",
+        help="Snapshots saved while we trained the shipped GAN, from noise to finished pictures.",
+    )
+    return steps.index(step)
+
+
+# ----------------------------------------------------------------------------- pictures: replay of our training
+
+
+def _loss_at(gan: ShippedDigitsGan | ShippedImageGan, step: int) -> float | None:
+    """The detective's recorded loss around `step` (the curve is stored averaged into buckets)."""
+    if step <= 0 or len(gan.curve_steps) == 0:
+        return None
+    i = int(np.searchsorted(gan.curve_steps, step, side="left"))
+    return float(gan.curve_d[min(i, len(gan.curve_d) - 1)])
+
+
+def _grid_uris(images: np.ndarray, data: ImageDataset) -> tuple[str, str]:
+    """The fakes' grid for a wide screen and for a phone, as data: URLs."""
+    (wide_cols, wide_n), (narrow_cols, narrow_n) = SHOWN[data.key]
+    wide = data_uri(to_png(fakes_grid(images[:wide_n], cols=wide_cols)))
+    return wide, data_uri(to_png(fakes_grid(images[:narrow_n], cols=narrow_cols)))
+
+
+def _sample_words(n: int) -> str:
+    return f"a sample of the {n} fakes; the bar chart counts all of them"
+
+
+def replay(gan: ShippedDigitsGan | ShippedImageGan, data: ImageDataset, index: int) -> None:
+    """One snapshot of our training: the fakes from the fixed noise, what the judge reads in all of them, and the
+    losses with the chosen step marked. Every headline describes the chosen step."""
     images = gan.snapshot(index)
-    counts = _snapshot_counts(index, gan)
     step = int(gan.snapshot_steps[index])
-    shown = images[:100]
-    left, right = st.columns([1, 1], gap="medium")
+    with heavy_work():
+        verdict = _snapshot_verdict(data.key, index, gan)
+    finding = f"The forger's {data.title} after {step:,} training steps" if step else "Before training: noise"
+    heading(finding, f"{_sample_words(len(images))} · the same noise at every step")
+    fakes_picture(_grid_uris(images, data))
+    left, right = st.columns(2, gap="medium")
     with left:
-        finding = f"The forger's digits after {step:,} training steps" if step else "Before training: grey noise"
-        heading(finding, f"the same {len(shown)} noise vectors at every snapshot")
-        st.image(data_uri(to_png(fakes_grid(shown))), width="stretch")
+        heading(
+            coverage_headline(verdict, data.class_names, noun(data), trained=step > 0),
+            f"what the judge reads in the {len(images)} fakes at this step; {JUDGE_RULE}",
+        )
+        show_chart(
+            st,
+            kinds_figure(verdict, data.class_names, RARE_SHARE),
+            key="gan_replay_kinds",
+            width="stretch",
+            config={"displayModeBar": False},
+        )
     with right:
+        heading(*image_loss_finding(_loss_at(gan, step), verdict if step else None))
         show_chart(
             st,
-            class_histogram_figure(counts, coverage_headline(coverage_verdict(counts), trained=step > 0)),
-            key="gan_snapshot_hist",
+            loss_figure(gan.curve_steps, gan.curve_d, gan.curve_g, height=400, marker_step=step),
+            key="gan_replay_loss",
             width="stretch",
             config={"displayModeBar": False},
         )
-        st.caption(f"The judge read all {len(images)} fakes saved at this snapshot.")
-        show_chart(
-            st,
-            loss_figure(gan.curve_steps, gan.curve_d, gan.curve_g, height=300, marker_step=step),
-            key="gan_snapshot_loss",
-            width="stretch",
-            config={"displayModeBar": False},
+        st.caption(
+            f"Dotted line: step {step:,}, the step shown. Orange bars: kinds under {RARE_SHARE:.0%} of the fakes; "
+            "dashed line: each kind's fair share of the readable fakes."
         )
 
 
-# ----------------------------------------------------------------------------- digits: a live run from scratch
+def finished_note(gan: ShippedDigitsGan | ShippedImageGan, data: ImageDataset) -> None:
+    """The finished forger measured on fresh fakes with the judge, and its recorded Fréchet distance."""
+    with heavy_work():
+        v = _fresh_verdict(data.key, gan)
+    m = gan.config.get("metrics", {})
+    rare = int(np.argmin(v.shares))
+    fd, floor = m.get("frechet_to_heldout"), m.get("frechet_real_vs_real")
+    frechet = (
+        f" Fréchet distance to real held-out {data.title}: {fd:.1f} (real against real: {floor:.1f}; lower is closer)."
+        if isinstance(fd, int | float) and isinstance(floor, int | float)
+        else ""
+    )
+    st.markdown(
+        f"**The finished forger, measured on {FRESH_FAKES:,} fresh fakes:** the judge reads "
+        f"{percent(1 - v.unreadable)} of them confidently (bar: at least 85%); the rarest kind is "
+        f"{data.class_names[rare]} at {percent(v.shares[rare])} of all fakes (bar: at least {RARE_SHARE:.0%})."
+        + frechet
+    )
 
 
-def _train_digits(run: DigitsTraining, speed: str) -> int:
-    return run.train(DIGITS_STEPS_PER_TICK)
+# ----------------------------------------------------------------------------- pictures: a live run from scratch
 
 
-def _render_digits(run: DigitsTraining) -> tuple[DigitsView, np.ndarray, bytes, bytes, bytes]:
+def _train_pictures(run: DigitsTraining | ImageGanTraining, speed: str) -> int:
+    """Train for this kind's PICTURES_BUDGET_S (at least one step): the refresh rate stays up whatever a step costs."""
+    budget = PICTURES_BUDGET_S["digits" if isinstance(run, DigitsTraining) else "clothes"]
+    done, started = 0, time.perf_counter()
+    while not run.finished and (done == 0 or time.perf_counter() - started < budget):
+        done += run.train(1)
+    return done
+
+
+def _render_pictures(run: DigitsTraining | ImageGanTraining) -> tuple[Any, ...]:
+    data = get_dataset("digits" if isinstance(run, DigitsTraining) else "fashion")
     view = run.view()
-    counts = judge_counts(view.images)
-    grid = to_png(fakes_grid(view.images[:100]))
-    bars = to_png(bars_raster(counts), colours=LIVE_COLOURS)
-    return view, counts, grid, bars, losses_picture(view.steps, view.d_loss, view.g_loss)
+    verdict = read_pictures(view.images, data.key)
+    bars = to_png(bars_raster(verdict.shares, verdict.unreadable, data.class_names, RARE_SHARE), colours=LIVE_COLOURS)
+    return (
+        data,
+        view,
+        verdict,
+        _grid_uris(view.images, data),
+        data_uri(bars),
+        data_uri(losses_picture(view.steps, view.d_loss, view.g_loss)),
+    )
 
 
-def _draw_digits(run: DigitsTraining, pictures: tuple[DigitsView, np.ndarray, bytes, bytes, bytes]) -> None:
-    view, counts, grid, bars, losses = pictures
-    verdict = coverage_verdict(counts)
-    headline = coverage_headline(verdict, trained=view.step > 0)
-    left, right = st.columns([1, 1], gap="medium")
+def _draw_pictures(run: DigitsTraining | ImageGanTraining, pictures: tuple[Any, ...]) -> None:
+    data, view, verdict, grid, bars, losses = pictures
+    headline = coverage_headline(verdict, data.class_names, noun(data), trained=view.step > 0)
+    st.markdown(f"**Step {view.step:,}** of at most {view.max_steps:,}.")
+    finding = f"Your forger after {view.step:,} steps" if view.step else "Your forger before training: noise"
+    heading(finding, f"{_sample_words(len(view.images))} · the same noise at every step")
+    fakes_picture(grid)
+    left, right = st.columns(2, gap="medium")
     with left:
-        st.markdown(f"**Step {view.step:,}** of at most {view.max_steps:,}.")
-        finding = f"Your forger after {view.step:,} steps" if view.step else "Your forger before training: noise"
-        heading(finding, "the same 100 noise vectors at every step")
-        st.image(data_uri(grid), width="stretch")
-        heading(*loss_finding(float(view.d_loss[-1]) if len(view.d_loss) else None))
-        st.image(data_uri(losses), width="stretch")
+        heading(headline, f"what the judge reads in the {len(view.images)} fakes; {JUDGE_RULE}")
+        st.image(bars, width="stretch")
     with right:
-        heading(headline, f"what the judge reads in {len(view.images)} fakes")
-        st.image(data_uri(bars), width="stretch")
-        if view.step and verdict.kind in ("mode_collapse", "partial_collapse"):
-            st.warning(
-                f"**{headline}.** This is *mode collapse*: the forger found a few digits that fool "
-                "the detective and stopped making the others. Keep training and watch whether it recovers.",
-                icon="⚠️",
-            )
-        if run.finished:
-            st.info("This run reached its cap. Our shipped GAN trained for much longer: see the replay.", icon="🛑")
+        d_loss = float(view.d_loss[-1]) if len(view.d_loss) else None
+        heading(*image_loss_finding(d_loss, verdict if view.step else None))
+        st.image(losses, width="stretch")
+    if view.step and verdict.kind in ("mode_collapse", "partial_collapse"):
+        st.warning(
+            f"**{headline}.** This is *mode collapse*: the forger found a few kinds that fool the detective and "
+            "stopped making the others. Keep training and watch whether it recovers.",
+            icon="⚠️",
+        )
+    if run.finished:
+        st.info("This run reached its cap. Our shipped GAN trained for much longer: see the replay.", icon="🛑")
 
 
-DIGITS = LiveMode("digits", "digits refresh (redraw, then training)", _train_digits, _render_digits, _draw_digits)
+LIVE_MODES = {
+    kind: LiveMode(kind, f"{kind} refresh (redraw, then training)", _train_pictures, _render_pictures, _draw_pictures)
+    for kind in _BY_RUN_KIND
+}
 
 
-def live_digits() -> None:
-    _live_view(DIGITS, DIGITS_TICK)
+def live_pictures(data: ImageDataset) -> None:
+    """The visitor's live run on `data`: fakes, the judge's bars and the losses, refreshed while playing."""
+    _live_view(LIVE_MODES[RUN_KIND[data.key]], PICTURES_TICK)
+    if data.key == "fashion":
+        st.caption("🐢 " + CLOTHES_LIVE_NOTE.format(cap=CLOTHES_LIVE_MAX_STEPS, shipped=_shipped_steps(data)))
+    else:
+        st.caption(
+            f"Your forger learns from the 1,438 real training digits, at most {DIGITS_LIVE_MAX_STEPS:,} steps. "
+            "Clothes are in the switch above: they train too slowly here to show much within a minute."
+        )
+
+
+def _shipped_steps(data: ImageDataset) -> int:
+    """How many steps our shipped run on `data` trained for (3,000 if it is not shipped)."""
+    try:
+        return int(read_config(data.model("gan")).get("training", {}).get("steps", 3000))
+    except ModelLoadError:
+        return 3000
+
+
+GO_DEEPER = r"""
+**The game.** The detective $D$ outputs the probability that a sample is real. The forger $G$ turns noise
+$z \sim \mathcal{N}(0, I)$ into samples. Goodfellow et al. (2014, *Generative Adversarial Nets*, eq. 1) pose a minimax
+game:
+
+$$\min_G \max_D \; V(D, G) = \mathbb{E}_{x \sim p_\text{data}}[\log D(x)] + \mathbb{E}_{z}[\log(1 - D(G(z)))]$$
+
+For a fixed forger the best detective is $D^*(x) = \frac{p_\text{data}(x)}{p_\text{data}(x) + p_G(x)}$, and then the
+game measures the Jensen–Shannon divergence between real and fake: $V = -\log 4 + 2\,\mathrm{JSD}(p_\text{data}\,\|\,p_G)$.
+At the optimum $p_G = p_\text{data}$, $D = \tfrac12$ wherever there is data and the detective's loss is
+$2\ln 2 \approx 1.39$: the dashed line on the loss charts.
+
+**A loss at 1.39 is not yet a stalemate.** An untrained detective also says 50/50, and a forger that parks every
+fake in one clump can fool a weak detective for thousands of steps. So the points view calls a stalemate only when
+the fakes also *cover* the data: at least 90% of the real points have a fake within 0.2, and at least 85% of the
+fakes lie that close to a real point (the idea of precision and recall for generative models, Sajjadi et al. 2018;
+Kynkäänniemi et al. 2019). For pictures, the judge plays that role: every kind must appear and few fakes may be
+unreadable.
+
+**Non-saturating loss.** Early on the detective wins easily, $D(G(z)) \approx 0$, and $\log(1 - D(G(z)))$ is flat
+there, so the forger learns almost nothing. In practice the forger minimises $-\log D(G(z))$ instead: same fixed
+point, strong gradients when it is losing. Switch "Forger's loss" to *minimax* on the points view to compare.
+
+**Training.** Alternate one Adam step on $D$ (with $G$ frozen) and one on $G$ (gradients flow *through* the frozen
+$D$); $\beta_1 = 0.5$ as in DCGAN (Radford et al. 2016). The black ticks on the points view are exactly
+$-\nabla_{x} \mathcal{L}_G$ at each fake: where the detective's surface tells the forger to move.
+
+**Mode collapse.** Nothing in the loss asks the forger to cover *every* mode; it only has to fool the current
+detective. So it can park on a few kinds or blobs. Our picture detectives also see the batch's spread
+(*minibatch standard deviation*, Karras et al. 2018), which makes a low-variety batch easy to catch.
+
+**Reading the fakes.** The judge is a classifier: shown a grey blob, it still names a kind, sometimes with high
+confidence. Counting only verdicts of at least 80% and showing the rest as "unreadable" keeps blobs from passing as
+clothes or digits, but not perfectly: a confident verdict on a strange picture is still possible.
+
+**What this does not show.** Real image GANs (StyleGAN) use deep networks, many tricks for stability and millions of
+images. Our clothes networks are small DCGAN-shaped convolutional nets and our digits networks small MLPs; the
+Fréchet distance here uses the judge's features, not Inception's, so its numbers are not comparable with published
+FID: compare them with the real-against-real floor beside them.
+"""

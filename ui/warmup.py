@@ -71,7 +71,7 @@ def _warm() -> None:
         lambda: lm.cached_attention(lmx.DEFAULT_STORY_PROMPT),
         vae.default_vae_views,  # clothes, then digits: judges, models, maps, scatters
         diffusion.default_diffusion_views,
-        gan.load_digits_gan,
+        gan.warm,  # the pictures mode's default view: the clothes replay
         history.warm,
         limits.warm,  # last: it times one output of every model (about 20 s)
     ]
