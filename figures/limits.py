@@ -465,7 +465,7 @@ def cost_bars(labels: Sequence[str], ms: Sequence[float], passes: Sequence[float
         {
             "xaxis": {
                 "type": "log",
-                "title": "time per output (log scale)",
+                "title": "time, log scale",
                 "range": [np.log10(max(ms.min(), 1e-3)) - 0.3, np.log10(ms.max()) + 0.2],
                 "tickvals": [0.01, 0.1, 1, 10, 100, 1000, 10_000],
                 "ticktext": ["10 µs", "0.1 ms", "1 ms", "10 ms", "0.1 s", "1 s", "10 s"],

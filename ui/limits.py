@@ -231,6 +231,14 @@ def _fact_controls() -> tuple[int, str, str, bool]:
     return index, QUESTIONS.get(question or "", "friend"), FACT_MODELS.get(model or "", "gpt"), cut
 
 
+_MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()<>#+-!|~$:"})
+
+
+def _md(text: str) -> str:
+    """Model-written text shown literally in Markdown (our models write story words, but any token can come out)."""
+    return text.replace("\n", " ").translate(_MARKDOWN_SPECIAL)
+
+
 def _story_markdown(view: FactView, cut: bool) -> str:
     """The prompt as the reader sees it: the fact sentence in bold, or struck through when cut (grammar words only,
     no visitor text), then the model's greedy continuation."""
@@ -240,7 +248,7 @@ def _story_markdown(view: FactView, cut: bool) -> str:
         shown = f"~~{view.fact}~~" if cut else f"**{view.fact}**"
         text = text.replace(view.fact, shown, 1)
     nxt = view.cut_next if cut else view.present_next
-    return f"> {text} **{nxt.strip()}**"
+    return f"> {text} **{_md(nxt.strip())}**"
 
 
 @st.fragment
@@ -262,7 +270,7 @@ def hallucination_explorer(record: FactRecord) -> None:
         verdict = (
             f"a guess, written as if known: with the sentence cut, the text no longer says (it was {q.present.answer})."
         )
-    st.caption(f"{name}, always taking its favourite word (greedy decoding), wrote **{word}**: {verdict}")
+    st.caption(f"{name}, always taking its favourite word (greedy decoding), wrote **{_md(word)}**: {verdict}")
     even = 1 / (len(q.candidates) - (1 if kind == "friend" else 0))
     c1, c2 = st.columns(2)
     p_stated, p_cut = q.probs_present, q.probs_cut
@@ -281,6 +289,9 @@ def hallucination_explorer(record: FactRecord) -> None:
         key="lim_cutodds",
         config=figs.NO_BAR,
     )
+    cue = corpus.render(q.present.words[-(2 if kind == "friend" else 4) :])  # "Ben and", "He played with the"
+    c1.caption(f"With the fact, greedy decoding writes: “…{cue} **{_md(view.present_next.strip())}**”")
+    c2.caption(f"Without it: “…{cue} **{_md(view.cut_next.strip())}**”")
     gpt, gap = record.p_top_cut("gpt", kind), record.p_top_cut("fact_gaps", kind)
     fact = "friend" if kind == "friend" else "toy"
     title = (
