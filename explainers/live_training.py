@@ -477,12 +477,13 @@ class LiveRun:
         rows: list[tuple[torch.Tensor, int]] = []  # (window of up to T+1 ids, index of its first scored target)
         if self.enc.heldout_docs:  # each story on its own, from position 0
             rows = [(ids[a:b], 0) for a, b in self.enc.heldout_docs]
-        a = 0
-        while not rows:
-            rows.append((ids[a : a + T + 1], 0 if a == 0 else T - half))
-            if a + T >= n - 1:
-                break
-            a += half
+        else:
+            a = 0
+            while True:
+                rows.append((ids[a : a + T + 1], 0 if a == 0 else T - half))
+                if a + T >= n - 1:
+                    break
+                a += half
         total, count = 0.0, 0
         was_training = self.model.training
         self.model.eval()
@@ -505,6 +506,7 @@ class LiveRun:
         self.model.train(was_training)
         self._held_steps.append(self.step)
         self._held_loss.append(total / max(count, 1))
+        self.heldout_scored = count
 
     def train(self, steps: int | None = None, seconds: float | None = None) -> int:
         """Train until `steps` more steps, `seconds` more seconds or a cap, whichever comes first.

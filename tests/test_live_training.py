@@ -212,3 +212,14 @@ def test_fine_tuning_reads_each_story_from_its_start(tiny_base: LM) -> None:
     x, y = pasted._batch()
     assert (x[:, 0] == tiny_base.eot).all()  # a window of a pasted text starts with the marker too
     assert ((y[:, 0] == -100) | (pasted.enc.train_ids[0] == tiny_base.eot)).all()
+
+
+@pytest.mark.parametrize("key", ["poem", "recipe", "stories30"])
+def test_the_held_out_loss_scores_every_held_out_token_once(key: str, tiny_base: LM) -> None:
+    for settings, base in ((SMALL, None), (RunSettings(size="large"), None), (RunSettings(mode="finetune"), tiny_base)):
+        run = LiveRun(data_for(builtin=key), settings, base=base)
+        ids = run.enc.heldout_ids
+        if run.enc.heldout_docs:  # each story predicts all its tokens after its start marker
+            assert run.heldout_scored == sum(b - a - 1 for a, b in run.enc.heldout_docs)
+        else:
+            assert run.heldout_scored == len(ids) - 1
