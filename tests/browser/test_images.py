@@ -81,12 +81,12 @@ def _in(page, box: dict[str, float], fx: float, fy: float) -> dict[str, float]:
 def test_vae_click_on_a_real_picture_decodes_where_it_landed(open_page) -> None:
     """The scatter's pictures are one image under invisible points: a click on one still picks its point."""
     page = open_page("VAE", 1280, 1000)
-    plot_area(page, "real pictures land")
+    plot_area(page, "pictures land")
     # Screen position of the first real sneaker, from the chart's own axes (Plotly's layout on the element).
     target = page.evaluate(
         """() => {
             const chart = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
-                .find(c => c.textContent.includes('real pictures land'));
+                .find(c => c.textContent.includes("pictures land"));
             const gd = chart.querySelector('.js-plotly-plot');
             const real = gd._fullData.filter(t => t.customdata && t.x && t.x.length && t.x[0] !== null);
             const trace = real.find(t => t.name === 'sneaker');
@@ -130,8 +130,10 @@ def _landed(page) -> str:
 def test_one_tap_on_the_drawing_pad_inks_a_square_on_a_phone(open_phone) -> None:
     page = open_phone("VAE?data=digits&src=Draw+one")
     page.locator(PAD).scroll_into_view_if_needed()
+    rerun(page, lambda: page.get_by_role("button", name="Clear the drawing").tap())
+    assert page.evaluate(_INKED_ROW, 0) == [False] * 8
+    rerun(page, lambda: page.tap(PAD, position=_relative(page, 3, 3)))  # one square: the pad has a digit again
     before = _landed(page)
-    assert page.evaluate(_INKED_ROW, 0) == [False] * 8  # the starting digit leaves the top row empty
     rerun(page, lambda: page.tap(PAD, position=_relative(page, 0, 0)))
     assert page.evaluate(_INKED_ROW, 0)[0] and _landed(page) != before  # one tap: inked and sent
     rerun(page, lambda: page.tap(PAD, position=_relative(page, 0, 0)))
@@ -177,21 +179,27 @@ def test_a_stroke_across_the_pad_inks_every_square_it_crosses_in_one_rerun(open_
 
 def test_the_vae_switches_to_digits(open_page) -> None:
     page = open_page("VAE", 1280, 1000)
-    rerun(page, lambda: page.get_by_role("button", name="digits", exact=True).click())
+    switch = page.locator('[data-testid="stButtonGroup"]').first
+    rerun(page, lambda: switch.get_by_text("digits", exact=True).click())
     page.wait_for_url(re.compile(r"data=digits"))
-    page.get_by_text(re.compile("real digits land")).first.wait_for(timeout=30_000)
+    page.get_by_text(re.compile("digits land")).first.wait_for(timeout=30_000)
     assert page.get_by_text("Draw one").count() == 1
     assert_clean(page)
 
 
 def test_the_vae_formulas_render(open_page) -> None:
     page = open_page("VAE", 1280, 1000)
-    rerun(page, lambda: page.get_by_text("Go deeper: the technical version").click())
+    page.get_by_text("Go deeper: the technical version").click()  # opens in the browser, no rerun
     deeper = page.locator('[data-testid="stExpander"]').filter(has_text="Reparameterisation").first
+    deeper.locator(".katex").first.wait_for(timeout=30_000)
     assert deeper.locator(".katex").count() >= 8
     assert deeper.locator(".katex-error").count() == 0
-    text = deeper.inner_text()
-    assert "\\mathcal" not in text and "$" not in text, text[:300]
+    # Outside the rendered formulas, no TeX source is left over (raw "$\\mathcal L = ..." was the bug).
+    text = deeper.evaluate(
+        "(e) => { const c = e.cloneNode(true); c.querySelectorAll('.katex').forEach(k => k.remove()); "
+        "return c.textContent; }"
+    )
+    assert "\\" not in text and "$" not in text, text[:300]
     assert_clean(page)
 
 
@@ -217,7 +225,7 @@ def test_diffusion_headline_at_guidance_0_names_no_prompt(open_page) -> None:
     page = open_page("Diffusion?w=0.0&kind=bag", 1280, 1000)
     assert page.get_by_text("2 · Reverse: from static to a picture (guidance 0 ignores the prompt)").count() == 1
     chart = page.locator(CHART).filter(has_text="Guidance 0 ignores the prompt").first
-    title = chart.locator(".gtitle").inner_text()
+    title = chart.locator(".gtitle").text_content()
     final = page.get_by_text(re.compile("The judge reads the final picture as")).first.inner_text()
     read = re.search(r"final picture as (.+?) \(", final).group(1)
     assert read in title, (title, read)  # the headline names what the judge read in the final picture
