@@ -1,10 +1,12 @@
-"""GAN benchmark: 2-D training speed on the server, and the page's refresh rate while training live.
+"""GAN benchmark: 2-D training speed on the server, the cost of a live pictures refresh, and the page's refresh
+rate while training live (points; digits and clothes pictures).
 
     .venv/bin/python benchmarks/bench_gan.py            # writes benchmarks/results/gan.json
     .venv/bin/python benchmarks/bench_gan.py --no-browser
 
-Targets (issue 4): 2-D training >= 300 steps/s; the page refreshes >= 4 times a second while training.
-A "step" is one detective update plus one forger update (batch 128).
+Targets: 2-D training >= 300 steps/s and the points page refreshes >= 4 times a second while training (issue 4);
+a live pictures run (digits or clothes) refreshes >= 2 times a second in Chromium (issue 14).
+A "step" is one detective update plus one forger update (batch 128 for points, 64 for digits, 32 for live clothes).
 """
 
 from __future__ import annotations
@@ -27,10 +29,16 @@ import torch  # noqa: E402
 from benchmarks.harness import CHROMIUM, CHROMIUM_ARGS, RESULTS, machine_note, serve  # noqa: E402
 from explainers.gan import PointsTraining  # noqa: E402
 from explainers.gan_points import DATASETS, EXTENT  # noqa: E402
-from figures.gan_live import arena_raster, lines_raster, to_png  # noqa: E402
+from figures.gan_live import arena_raster, lines_raster  # noqa: E402
+from figures.pictures import to_png  # noqa: E402
 
 TARGET_STEPS_PER_S = 300
 TARGET_REFRESH_PER_S = 4
+TARGET_PICTURES_REFRESH_PER_S = 2
+LIVE_PICTURES = {
+    "digits": "mode=Pictures&view=Train+one+yourself",
+    "clothes": "mode=Pictures&view=Train+one+yourself&live=clothes",
+}
 
 
 def training_speed(threads: int, steps: int = 2000, repeats: int = 3) -> dict[str, float]:
@@ -71,6 +79,57 @@ def redraw_cost(repeats: int = 30) -> dict[str, float]:
     }
 
 
+def pictures_cost(repeats: int = 5) -> dict[str, dict[str, float]]:
+    """CPU ms of one live training step and of one live refresh's rendering (fakes, judge, three pictures), for the
+    digits and the clothes run as the page builds them (ui/gan.py), on one thread."""
+    import ui.gan as page  # the renderer the page uses; outside a page run its caches simply work per process
+    from explainers.datasets import get_dataset
+
+    torch.set_num_threads(1)
+    out = {}
+    for kind, key in (("digits", "digits"), ("clothes", "fashion")):
+        data = get_dataset(key)
+        run = _picture_run(page, data)
+        run.train(2)
+
+        def cpu(work, n: int = repeats) -> float:
+            started = time.process_time()
+            for _ in range(n):
+                work()
+            return (time.process_time() - started) / n * 1000
+
+        out[kind] = {
+            "train_step_cpu_ms": round(cpu(lambda run=run: run.train(1)), 1),
+            "render_cpu_ms": round(cpu(lambda run=run: page._render_pictures(run)), 1),
+            "batch": run.batch_size,
+            "fakes_judged": len(run.display_z),
+        }
+    return out
+
+
+def _picture_run(page, data):
+    """The live run the page would start, built without a Streamlit session (same classes and settings)."""
+    from explainers.datasets import real_pictures
+    from explainers.digits import split
+    from explainers.gan import DIGITS_LIVE_MAX_STEPS, DigitsTraining
+    from explainers.gan_images import LIVE_MAX_STEPS, ImageGanTraining
+
+    display = page.LIVE_DISPLAY[data.key]
+    if data.key == "digits":
+        return DigitsTraining(
+            split().train_images[:, 0].numpy(), seed=0, max_steps=DIGITS_LIVE_MAX_STEPS, display=display
+        )
+    real = real_pictures(data).images[:, 0].numpy()
+    return ImageGanTraining(
+        real,
+        seed=0,
+        batch_size=page.CLOTHES_LIVE_BATCH,
+        max_steps=LIVE_MAX_STEPS,
+        arch=page._clothes_arch(),
+        display=display,
+    )
+
+
 _WATCH_JS = """
 () => {
   window.__steps = [];
@@ -90,14 +149,14 @@ _WATCH_JS = """
 """
 
 
-def page_refresh(seconds: float = 15.0, speed: str = "fast") -> dict[str, float]:
+def page_refresh(seconds: float = 15.0, speed: str = "fast", query: str | None = None) -> dict[str, float]:
     """Open the GAN page in Chromium, press play and record every change of the step counter."""
     from playwright.sync_api import sync_playwright
 
     with serve(log_path=ROOT / "artifacts" / "gan-bench-server.log") as url, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 800})
-        page.goto(f"{url}/GAN?speed={speed}")
+        page.goto(f"{url}/GAN?{query or f'speed={speed}'}")
         page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=90_000)
         page.wait_for_selector("text=of at most", timeout=60_000)
         page.evaluate(_WATCH_JS)
@@ -117,7 +176,8 @@ def page_refresh(seconds: float = 15.0, speed: str = "fast") -> dict[str, float]
         "p90_gap_ms": round(sorted(gaps)[int(0.9 * (len(gaps) - 1))] * 1000, 1),
         "steps_per_s_on_page": round((samples[-1][1] - samples[0][1]) / span, 1),
         "seconds_measured": round(span, 1),
-        "speed_setting": speed,
+        "speed_setting": speed if query is None else query,
+        "load_average_after": round(os.getloadavg()[0], 2),
     }
 
 
@@ -189,10 +249,12 @@ def main() -> int:
     # cores (measured: 20 steps went from ~60 ms to 0.5-7 s at load 7), so one thread is what we measure.
     results["train_steps_per_s"] = {"1_thread": training_speed(1)}
     results["redraw"] = redraw_cost()
+    results["pictures_cost"] = pictures_cost()
     results["server_refresh"] = server_refresh()
     if not args.no_browser:
         results["page"] = page_refresh(speed="fast")
         results["page_normal_speed"] = page_refresh(speed="normal")
+        results["page_pictures"] = {kind: page_refresh(20.0, query=q) for kind, q in LIVE_PICTURES.items()}
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "gan.json").write_text(json.dumps(results, indent=2) + "\n")
@@ -218,6 +280,16 @@ def main() -> int:
                 f"| training steps/s seen on the live page (speed '{p.get('speed_setting')}') | "
                 f"{p['steps_per_s_on_page']:.0f} | |"
             )
+    for kind, r in results["pictures_cost"].items():
+        print(
+            f"| live {kind}: one training step / one refresh's rendering (CPU ms, batch {r['batch']}) | "
+            f"{r['train_step_cpu_ms']:.0f} / {r['render_cpu_ms']:.0f} | |"
+        )
+    for kind, p in results.get("page_pictures", {}).items():
+        print(
+            f"| live {kind} page: refreshes/s, steps/s (load {p.get('load_average_after', '?')}) | "
+            f"{p['refreshes_per_s']:.1f}, {p['steps_per_s_on_page']:.1f} | >= {TARGET_PICTURES_REFRESH_PER_S} refreshes/s |"
+        )
     for speed, r in results["server_refresh"].items():
         print(
             f"| server alone: refreshes/s while training (speed '{speed}'; no browser on the box) | "

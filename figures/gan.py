@@ -86,9 +86,10 @@ def loss_finding(v: PointsVerdict | None, d_loss: float | None) -> tuple[str, st
 
 
 def coverage_headline(verdict: CoverageVerdict, names: Sequence[str], noun: str, trained: bool = True) -> str:
-    """What the judge's confident readings show, in plain words. `noun`: "digit" or "kind of clothing"."""
+    """What the judge's confident readings show, in plain words. `noun`: "digit" or "kind of clothing". Not
+    `trained` (the first EARLY_STEPS steps): the judge calls grey noise an 8 with confidence, which means nothing."""
     if not trained:
-        return "Untrained: the judge's readings of noise mean nothing yet"
+        return "Too early: the judge's readings of noise mean nothing yet"
     shares = verdict.shares
     if verdict.kind == "unreadable":
         return f"Mostly unreadable: the judge cannot read {percent(verdict.unreadable)} of the fakes"
@@ -128,7 +129,7 @@ def image_loss_finding(d_loss: float | None, verdict: CoverageVerdict | None) ->
     if verdict is not None and verdict.good:
         return "Stalemate: the detective is guessing", detail
     if verdict is None:
-        reason = "the fakes are not judged here"
+        reason = "the forger has barely started"
     elif verdict.kind == "unreadable" or verdict.blurry:
         reason = f"{percent(verdict.unreadable)} of the fakes are unreadable"
     elif verdict.kind in ("mode_collapse", "partial_collapse"):

@@ -140,7 +140,7 @@ def test_the_replay_headlines_follow_the_step_slider() -> None:
     assert not at.exception
     start = _headings(at)
     assert start[0] == "Before training: noise"
-    assert "Untrained: the judge's readings of noise mean nothing yet" in start
+    assert "Too early: the judge's readings of noise mean nothing yet" in start
     assert "No training yet" in start
     at.select_slider(key="snap_digits").set_value(1150).run()
     middle = _headings(at)
@@ -181,7 +181,10 @@ def test_live_training_starts_on_digits_and_steps_and_resets() -> None:
     assert _step_text(at).startswith("**Step 0**")
     at.button(key="gan_digits_step").click().run()
     assert not at.exception and _step_text(at).startswith("**Step 1**")
-    assert not any("Stalemate" in h for h in _headings(at))
+    headings = _headings(at)
+    assert not any("Stalemate" in h for h in headings)
+    assert "Too early: the judge's readings of noise mean nothing yet" in headings  # noise read as 8 is no collapse
+    assert not at.warning, "no mode-collapse warning after one step"
     at.button(key="gan_digits_play").click().run()
     assert not at.exception and at.button(key="gan_digits_play").label.startswith("⏸️")
     at.button(key="gan_digits_reset").click().run()

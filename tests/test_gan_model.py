@@ -200,7 +200,7 @@ def test_coverage_verdict_counts_only_confident_readings(counts, unreadable, kin
     verdict = coverage_verdict(np.array(counts), unreadable)
     assert verdict.kind == kind
     assert _headline(verdict) == words
-    assert "Untrained" in _headline(verdict, trained=False)
+    assert "Too early" in _headline(verdict, trained=False)
     assert verdict.shares.sum() + verdict.unreadable == pytest.approx(1.0)
     assert verdict.good == (kind == "healthy" and unreadable / (sum(counts) + unreadable) <= MAX_UNREADABLE)
 

@@ -29,6 +29,7 @@ import streamlit as st
 from explainers.datasets import ImageDataset, get_dataset, real_pictures
 from explainers.gan import (
     DIGITS_LIVE_MAX_STEPS,
+    EARLY_STEPS,
     POINTS_MAX_STEPS,
     RARE_SHARE,
     CoverageVerdict,
@@ -310,11 +311,19 @@ def _tick(mode: LiveMode, speed: str) -> None:
                     mode.train(live.training, speed)
                     _pictures(live, mode)
                 else:  # the picture stays; training resumes on a later refresh
-                    st.caption(f"⏳ {ticket.message}")
+                    st.caption(f"⏳ {_refusal(ticket)}")
                     time.sleep(LIVE_BACKOFF_S)
             if live.training.finished:  # hard cap reached: stop the browser's timer with a full rerun
                 live.playing = False
                 st.rerun(scope="app")
+
+
+def _refusal(ticket: Any) -> str:
+    """Why this refresh did not train. With nobody else running, the slot is resting after this run's own last
+    refresh (live training keeps at most half of it, so other visitors' requests get through)."""
+    if ticket.reason == "busy" and ticket.running == 0:
+        return "Training pauses for a moment so that other requests get through; it resumes on the next refresh."
+    return ticket.message
 
 
 def _live_view(mode: LiveMode, pause: float, speed: str = "") -> None:
@@ -467,7 +476,7 @@ def replay(gan: ShippedDigitsGan | ShippedImageGan, data: ImageDataset, index: i
     left, right = st.columns(2, gap="medium")
     with left:
         heading(
-            coverage_headline(verdict, data.class_names, noun(data), trained=step > 0),
+            coverage_headline(verdict, data.class_names, noun(data), trained=step >= EARLY_STEPS),
             f"what the judge reads in the {len(images)} fakes at this step; {JUDGE_RULE}",
         )
         show_chart(
@@ -478,7 +487,7 @@ def replay(gan: ShippedDigitsGan | ShippedImageGan, data: ImageDataset, index: i
             config={"displayModeBar": False},
         )
     with right:
-        heading(*image_loss_finding(_loss_at(gan, step), verdict if step else None))
+        heading(*image_loss_finding(_loss_at(gan, step), verdict if step >= EARLY_STEPS else None))
         show_chart(
             st,
             loss_figure(gan.curve_steps, gan.curve_d, gan.curve_g, height=400, marker_step=step),
@@ -541,7 +550,8 @@ def _render_pictures(run: DigitsTraining | ImageGanTraining) -> tuple[Any, ...]:
 
 def _draw_pictures(run: DigitsTraining | ImageGanTraining, pictures: tuple[Any, ...]) -> None:
     data, view, verdict, grid, bars, losses = pictures
-    headline = coverage_headline(verdict, data.class_names, noun(data), trained=view.step > 0)
+    trained = view.step >= EARLY_STEPS  # before that the judge's readings of noise mean nothing
+    headline = coverage_headline(verdict, data.class_names, noun(data), trained=trained)
     st.markdown(f"**Step {view.step:,}** of at most {view.max_steps:,}.")
     finding = f"Your forger after {view.step:,} steps" if view.step else "Your forger before training: noise"
     heading(finding, f"{_sample_words(len(view.images))} · the same noise at every step")
@@ -552,9 +562,9 @@ def _draw_pictures(run: DigitsTraining | ImageGanTraining, pictures: tuple[Any, 
         st.image(bars, width="stretch")
     with right:
         d_loss = float(view.d_loss[-1]) if len(view.d_loss) else None
-        heading(*image_loss_finding(d_loss, verdict if view.step else None))
+        heading(*image_loss_finding(d_loss, verdict if trained else None))
         st.image(losses, width="stretch")
-    if view.step and verdict.kind in ("mode_collapse", "partial_collapse"):
+    if trained and verdict.kind in ("mode_collapse", "partial_collapse"):
         st.warning(
             f"**{headline}.** This is *mode collapse*: the forger found a few kinds that fool the detective and "
             "stopped making the others. Keep training and watch whether it recovers.",
