@@ -69,7 +69,9 @@ def test_a_busy_step_keeps_the_page_and_offers_a_retry() -> None:
 
 
 def test_a_busy_first_view_says_so_and_retries() -> None:
-    at = _open({"data": "digits", "kind": "6", "seed": "13", "ddpm": "true"})  # a visit with nothing computed yet for these settings
+    at = _open(
+        {"data": "digits", "kind": "6", "seed": "13", "ddpm": "true"}
+    )  # a visit with nothing computed yet for these settings
     with simulate_busy():
         at.run()
     assert not at.exception, [e.value for e in at.exception]
