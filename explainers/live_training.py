@@ -87,7 +87,8 @@ def prepare_text(text: str) -> TrainingText:
     """Check a pasted text and split it: the last tenth (cut at a line break or space) is held out."""
     if text is None or not text.strip():
         raise TextError("There is no text to train on yet. Paste some text, or pick one of ours.")
-    text = clean_text(text)
+    if len(text) <= 2 * MAX_TEXT_CHARS:  # cleaning a huge text would be work before the check
+        text = clean_text(text)
     if len(text) > MAX_TEXT_CHARS:
         raise TextError(
             f"Your text has {len(text):,} characters; the limit is {MAX_TEXT_CHARS:,}, so that training stays "
