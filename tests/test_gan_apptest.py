@@ -211,3 +211,18 @@ def test_switching_modes_keeps_the_points_run() -> None:
     assert at.select_slider(key="snap_clothes").value  # the replay of our training is on screen
     at.radio(key="mode").set_value("Points").run()
     assert _step_text(at).startswith("**Step 1**"), "the visitor's 2-D run survives a trip to the pictures"
+
+
+@pytest.mark.parametrize("work_s", [0.0, 0.02, 0.1, 0.3, 0.7, 1.5, 30.0])
+def test_a_live_refresh_waits_out_the_rest_after_its_own_previous_refresh(work_s: float) -> None:
+    """On a slow, busy server a refresh works for longer, and the live slot then rests as long (duty cycle): the
+    next refresh must wait that rest out, or it shows 'busy' while nobody else is working. It never waits longer
+    than the longest rest the limiter gives."""
+    from serving.limiter import HeavyWorkLimiter
+    from ui import gan
+    from ui.compute import HEAVY_DUTY
+
+    rest = min(HeavyWorkLimiter.MAX_REST_S, work_s * (1 / HEAVY_DUTY - 1))
+    wait = gan.live_wait_s(work_s)
+    assert rest < wait <= HeavyWorkLimiter.MAX_REST_S + 0.1
+    assert wait >= gan.LIVE_WAIT_S

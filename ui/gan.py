@@ -77,7 +77,8 @@ PICTURES_BUDGET_S = {"digits": 0.12, "clothes": 0.08}  # a clothes refresh train
 CLOTHES_LIVE_BATCH = 32  # half the shipped run's batch: twice the steps a second, so the live page keeps moving
 # Live refreshes give way to visitors who asked for something: a refresh takes a heavy-work slot only if one is
 # free almost at once; otherwise it keeps its picture and sleeps (no CPU) before the browser asks again.
-LIVE_WAIT_S = 0.15  # long enough to outwait the slot's rest after this visitor's own previous refresh
+LIVE_WAIT_S = 0.15  # long enough to outwait the slot's rest after this visitor's own previous refresh ...
+LIVE_WAIT_MAX_S = 1.05  # ... which lasts as long as that refresh worked (the limiter caps it at 1 s)
 LIVE_BACKOFF_S = 0.5
 LEARNING_RATES = ("0.0001", "0.0003", "0.001", "0.003", "0.01")
 # Labels double as URL values (bind="query-params" stores the label), so keep them short.
@@ -111,6 +112,7 @@ class LiveRun:
     playing: bool = False
     rendered_step: int = -1
     pictures: tuple[Any, ...] = field(default=(), repr=False)
+    last_work_s: float = 0.0  # how long the previous refresh held the live slot
 
 
 # ----------------------------------------------------------------------------- shared, read-only models
@@ -297,8 +299,9 @@ def _tick(mode: LiveMode, speed: str) -> None:
 
     Drawing first means the elements are replaced at the very start of each fragment run, so Streamlit never
     shows them faded as "stale" while the rest of the run waits for its turn or trains. Training and rendering
-    share the server's heavy-work slot: on a busy server a refresh waits its turn (sleeping, using no CPU),
-    and if the wait is too long it keeps the last picture and says so.
+    share the server's heavy-work slot: a refresh waits its turn (sleeping, using no CPU) for as long as the slot
+    rests after this run's own previous refresh, and if another visitor keeps it longer it keeps the last picture
+    and says so.
     """
     live = _live(mode.kind)
     if live is None:
@@ -306,16 +309,26 @@ def _tick(mode: LiveMode, speed: str) -> None:
     with timed(mode.label):
         mode.draw(live.training, _pictures(live, mode))
         if live.playing:
-            with live_slot(LIVE_WAIT_S) as ticket:
+            # Wait out the slot's rest after this run's own last refresh (sleeping, no CPU): on a slow, busy server
+            # that rest is long, and refusing would only show "busy" while nobody else was working.
+            with live_slot(live_wait_s(live.last_work_s)) as ticket:
                 if ticket:
+                    started = time.perf_counter()
                     mode.train(live.training, speed)
                     _pictures(live, mode)
+                    live.last_work_s = time.perf_counter() - started
                 else:  # the picture stays; training resumes on a later refresh
                     st.caption(f"⏳ {_refusal(ticket)}")
                     time.sleep(LIVE_BACKOFF_S)
             if live.training.finished:  # hard cap reached: stop the browser's timer with a full rerun
                 live.playing = False
                 st.rerun(scope="app")
+
+
+def live_wait_s(last_work_s: float) -> float:
+    """How long a live refresh may wait for the slot: past the rest the limiter gives the slot after this run's own
+    previous refresh (as long as that refresh worked, at the live duty cycle, capped at 1 s), never longer."""
+    return min(LIVE_WAIT_MAX_S, max(LIVE_WAIT_S, last_work_s + 0.05))
 
 
 def _refusal(ticket: Any) -> str:
