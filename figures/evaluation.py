@@ -1,0 +1,189 @@
+"""Figures of the Evaluation page: one chart per measure (GAN, VAE, diffusion and real pictures side by side), the
+kinds each model draws, big sample grids, and the text models' perplexity. Pure Plotly / numpy: data in, figure out.
+
+Each bar's value is written in its label (left of the bar), not at its end, where a phone has no room."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape as esc
+
+import numpy as np
+import plotly.graph_objects as go
+
+from figures.limits import NO_BAR, cost_bars, duration, titled
+from figures.pictures import grid_picture, scale_for, to_png
+from figures.style import MUTED, PALETTE, figure, percent, vline
+
+__all__ = ["NO_BAR", "cost_bars", "duration"]
+
+COLOURS = {"gan": PALETTE[0], "vae": PALETTE[1], "diffusion": PALETTE[2], "real": "#4A4F57"}
+TEXT_COLOURS = {
+    "unigram": MUTED,
+    "bigram": MUTED,
+    "rnn": PALETTE[5],
+    "gpt": PALETTE[0],
+    "grammar": "#4A4F57",
+}
+
+
+def measure_bars(
+    labels: Sequence[str],
+    values: Sequence[float],
+    roles: Sequence[str],
+    title: str,
+    axis_title: str,
+    shown: Sequence[str],
+    floors: Sequence[float] | None = None,
+    reference: float | None = None,
+    reference_label: str = "",
+    as_share: bool = False,
+) -> go.Figure:
+    """One measure, one bar per model (and the real pictures). `shown`: each bar's value in words, written in its
+    label. `floors`: a small black tick on each bar where the best possible value lies (the Fréchet floor).
+    `reference`: a dotted vertical line (the real pictures' value)."""
+    values = np.asarray(values, dtype=float)
+    names = [f"<b>{esc(label)}</b><br>{esc(text)}" for label, text in zip(labels, shown, strict=True)]
+    top = float(np.nanmax(values)) if np.isfinite(values).any() else 1.0
+    layout: dict = {
+        "xaxis": {"title": axis_title, "range": [0, 1.0 if as_share else top * 1.12], "rangemode": "tozero"},
+        "yaxis": {"autorange": "reversed"},
+        "bargap": 0.3,
+        "showlegend": False,
+        "margin": {"l": 10},
+    }
+    if as_share:
+        layout["xaxis"] |= {"tickformat": ".0%"}
+    shapes = []
+    if reference is not None and np.isfinite(reference):
+        shapes.append(vline(reference, {"color": "#111418", "dash": "dot", "width": 2}))
+    text, layout = titled(title, layout)
+    layout["shapes"] = shapes
+    traces: list = [
+        go.Bar(
+            x=np.nan_to_num(values),
+            y=names,
+            orientation="h",
+            marker={"color": [COLOURS.get(r, MUTED) for r in roles]},
+            hovertemplate="%{y}<extra></extra>",
+        )
+    ]
+    if floors is not None:
+        traces.append(
+            go.Scatter(
+                x=list(floors),
+                y=names,
+                mode="markers",
+                marker={"symbol": "line-ns", "size": 26, "line": {"width": 4, "color": "#111418"}},
+                name="floor",
+                hovertemplate="real against real: %{x:.2f}<extra></extra>",
+            )
+        )
+    if reference is not None and reference_label:
+        layout["annotations"] = [
+            {
+                "text": esc(reference_label),
+                "x": reference,
+                "xref": "x",
+                "y": 1,
+                "yref": "paper",
+                "yanchor": "bottom",
+                "showarrow": False,
+                "font": {"size": 13},
+            }
+        ]
+    return figure(traces, layout, title=text, height=170 + 62 * len(labels))
+
+
+def kind_map(class_names: Sequence[str], labels: Sequence[str], shares: np.ndarray, title: str) -> go.Figure:
+    """(models, kinds) share of each model's samples read confidently as each kind, as a table of colours with the
+    share written in every cell: a dropped kind is a pale cell on its row."""
+    shares = np.asarray(shares, dtype=float)
+    cells = [[percent(float(v)) for v in row] for row in shares]
+    heat = go.Heatmap(
+        z=shares,
+        x=[esc(k) for k in class_names],
+        y=[esc(label) for label in labels],
+        text=cells,
+        texttemplate="%{text}",
+        textfont={"size": 12},
+        colorscale="Blues",
+        zmin=0,
+        zmax=max(0.15, float(np.nanmax(shares))),
+        showscale=False,
+        xgap=2,
+        ygap=2,
+        hovertemplate="%{y}, %{x}: %{text}<extra></extra>",
+    )
+    text, layout = titled(
+        title,
+        {
+            "xaxis": {"tickangle": -45, "side": "bottom", "showgrid": False},
+            "yaxis": {"autorange": "reversed", "showgrid": False},
+            "margin": {"l": 10, "b": 10},
+        },
+    )
+    return figure(heat, layout, title=text, height=200 + 48 * len(labels))
+
+
+def perplexity_bars(labels: Sequence[str], values: Sequence[float], keys: Sequence[str], floor: float) -> go.Figure:
+    """Per-word perplexity of each text model (log scale: the unigram is ~10x the others), the grammar's floor as
+    a dotted line and a last bar."""
+    values = np.asarray(values, dtype=float)
+    names = [
+        f"<b>{esc(label)}</b><br>{v:.2f} words" if np.isfinite(v) else f"<b>{esc(label)}</b><br>not measured"
+        for label, v in zip(labels, values, strict=True)
+    ]
+    text, layout = titled(
+        "Per-word perplexity on held-out stories: lower is better, none can pass the floor",
+        {
+            "xaxis": {
+                "type": "log",
+                "title": "perplexity (as unsure as choosing among this many words), log scale",
+                "range": [np.log10(max(1.0, floor * 0.8)), np.log10(np.nanmax(values)) + 0.1],
+            },
+            "yaxis": {"autorange": "reversed"},
+            "bargap": 0.3,
+            "showlegend": False,
+            "margin": {"l": 10},
+        },
+    )
+    layout["shapes"] = [vline(floor, {"color": "#111418", "dash": "dot", "width": 2})]
+    bars = go.Bar(
+        x=np.nan_to_num(values, nan=floor),
+        y=names,
+        orientation="h",
+        marker={"color": [TEXT_COLOURS.get(k, MUTED) for k in keys]},
+        hovertemplate="%{y}<extra></extra>",
+    )
+    return figure(bars, layout, title=text, height=170 + 62 * len(labels))
+
+
+def sample_grid_png(images: np.ndarray, cols: int) -> bytes:
+    """(N, S, S) pictures in [0, 1] -> one PNG, `cols` per row, each pixel a hard-edged square (no blur when the
+    browser scales it), white paper between pictures."""
+    side = images.shape[-1]
+    scale = max(scale_for(side), 3)
+    return to_png(grid_picture(images, cols, scale=scale, gap=2 * scale, border=scale))
+
+
+def surprise_colour(nats: float, top: float) -> str:
+    """A word's background: white at 0 nats (no surprise), deep orange at `top` nats and above."""
+    t = float(np.clip(nats / max(top, 1e-9), 0, 1))
+    r, g, b = 255, int(255 - t * (255 - 140)), int(255 - t * 255)
+    return f"rgb({r},{g},{b})"
+
+
+def threshold_line(value: float) -> dict:
+    return vline(value, {"color": "#111418", "dash": "dot", "width": 2})
+
+
+def game_caption(place: int, is_fake: bool, marked: bool, model: str) -> str:
+    """Under a game picture once answered: what it was and whether the reader got it."""
+    right = marked == is_fake
+    what = f"fake ({model})" if is_fake else "real"
+    return f"{place}. {'✅' if right else '❌'} {what}"
+
+
+def ms_text(ms: float) -> str:
+    return duration(ms)
