@@ -62,7 +62,7 @@ def _warm() -> None:
     # Streamlit logs "missing ScriptRunContext" for cache calls made outside a page run; harmless here.
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
     from explainers import lm as lmx
-    from ui import diffusion, gan, history, limits, lm, vae
+    from ui import diffusion, evaluation, gan, history, limits, lm, vae
 
     steps = [
         lm.load_gpt,
@@ -73,6 +73,7 @@ def _warm() -> None:
         diffusion.default_diffusion_views,
         gan.warm,  # the pictures mode's default view: the clothes replay
         history.warm,
+        evaluation.warm,  # clothes: the cards, each model's pictures (diffusion: ~5 s), speed, the game's first round
         limits.warm,  # last: it times one output of every model (about 20 s)
     ]
     started = time.perf_counter()
