@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import warmup
+from ui import classroom, warmup
 from ui.frame import preload_chart_library
 from ui.page_setup import setup_page
 from ui.tour import GROUPS, live_pages
@@ -11,6 +11,7 @@ setup_page("home")
 
 st.title("🔍 Glassbox: how generative AI works")
 st.markdown("#### Tiny, real AI models running live on this server, opened up so you can see every number they use.")
+classroom.home_tools()
 
 intro, picture = st.columns([3, 2], gap="large")
 with intro:
@@ -49,6 +50,28 @@ st.markdown(
     "Every model here is **small enough to run instantly** on a cheap server, and was trained by us "
     "from data you can inspect. The ideas are the same ones inside the giant models; only the size differs."
 )
+
+st.header("Guided lessons")
+st.caption(
+    "A few pages in order, each step set up for you, with one or two sentences to read and a question to predict "
+    "before the page shows the answer. Use Back and Next, or the arrow keys (a presentation clicker works too)."
+)
+lessons = classroom.lessons()
+columns = st.columns(max(1, min(len(lessons), 4)))
+for index, lesson in enumerate(lessons):
+    with columns[index % len(columns)].container(border=True, height="stretch"):
+        first = lesson.steps[0]
+        st.page_link(
+            classroom.page(first.page).path,
+            label=f"**{lesson.title}**",
+            icon=lesson.icon,
+            query_params=classroom.step_params(lesson, 0),
+        )
+        st.markdown(lesson.summary)
+        st.caption(
+            f"{len(lesson.steps)} steps · "
+            + " → ".join(dict.fromkeys(classroom.page(s.page).title for s in lesson.steps))
+        )
 
 st.header("The tour")
 st.caption("Start anywhere. Each page has a plain-words explanation, a “Go deeper” section, and a model card.")

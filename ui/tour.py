@@ -109,6 +109,14 @@ TOUR: tuple[TourPage, ...] = (
         "From RNNs to transformers: watch a model that remembers race a model that looks back.",
         "The big picture",
     ),
+    TourPage(
+        "glossary",
+        "pages/12_Glossary.py",
+        "Glossary",
+        "📖",
+        "Every technical word on these pages, in plain words first.",
+        "The big picture",
+    ),
 )
 
 HOME = TourPage("home", "app.py", "The tour", "🏠", "What generative AI is, and how the tour is laid out.", "")
