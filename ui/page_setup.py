@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import visitors, warmup
+from ui import classroom, visitors, warmup
 from ui.frame import note_page
 from ui.tour import GROUPS, HOME, live_pages, page
 
@@ -31,6 +31,7 @@ def setup_page(key: str) -> None:
         st.page_link(HOME.path, label="Back to the tour", icon="⬅️")
         st.title(f"{entry.icon} {entry.title}")
         st.markdown(f"**{entry.promise}**")
+        classroom.first_screen(key)  # lesson bar, 'Predict first', words on this page, copy link
 
 
 def _sidebar_navigation() -> None:
