@@ -293,11 +293,10 @@ POOL = {"gan": 40, "vae": 40, "diffusion": 20}  # fresh samples per model for th
 POOL_SEED = 7
 
 
-def sample_pool(data: ImageDataset | str, role: str, seed: int = POOL_SEED) -> np.ndarray:
-    """The pictures the page shows of a model (grid and game): (n, S, S) in [0, 1]. The diffusion pool is two of
-    each kind (each costs 20 guided steps), the others 40 pictures."""
-    data = get_dataset(data) if isinstance(data, str) else data
-    images, _ = generate(data, role, POOL[role], seed)
+def sample_pool(draw: Draw, role: str, seed: int = POOL_SEED) -> np.ndarray:
+    """The pictures the page shows of a model (grid and game), from its `sampler`: (n, S, S) in [0, 1]. The
+    diffusion pool is two of each kind (each picture costs 20 guided steps), the others 40 pictures."""
+    images, _ = draw(POOL[role], seed)
     return images[:, 0].numpy()
 
 
@@ -311,15 +310,14 @@ class Speed:
     passes: int  # network passes per picture
 
 
-def time_one_picture(data: ImageDataset | str, role: str, reps: int = 3) -> Speed:
-    """Time one picture of the shipped `role` model drawn as this page draws them (diffusion: the 20-step shortcut,
-    each step scoring the picture with and without its kind in one batch). Run on one torch thread."""
+def time_one_picture(draw: Draw, role: str, reps: int = 3) -> Speed:
+    """Time one picture of a loaded model (`sampler`) drawn as this page draws them (diffusion: the 20-step
+    shortcut, each step scoring the picture with and without its kind in one batch): the median of `reps` runs
+    after one untimed run (first calls allocate). Run it on one torch thread, as a visitor's request runs."""
     import statistics
     import time
 
-    data = get_dataset(data) if isinstance(data, str) else data
-    draw = sampler(data, role)
-    draw(1, 0)  # warm-up: first calls allocate
+    draw(1, 0)
     times = []
     for i in range(reps):
         started = time.perf_counter()
