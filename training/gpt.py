@@ -27,6 +27,7 @@ from explainers.tokenizer import eot_id, train_tokenizer
 from explainers.training_replay import CHECKPOINT_STEPS, CHECKPOINTS_FILE, heldout_eval_steps, pack_checkpoints
 from training.judge import single_thread
 from training.runner import Trainer, TrainResult, progress
+from training.story_lm import LoopSettings, learning_rate, pad_batch, story_batches
 
 SETTINGS = {
     "stories": 60_000,
@@ -49,43 +50,11 @@ EVAL_EVERY = int(os.environ.get("GLASSBOX_GPT_EVAL_EVERY", 0))
 CURVE_STORIES = 64
 
 
-def _batches(lengths: list[int], batch: int, rng: random.Random):
-    """Endless batches of story indices with similar lengths (little padding)."""
-    order = list(range(len(lengths)))
-    while True:
-        rng.shuffle(order)
-        groups = []
-        for i in range(0, len(order), batch * 32):
-            chunk = sorted(order[i : i + batch * 32], key=lengths.__getitem__)
-            groups += [chunk[j : j + batch] for j in range(0, len(chunk), batch)]
-        rng.shuffle(groups)
-        yield from groups
-
-
-def _lr(step: int, s: dict) -> float:
-    if step < s["warmup"]:
-        return s["lr"] * (step + 1) / s["warmup"]
-    progress_ = (step - s["warmup"]) / max(1, s["steps"] - s["warmup"])
-    return s["lr"] * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress_)))
-
-
 def train(seed: int) -> TrainResult:
     # One torch thread: the result is then bit-identical on any machine (a different thread count changes
     # the order of floating-point sums, hence the weights), and the shipped weights were made this way.
     with single_thread():
         return _train(seed)
-
-
-def _pad(seqs: list[list[int]], eot: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Inputs and targets for a batch of token lists (each starts and ends with eot); -100 marks padding."""
-    T = max(len(d) for d in seqs)
-    x = torch.full((len(seqs), T - 1), eot, dtype=torch.long)
-    y = torch.full((len(seqs), T - 1), -100, dtype=torch.long)  # -100: padding, not scored
-    for j, seq in enumerate(seqs):
-        d = torch.tensor(seq)
-        x[j, : len(d) - 1] = d[:-1]
-        y[j, : len(d) - 1] = d[1:]
-    return x, y
 
 
 @dataclass
@@ -152,10 +121,12 @@ def _fit(seed: int, s: dict[str, Any], record: bool = True) -> Fit:
     if record:
         held = [encode_story(tok, st) for st in heldout_stories()[:CURVE_STORIES]]
         held = [e for e in held if len(e.ids) <= s["block_size"] + 1]
-        x, y = _pad([e.ids for e in held], eot)
+        seqs = [e.ids for e in held]
+        x, y = pad_batch(seqs, list(range(len(seqs))), eot)
         rec = Recording((x, y), -sum(e.log_prob for e in held) / int((y != -100).sum()))
     eval_steps = set(heldout_eval_steps(s["steps"]))
-    batches = _batches(lengths, s["batch_stories"], random.Random(seed))
+    batches = story_batches(lengths, s["batch_stories"], random.Random(seed))
+    schedule = LoopSettings(steps=s["steps"], lr=s["lr"], warmup=s["warmup"])
     tokens_seen = 0
     model.train()
     bar = progress(range(s["steps"]), total=s["steps"], desc="gpt")
@@ -166,9 +137,9 @@ def _fit(seed: int, s: dict[str, Any], record: bool = True) -> Fit:
             if step in eval_steps:
                 rec.measure(model, step, cfg.vocab_size)
         idx = next(batches)
-        x, y = _pad([data[i] for i in idx], eot)
+        x, y = pad_batch(data, idx, eot)
         for group in opt.param_groups:
-            group["lr"] = _lr(step, s)
+            group["lr"] = learning_rate(step, schedule)
         logits, _ = model(x)
         loss = F.cross_entropy(logits.reshape(-1, cfg.vocab_size), y.reshape(-1), ignore_index=-100)
         opt.zero_grad(set_to_none=True)
