@@ -1,7 +1,8 @@
 """Retrain shipped models from scratch on CPU.
 
-python -m training all          # every model, in dependency order
-python -m training gpt judge    # just these
+python -m training all             # every model, in dependency order, one after another
+python -m training all --jobs 2    # two at a time (one per core), each after the models it reads
+python -m training gpt judge       # just these
 python -m training --list
 """
 
@@ -10,8 +11,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
+import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from training.runner import Trainer, run_trainer
 
@@ -32,6 +37,23 @@ TRAINERS: dict[str, str] = {
     "fashion_diffusion": "training.diffusion:FASHION_TRAINER",
     "fashion_diffusion_tiny": "training.diffusion:TINY_TRAINER",
     "fashion_gan": "training.fashion_gan",
+}
+
+# name -> the shipped models its trainer reads (tokenizer, weights or judge). With --jobs, a model starts only after
+# these finished in the same run (or right away when they are not being retrained).
+DEPENDS: dict[str, tuple[str, ...]] = {
+    "ngram": ("gpt",),
+    "rnn": ("gpt",),
+    "bias_skewed": ("gpt",),
+    "bias_balanced": ("gpt",),
+    "fact_gaps": ("gpt",),
+    "vae": ("judge",),
+    "diffusion": ("judge",),
+    "gan_digits": ("judge",),
+    "fashion_vae": ("fashion_judge",),
+    "fashion_diffusion": ("fashion_judge",),
+    "fashion_diffusion_tiny": ("fashion_judge",),
+    "fashion_gan": ("fashion_judge",),
 }
 
 
@@ -55,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", help="model names, or 'all'")
     parser.add_argument("--seed", type=int, default=None, help="override the model's default seed")
     parser.add_argument("--list", action="store_true", help="list trainable models")
+    parser.add_argument(
+        "--jobs", type=int, default=1, help="train this many models at once, each in its own process (default 1)"
+    )
     args = parser.parse_args(argv)
     names = available()
     if args.list or not args.names:
@@ -65,11 +90,63 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         print(f"Unknown model(s): {', '.join(unknown)}. Choose from: {', '.join(names)} or 'all'.", file=sys.stderr)
         return 2
+    if args.jobs < 1:
+        print("--jobs must be at least 1.", file=sys.stderr)
+        return 2
+    if args.jobs > 1 and len(chosen) > 1:
+        return run_parallel(chosen, args.jobs, args.seed)
     for name in chosen:
         started = time.perf_counter()
         path = run_trainer(get_trainer(name), seed=args.seed)
         print(f"[{name}] saved to {path} in {time.perf_counter() - started:.0f} s")
     return 0
+
+
+def run_parallel(names: list[str], jobs: int, seed: int | None) -> int:
+    """Train `names` in up to `jobs` child processes (`python -m training NAME`), each once the models it reads
+    are done. Every trainer uses one torch thread, so on 2 cores `--jobs 2` takes about half the time.
+    A failed model stops the models that read it; the others still run. Returns 1 if any failed."""
+    order = sorted(names, key=list(TRAINERS).index)  # TRAINERS order puts the longest chains first
+    waiting = list(order)
+    running: dict[str, tuple[subprocess.Popen, Path, float]] = {}
+    done: set[str] = set()
+    failed: set[str] = set()
+    logs = Path(tempfile.mkdtemp(prefix="glassbox-training-"))
+    started = time.perf_counter()
+    print(f"Training {len(order)} models, {jobs} at a time; each one's output goes to {logs}/NAME.log")
+    while waiting or running:
+        for name in list(waiting):
+            needs = [d for d in DEPENDS.get(name, ()) if d in order]
+            if any(d in failed for d in needs):
+                waiting.remove(name)
+                failed.add(name)
+                print(f"[{name}] skipped: it reads {', '.join(d for d in needs if d in failed)}, which failed")
+            elif len(running) < jobs and all(d in done for d in needs):
+                waiting.remove(name)
+                command = [sys.executable, "-m", "training", name] + ([] if seed is None else ["--seed", str(seed)])
+                log = logs / f"{name}.log"
+                with log.open("w") as out:
+                    process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=os.environ.copy())
+                running[name] = (process, log, time.perf_counter())
+                print(f"[{name}] started")
+        if waiting and not running:  # nothing can start: a dependency is missing from this run and failed before
+            print(f"Cannot start: {', '.join(waiting)}", file=sys.stderr)
+            return 1
+        time.sleep(1.0)
+        for name, (process, log, began) in list(running.items()):
+            if process.poll() is None:
+                continue
+            del running[name]
+            seconds = time.perf_counter() - began
+            if process.returncode == 0:
+                done.add(name)
+                print(f"[{name}] finished in {seconds:.0f} s")
+            else:
+                failed.add(name)
+                print(f"[{name}] FAILED after {seconds:.0f} s (exit {process.returncode}); see {log}", file=sys.stderr)
+    total = time.perf_counter() - started
+    print(f"{len(done)} of {len(order)} models trained in {total:.0f} s ({total / 60:.1f} min) with --jobs {jobs}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
