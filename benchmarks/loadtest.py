@@ -248,7 +248,6 @@ PLANS: dict[str, PagePlan] = {
             "lim_q": None,
             "lim_model": None,
             "lim_cut": None,
-            "lim_bias": None,
             "lim_btemp": None,
             "lim_bseed": None,
             "lim_mem": None,
@@ -275,11 +274,9 @@ PLANS: dict[str, PagePlan] = {
             ),
             Expect("the calibration chart", "chart:lim_calib", r"^When our GPT is \d+% sure of a fact"),
             Expect(
-                "who the doctor is",
-                "chart:lim_pronouns",
-                r"'he'",
-                changes_with=("lim_bias", "lim_btemp"),
+                "who the doctor is (skewed data)", "chart:lim_pron_skewed", r"^Skewed data", changes_with=("lim_btemp",)
             ),
+            Expect("who the doctor is (balanced data)", "chart:lim_pron_balanced", r"^Balanced data"),
             Expect("the GAN's kinds", "chart:lim_gankinds", r"is rarer in the GAN's pictures"),
             Expect(
                 "drawn pictures beside their nearest training picture",

@@ -37,17 +37,18 @@ st.subheader(ui.bias_finding())
 st.markdown(
     "We made a copy of our story world with one deliberate, documented skew: a new sentence, *'Mia met a doctor, "
     "and the doctor said that he would help'*, where the doctor is 'he' in 80% of stories. Then we fine-tuned our "
-    "GPT on it, and another copy on a balanced 50/50 version."
+    "GPT on it (the chart *Skewed data*), and another copy on a balanced 50/50 version (*Balanced data*). Each "
+    "model finishes 200 held-out stories that end *'… and the doctor said that'*."
 )
 ui.bias_explorer()
 st.markdown("**The same on the image side.** A generator can make some kinds of picture rarer than its data has them:")
 ui.gan_kinds_view()
 what_you_are_seeing(
-    "Four bars for the same question, *who is the doctor?* **The training stories** and **the model's odds** "
-    "match: the model learned the skew faithfully. **Always its favourite** (greedy decoding) writes 'he' every "
-    "time: a 20% minority becomes 0%. **Sampling** at temperature 1 gives back about the data's split; lower "
-    "temperatures push it towards greedy, higher ones towards 50/50. Switch to the balanced model: the skew came "
-    "from the data, not from the network."
+    "Four bars for the same question, *who is the doctor?* **Training data** and **model's odds** match: the "
+    "model learned the skew faithfully. Always taking its **favourite** word (greedy decoding) writes 'he' every "
+    "time: a 20% minority becomes 0%. **Sampling** at temperature (T) 1 gives back about the data's split; lower "
+    "temperatures push it towards greedy, higher ones towards 50/50. The balanced model, the same network, "
+    "writes both: the skew came from the data."
 )
 go_deeper(ui.BIAS_DEEPER.format(**ui.bias_numbers()))
 

@@ -75,7 +75,8 @@ def test_every_section_draws_its_charts(default: AppTest) -> None:
         "lim_cutodds",
         "lim_tophist",
         "lim_calib",
-        "lim_pronouns",
+        "lim_pron_skewed",
+        "lim_pron_balanced",
         "lim_gankinds",
         "lim_pairs",
         "lim_dist",
@@ -139,19 +140,23 @@ def test_toggle_and_story_picker_rerun_the_section(default: AppTest) -> None:
     )
 
 
-def test_bias_rows_follow_the_temperature_and_the_model() -> None:
+def test_bias_rows_follow_the_temperature_for_both_models() -> None:
     at = run_page({"lim_btemp": "0"})
-    bars = charts(at)["lim_pronouns"]
+    bars = charts(at)["lim_pron_skewed"]
     he = values(bars["data"][0]["x"])
     assert he[2] == pytest.approx(100) and he[3] == pytest.approx(100)  # temperature 0 samples like greedy
     m = read_config("bias_skewed")["metrics"]
     assert he[0] == pytest.approx(m["data_share_he"] * 100)
-    assert "100%" in title(bars)
-    at = run_page({"lim_bias": "Balanced data (50/50)", "lim_btemp": "1.0"})
-    bars = charts(at)["lim_pronouns"]
-    assert title(bars).startswith("Balanced data")
-    he = values(bars["data"][0]["x"])
-    assert 35 < he[3] < 65  # sampling from the balanced model: near even
+    assert "becomes 100%" in title(bars)
+    at = run_page({"lim_btemp": "1.0", "lim_bseed": "7"})
+    skewed = values(charts(at)["lim_pron_skewed"]["data"][0]["x"])
+    b = lx.bias_from_logits(ui.text_model("bias_skewed"), ui.doctor_logits("bias_skewed", 0.8), 5, 7, 1.0)
+    assert skewed[3] == pytest.approx(b.sampled_he / b.samples * 100)
+    # sampling at temperature 1 follows the model's odds (within 4 standard errors of 1,000 draws)
+    assert abs(skewed[3] / 100 - float(b.p_he.mean())) <= 4 * (0.8 * 0.2 / b.samples) ** 0.5
+    balanced = charts(at)["lim_pron_balanced"]
+    assert title(balanced).startswith("Balanced data")
+    assert 35 < values(balanced["data"][0]["x"])[3] < 65  # sampling from the balanced model: near even
 
 
 def test_memorization_shows_both_models_and_the_chosen_kinds() -> None:
@@ -207,7 +212,7 @@ def test_cost_section_and_the_large_model_arithmetic() -> None:
 )
 def test_bad_url_values_fall_back_quietly(params: dict) -> None:
     at = run_page(params)
-    assert "lim_pronouns" in charts(at)
+    assert "lim_pron_skewed" in charts(at)
 
 
 def test_a_missing_diffusion_model_is_explained_and_the_rest_still_works(tmp_path: Path, monkeypatch) -> None:
@@ -223,7 +228,7 @@ def test_a_missing_diffusion_model_is_explained_and_the_rest_still_works(tmp_pat
         assert any("not available" in e.value for e in at.error)
         assert any("python -m training fashion_diffusion" in c.value for c in at.code)
         found = charts(at)
-        assert "lim_pairs" not in found and {"lim_pronouns", "lim_first", "lim_cost"} <= set(found)
+        assert "lim_pairs" not in found and {"lim_pron_skewed", "lim_first", "lim_cost"} <= set(found)
     finally:
         st.cache_resource.clear()
         st.cache_data.clear()

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 import pandas  # noqa: F401 - see below
 import plotly.graph_objects as go
+import plotly.io as pio
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
@@ -23,7 +24,11 @@ from explainers.store import ModelLoadError, read_config
 # Plotly looks pandas up in sys.modules while it validates a figure, and the warm-up thread imports it (through
 # scikit-learn) while other visitors' pages draw charts: a half-imported pandas there made a page fail with
 # "partially initialized module 'pandas' has no attribute 'Series'". A second page run waits for this module's
-# import to finish, so no chart is built while pandas is half-imported.
+# import to finish, so no chart is built while pandas is half-imported (pandas imports numpy, Plotly's other
+# look-up, which the server has not imported before the first page run either).
+# Plotly's orjson engine, chosen automatically if orjson is ever installed, also looks PIL.Image up in sys.modules
+# for every value it writes, and PIL is imported lazily by the picture pages: the json engine never does.
+pio.json.config.default_engine = "json"
 T = TypeVar("T")
 _TIMING_KEY = "_glassbox_timing"
 _PAGE_KEY = "_glassbox_page"
@@ -95,9 +100,18 @@ def format_bytes(n: int) -> str:
     return f"{n} bytes"
 
 
+def sentence(text: str) -> str:
+    """`text` as a sentence: first letter capital, the rest as written ("JSON" stays "JSON"), a full stop."""
+    text = text.strip()
+    if not text:
+        return ""
+    text = text[0].upper() + text[1:]
+    return text if text[-1] in ".!?" else f"{text}."
+
+
 def show_load_error(error: ModelLoadError) -> None:
     st.error(
-        f"**The {error.name} model is not available right now.** {error.reason.capitalize()}.\n\n"
+        f"**The {error.name} model is not available right now.** {sentence(error.reason)}\n\n"
         f"The rest of the tour still works. To rebuild this model, run this in the project folder:",
         icon="🧰",
     )

@@ -410,17 +410,9 @@ def bias_finding() -> str:
 
 @st.fragment
 def bias_explorer() -> None:
-    choice = st.segmented_control(
-        "Trained on",
-        list(BIAS_MODELS),
-        default=next(iter(BIAS_MODELS)),
-        required=True,
-        key="lim_bias",
-        bind="query-params",
-    )
-    name, p_he = BIAS_MODELS.get(choice or "", next(iter(BIAS_MODELS.values())))
-    c2, c3 = st.columns([3, 2])
-    temperature = c2.slider(
+    """Both doctor models side by side under the same sampling settings. Reruns only this part."""
+    c1, c2 = st.columns([3, 2])
+    temperature = c1.slider(
         "Creativity (temperature) when sampling",
         0.0,
         2.0,
@@ -431,37 +423,38 @@ def bias_explorer() -> None:
         help="1 draws with the model's own odds. Below 1 favours the favourite more (0 = always the favourite); "
         "above 1 flattens the odds.",
     )
-    seed = c3.slider("Dice seed", 0, 99, 0, key="lim_bseed", bind="query-params", help="Same seed, same draws.")
+    seed = c2.slider("Dice seed", 0, 99, 0, key="lim_bseed", bind="query-params", help="Same seed, same draws.")
+    for col, (label, (name, p_he)) in zip(st.columns(2), BIAS_MODELS.items(), strict=True):
+        with col:
+            _pronoun_view(label, name, p_he, float(temperature), int(seed))
+
+
+def _pronoun_view(label: str, name: str, p_he: float, temperature: float, seed: int) -> None:
     try:
-        lm = text_model(name)
-        config = read_config(name)
-    except ModelLoadError as error:
-        show_load_error(error)
-        return
-    with heavy_work():
-        logits = doctor_logits(name, p_he)
-    b = lx.bias_from_logits(lm, logits, SAMPLES_PER_PROMPT, int(seed), float(temperature))
-    try:
+        lm, config = text_model(name), read_config(name)
         data, sentences = float(metric(config, "data_share_he")), int(metric(config, "data_doctor_sentences"))
+        with heavy_work():
+            logits = doctor_logits(name, p_he)
     except ModelLoadError as error:
         show_load_error(error)
         return
+    b = lx.bias_from_logits(lm, logits, SAMPLES_PER_PROMPT, seed, temperature)
     n = b.prompts
     rows = [
-        ("The training stories", data, 1 - data),
-        ("The model's odds", float(b.p_he.mean()), float(b.p_she.mean())),
-        ("Always its favourite (greedy)", b.greedy_he / n, b.greedy_she / n),
-        (f"Sampling at temperature {temperature:g}", b.sampled_he / b.samples, b.sampled_she / b.samples),
+        ("Training data", data, 1 - data),
+        ("Model's odds", float(b.p_he.mean()), float(b.p_she.mean())),
+        ("Favourite (greedy)", b.greedy_he / n, b.greedy_she / n),
+        (f"Sampling (T = {temperature:g})", b.sampled_he / b.samples, b.sampled_she / b.samples),
     ]
     if p_he > 0.5:
-        title = f"The data's {_short(data)} 'he' becomes {_short(b.greedy_he / n)} when the model always picks its favourite"
+        title = f"Skewed data: its {_short(data)} 'he' becomes {_short(b.greedy_he / n)} when the model always picks its favourite"
     else:
-        title = f"Balanced data: even greedy writes both ({b.greedy_he} 'he', {b.greedy_she} 'she')"
-    show_chart(st, figs.pronoun_bars(rows, title), key="lim_pronouns", config=figs.NO_BAR)
+        title = f"Balanced data: greedy decoding writes both ({b.greedy_he} 'he', {b.greedy_she} 'she')"
+    key = "lim_pron_" + ("skewed" if p_he > 0.5 else "balanced")
+    show_chart(st, figs.pronoun_bars(rows, title), key=key, config=figs.NO_BAR)
     st.caption(
-        f"{n} held-out stories that end '… Mia met a doctor, and the doctor said that'; sampling draws "
-        f"{SAMPLES_PER_PROMPT} words after each ({b.samples:,} draws: {b.sampled_he} 'he', {b.sampled_she} 'she'). "
-        f"The data: {sentences:,} doctor sentences in the training stories."
+        f"{label}: {sentences:,} doctor sentences in its training stories. Sampling: {SAMPLES_PER_PROMPT} draws after "
+        f"each of {n} held-out prompts ({b.sampled_he} 'he', {b.sampled_she} 'she' in {b.samples:,})."
     )
 
 
@@ -617,7 +610,7 @@ def memorization_record(name: str) -> MemRecord:
     if missing or "train_size" not in config.get("data", {}):
         raise ModelLoadError(name, f"its memorization record is incomplete ({', '.join(missing) or 'train_size'})")
     note = config.get("metric_notes", {}).get("memorization_ratio", "")
-    bar = note[note.find("(bar:") :].strip("()") if "(bar:" in note else ""
+    bar = note[note.find("(bar:") + len("(bar:") :].strip(" ()") if "(bar:" in note else ""
     ratio = float(metric(config, "memorization_ratio"))
     return MemRecord(name, arrays, int(config["data"]["train_size"]), ratio, bar)
 
@@ -951,7 +944,7 @@ def cost_waiting() -> None:
     if cost_view_or_none(wait_s=0.0) is not None:
         st.rerun()
     st.info(
-        "Timing one output of every model on this server (once per server, about 20 seconds)… "
+        "Timing one output of every model on this server (once per server: about 20 seconds when it is quiet)… "
         "This section appears by itself when it is done.",
         icon="⏱️",
     )

@@ -14,6 +14,32 @@ from ui import classroom, visitors, warmup
 from ui.frame import note_page
 from ui.tour import GROUPS, HOME, live_pages, page
 
+# On a phone, Plotly's toolbar (zoom, pan, download...) appears over a tapped chart's title, so it is hidden on
+# narrow screens, where touch zoom still works. The container holding the menu script below takes no room.
+PAGE_CSS = """<style>
+@media (max-width: 640px) { .modebar-container { display: none !important; } }
+.st-key-glassbox_menu_script { display: none; }
+</style>"""
+
+# On a narrow screen the page menu (sidebar) opens over the page, and Streamlit closes it after a choice only in
+# its own page list, not for st.page_link links like ours. This closes it the same way, by pressing the sidebar's
+# own close button, once a link in it was chosen. st.html runs it in the page itself (not in an iframe), once per
+# browser tab (the flag), and only on screens where the sidebar covers the page (Streamlit's "md" breakpoint).
+CLOSE_MENU_JS = """<script>
+(() => {
+  if (window.glassboxMenuCloses) return;
+  window.glassboxMenuCloses = true;
+  document.addEventListener("click", (event) => {
+    const link = event.target.closest('[data-testid="stSidebar"] [data-testid="stPageLink-NavLink"]');
+    if (!link || !window.matchMedia("(max-width: 768px)").matches) return;
+    setTimeout(() => {
+      const close = document.querySelector('[data-testid="stSidebarCollapseButton"] button');
+      if (close) close.click();
+    }, 0);
+  }, true);
+})();
+</script>"""
+
 
 def setup_page(key: str) -> None:
     """Page config, navigation back to the tour, title and one-sentence promise."""
@@ -25,6 +51,7 @@ def setup_page(key: str) -> None:
     )
     note_page(key)
     visitors.take_turn()  # one page run at a time per visitor: their other tabs wait here, costing no CPU
+    st.html(PAGE_CSS)  # style only: Streamlit puts it where it takes no room
     _sidebar_navigation()
     if key != HOME.key:
         warmup.start_once()  # a deep link can be a server's first visit; app.py starts it after drawing
@@ -45,3 +72,5 @@ def _sidebar_navigation() -> None:
             st.caption(group.upper())
             for p in members:
                 st.page_link(p.path, label=p.title, icon=p.icon)
+        with st.container(key="glassbox_menu_script"):
+            st.html(CLOSE_MENU_JS, unsafe_allow_javascript=True)
