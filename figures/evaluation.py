@@ -130,10 +130,14 @@ def perplexity_bars(labels: Sequence[str], values: Sequence[float], keys: Sequen
     """Per-word perplexity of each text model (log scale: the unigram is ~10x the others), the grammar's floor as
     a dotted line and a last bar."""
     values = np.asarray(values, dtype=float)
-    names = [
-        f"<b>{esc(label)}</b><br>{v:.2f} words" if np.isfinite(v) else f"<b>{esc(label)}</b><br>not measured"
-        for label, v in zip(labels, values, strict=True)
-    ]
+
+    def shown(label: str, v: float) -> str:
+        if not np.isfinite(v):
+            return f"<b>{esc(label)}</b><br>not measured"
+        above = f" (floor +{v / floor - 1:.1%})" if v > floor * 1.0005 else ""
+        return f"<b>{esc(label)}</b><br>{v:.2f} words{above}"
+
+    names = [shown(label, v) for label, v in zip(labels, values, strict=True)]
     text, layout = titled(
         "Per-word perplexity on held-out stories: lower is better, none can pass the floor",
         {
@@ -141,6 +145,7 @@ def perplexity_bars(labels: Sequence[str], values: Sequence[float], keys: Sequen
                 "type": "log",
                 "title": "perplexity (as unsure as choosing among this many words), log scale",
                 "range": [np.log10(max(1.0, floor * 0.8)), np.log10(np.nanmax(values)) + 0.1],
+                "tickvals": [1, 2, 5, 10, 20, 50, 100, 200, 500],
             },
             "yaxis": {"autorange": "reversed"},
             "bargap": 0.3,
@@ -172,18 +177,3 @@ def surprise_colour(nats: float, top: float) -> str:
     t = float(np.clip(nats / max(top, 1e-9), 0, 1))
     r, g, b = 255, int(255 - t * (255 - 140)), int(255 - t * 255)
     return f"rgb({r},{g},{b})"
-
-
-def threshold_line(value: float) -> dict:
-    return vline(value, {"color": "#111418", "dash": "dot", "width": 2})
-
-
-def game_caption(place: int, is_fake: bool, marked: bool, model: str) -> str:
-    """Under a game picture once answered: what it was and whether the reader got it."""
-    right = marked == is_fake
-    what = f"fake ({model})" if is_fake else "real"
-    return f"{place}. {'✅' if right else '❌'} {what}"
-
-
-def ms_text(ms: float) -> str:
-    return duration(ms)

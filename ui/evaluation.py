@@ -132,8 +132,8 @@ def headline(data: ImageDataset, e: ev.ImageEvaluation, speed: dict[str, ev.Spee
         mine = speed[closest.role]
         if quickest.role != closest.role:
             text += (
-                f", but each takes {mine.passes} network passes and {figs.duration(mine.ms_per_picture)}, against "
-                f"{quickest.passes} and {figs.duration(quickest.ms_per_picture)} for {ev.ROLE_WORDS[quickest.role]}"
+                f", but each takes {mine.passes} network passes ({figs.duration(mine.ms_per_picture)} here), against "
+                f"{quickest.passes} pass ({figs.duration(quickest.ms_per_picture)}) for {ev.ROLE_WORDS[quickest.role]}"
             )
     return text + "."
 
@@ -208,7 +208,7 @@ def sample_grids(data: ImageDataset) -> None:
 
 
 def _table(rows: dict[str, list], index: list[str]) -> None:
-    st.table(pd.DataFrame(rows, index=pd.Index(index, name="pictures")))
+    st.table(pd.DataFrame(rows, index=pd.Index(index)))
 
 
 def source_note(data: ImageDataset, e: ev.ImageEvaluation) -> str:
@@ -242,7 +242,7 @@ def quality_section(data: ImageDataset, e: ev.ImageEvaluation) -> None:
         {
             "read confidently": [percent(r.readable) for r in rows],
             "the kind asked for": [percent(r.requested) if r.requested is not None else "—" for r in rows],
-            "pictures": [f"{r.samples:,}" for r in rows],
+            "pictures measured": [f"{r.samples:,}" for r in rows],
         },
         [r.label for r in rows],
     )
@@ -309,7 +309,7 @@ def distance_section(data: ImageDataset, e: ev.ImageEvaluation) -> None:
             "Fréchet distance": [f"{r.frechet:.1f}" for r in rows],
             "real against real (floor)": [f"{r.floor:.2f}" for r in rows],
             "times the floor": [f"{r.frechet / r.floor:.1f}×" for r in rows],
-            "pictures": [f"{r.samples:,}" for r in rows],
+            "pictures measured": [f"{r.samples:,}" for r in rows],
         },
         [r.label for r in rows],
     )
@@ -375,7 +375,8 @@ def speed_section(data: ImageDataset, e: ev.ImageEvaluation, speed: dict[str, ev
     )
     st.caption(
         "Timed on this server when it first needed it, one picture at a time, one processor thread, after one "
-        "untimed run: the median of 5 runs (diffusion: one run, each takes a while; a shared server is noisy). Diffusion uses the {ev.DIFFUSION_STEPS}-step shortcut (DDIM) of the "
+        "untimed run: the median of 5 runs (diffusion: one run, each takes a while; a shared server is noisy). "
+        f"Diffusion uses the {ev.DIFFUSION_STEPS}-step shortcut (DDIM) of the "
         "Diffusion page; each step scores the picture with and without its kind at once. Its full recipe takes "
         "200 steps (the Limits page times that)."
     )
