@@ -299,6 +299,29 @@ PLANS: dict[str, PagePlan] = {
             ),
         ),
     ),
+    # Training: the replay (the page's default view): any kept step, any story seed. Live training on this page is
+    # driven by bench_fairness.py's live_training scenario.
+    "training": PagePlan(
+        set={"step": None, "story_seed": None},
+        expect=(
+            Expect(
+                "the loss curves with the chosen step marked",
+                "chart:training_replay_loss",
+                r"^Step (?P<step>[\d,]+): held-out loss \d",
+                changes_with=("step",),
+            ),
+            Expect(
+                "the odds after 'The cat sat on the' beside the truth",
+                "chart:training_replay_odds",
+                rf"^Step (?P<step>[\d,]+), after 'The cat sat on the': '.*' {PERCENT}",
+            ),
+            Expect(
+                "the story written at that step",
+                "markdown",
+                r"^Written by the model at step (?P<step>[\d,]+) from the story-start marker, seed (?P<story_seed>\d+)",
+            ),
+        ),
+    ),
 }
 LIVE_PAGE = "gan"
 HOME = "home"
