@@ -10,6 +10,13 @@ Shaped like DCGAN (Radford et al. 2016), made small enough to train on one CPU c
 Like the digits detective it sees the minibatch standard deviation (Karras et al. 2018), which keeps the forger
 from painting one kind of clothing only. Unconditional: the forger is never told which kind to draw.
 
+The shipped run adds three standard tricks (the page's live run keeps the plain game):
+- the pictures come from a running average of the forger's weights (EMA, as in Karras et al. 2018 and BigGAN):
+  the forger's weights jitter from step to step as it chases the detective; their average draws cleaner pictures;
+- the learning rate falls linearly to zero, so the game settles instead of circling;
+- truncation (Brock et al. 2019, BigGAN): noise drawn with a smaller spread than it was trained on (`truncation`,
+  a factor on z) gives more typical, more readable pictures at the cost of some variety.
+
 Pictures here are (B, 1, S, S) in [-1, 1] inside the networks; `to_images` gives (B, S, S) in [0, 1].
 """
 
@@ -43,6 +50,24 @@ FASHION_GAN_ARCH: dict[str, Any] = {
 }
 LIVE_MAX_STEPS = 1_500  # hard cap for a visitor's live run on the page (about a minute of one core)
 DISPLAY = 64
+
+
+def recalibrate_batch_norm_(gen: nn.Module, z_dim: int, seed: int, batches: int = 16, batch_size: int = 256) -> None:
+    """Re-measure the forger's batch-norm statistics on fresh noise. An averaged (EMA) forger has different
+    activations than the last one whose running statistics it carries; without this its pictures wash out."""
+    norms = [m for m in gen.modules() if isinstance(m, nn.BatchNorm2d)]
+    saved = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # a plain average over the batches below
+    rng = torch.Generator().manual_seed(seed)
+    gen.train()
+    with torch.no_grad():
+        for _ in range(batches):
+            gen(torch.randn(batch_size, z_dim, generator=rng))
+    for m, momentum in zip(norms, saved, strict=True):
+        m.momentum = momentum
+    gen.eval()
 
 
 class ConvGenerator(nn.Module):
@@ -139,7 +164,11 @@ class ImageGanTraining:
         max_steps: int = LIVE_MAX_STEPS,
         arch: dict[str, Any] | None = None,
         display: int = DISPLAY,
+        ema_decay: float | None = None,
+        lr_decay: bool = False,
     ) -> None:
+        """`ema_decay`: keep a running average of the forger's weights and draw from it (None: draw from the forger
+        itself, as the page's live run does). `lr_decay`: learning rates fall linearly to zero at `max_steps`."""
         if loss not in LOSS_KINDS:
             raise ValueError(f"unknown generator loss {loss!r}")
         self.arch = dict(arch or FASHION_GAN_ARCH)
@@ -162,6 +191,14 @@ class ImageGanTraining:
         self.d_loss = np.zeros(max_steps, dtype=np.float32)
         self.g_loss = np.zeros(max_steps, dtype=np.float32)
         self.step = 0
+        self.ema_decay = ema_decay
+        self.lr_decay = lr_decay
+        self.ema: ConvGenerator | None = None
+        if ema_decay is not None:
+            self.ema = build_generator(self.arch)
+            self.ema.load_state_dict(self.gen.state_dict())
+            self.ema.requires_grad_(False)
+        self._ema_calibrated_at = -1
 
     @property
     def finished(self) -> bool:
@@ -187,6 +224,10 @@ class ImageGanTraining:
         self.gen.train()
         b, z_dim = self.batch_size, self.arch["z_dim"]
         for _ in range(n):
+            if self.lr_decay:
+                left = 1 - self.step / self.max_steps
+                set_lr(self.opt_g, self.lr_g * left)
+                set_lr(self.opt_d, self.lr_d * left)
             idx = torch.randint(0, len(self.real), (b,), generator=self.rng)
             z = torch.randn(b, z_dim, generator=self.rng)
             d_loss, _, _ = discriminator_step(self.gen, self.disc, self.opt_d, self.real[idx], z)
@@ -194,13 +235,34 @@ class ImageGanTraining:
             g_loss = generator_step(self.gen, self.disc, self.opt_g, z, self.loss)
             self.d_loss[self.step], self.g_loss[self.step] = float(d_loss), float(g_loss)
             self.step += 1
+            if self.ema is not None:
+                self._update_ema()
         return n
+
+    def _update_ema(self) -> None:
+        # Warm-up (as TensorFlow's ExponentialMovingAverage): early on the average follows the forger closely,
+        # so the first replay frames are not dominated by the random starting weights.
+        decay = min(float(self.ema_decay), (1 + self.step) / (10 + self.step))
+        with torch.no_grad():
+            for averaged, current in zip(self.ema.parameters(), self.gen.parameters(), strict=True):
+                averaged.lerp_(current, 1 - decay)
+
+    @property
+    def drawing_generator(self) -> ConvGenerator:
+        """The network pictures are drawn from: the weight average (batch norm re-measured) if kept, else the forger."""
+        if self.ema is None:
+            self.gen.eval()
+            return self.gen
+        if self._ema_calibrated_at != self.step:
+            recalibrate_batch_norm_(self.ema, self.arch["z_dim"], seed=self.seed + 1)
+            self._ema_calibrated_at = self.step
+        return self.ema
 
     def samples(self, z: torch.Tensor | None = None) -> np.ndarray:
         """Pictures (n, S, S) in [0, 1] from the fixed display noise (or from `z`), batch norm in eval mode."""
-        self.gen.eval()
+        gen = self.drawing_generator
         with torch.no_grad():
-            return to_images(self.gen(self.display_z if z is None else z))
+            return to_images(gen(self.display_z if z is None else z))
 
     def view(self, max_curve_points: int = 200) -> ImageGanView:
         steps, d = downsample(self.d_loss[: self.step], max_curve_points)
@@ -208,7 +270,9 @@ class ImageGanTraining:
         return ImageGanView(self.step, self.max_steps, self.samples(), steps, d, g)
 
     def state_tensors(self) -> dict[str, torch.Tensor]:
-        tensors = {"generator." + k: v.detach().clone() for k, v in self.gen.state_dict().items()}
+        """The drawing forger (the weight average, if kept) and the detective."""
+        gen = self.drawing_generator
+        tensors = {"generator." + k: v.detach().clone() for k, v in gen.state_dict().items()}
         tensors.update({"discriminator." + k: v.detach().clone() for k, v in self.disc.state_dict().items()})
         return tensors
 
@@ -228,9 +292,12 @@ class ShippedImageGan:
             {k.removeprefix("discriminator."): v for k, v in tensors.items() if k.startswith("discriminator.")}
         )
         self.disc.eval()
+        # Noise spread the pictures are drawn with (truncation, BigGAN); 1.0 = the spread the forger trained on.
+        self.truncation = float(self.arch.get("truncation", 1.0))
         self.snapshot_steps = tensors["snapshots.step"].numpy().astype(np.int64)  # (K,)
         self.snapshot_images = tensors["snapshots.images"]  # (K, n, S, S) uint8
         self.fixed_z = tensors["snapshots.noise"].float()  # (n, z_dim): the noise every snapshot was drawn from
+        # (already multiplied by the truncation)
         self.curve_steps = tensors["history.step"].numpy()
         self.curve_d = tensors["history.d_loss"].float().numpy()
         self.curve_g = tensors["history.g_loss"].float().numpy()
@@ -250,9 +317,9 @@ class ShippedImageGan:
         return self.snapshot_images[index].numpy().astype(np.float32) / 255.0
 
     def sample(self, n: int, seed: int) -> np.ndarray:
-        """`n` fresh pictures (n, S, S) in [0, 1] from noise drawn with `seed`."""
+        """`n` fresh pictures (n, S, S) in [0, 1] from noise drawn with `seed` (times the shipped truncation)."""
         rng = torch.Generator().manual_seed(int(seed))
-        z = torch.randn(n, self.arch["z_dim"], generator=rng)
+        z = torch.randn(n, self.arch["z_dim"], generator=rng) * self.truncation
         with torch.inference_mode():
             return to_images(self.gen(z))
 
