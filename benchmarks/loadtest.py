@@ -242,6 +242,28 @@ PLANS: dict[str, PagePlan] = {
     ),
     # Limits: every section's controls; each must redraw its own chart (sections are fragments). The cost section
     # may still be measuring on a fresh server (it appears by itself), so its chart is optional.
+    "evaluation": PagePlan(
+        set={"data": None, "eval_game_model": None, "eval_round": None, "eval_story": None, "eval_text_model": None},
+        click=("Check my answers",),
+        click_share=0.1,
+        expect=(
+            Expect("the finding", "heading", r"pictures sit closest to real ones \(Fréchet distance [\d.]+"),
+            Expect("quality", "chart:eval_quality", r"^Share of pictures the judge reads", changes_with=("data",)),
+            Expect("every kind's share", "chart:eval_kinds", r"^Each kind's share"),
+            Expect("spread within a kind", "chart:eval_spread", r"^Spread within a kind"),
+            Expect("the Fréchet distance", "chart:eval_frechet", r"^Fréchet distance to real pictures"),
+            Expect("memorization", "chart:eval_memo", r"^Distance to the nearest training picture"),
+            Expect("speed measured here", "chart:eval_speed", r"^Time for one picture"),
+            Expect("the game", "markdown", r"Which of these 12 pictures did the (?:GAN|VAE|Diffusion) draw\?"),
+            Expect("text perplexity", "chart:eval_ppl", r"^Per-word perplexity on held-out stories"),
+            Expect(
+                "a story coloured by surprise",
+                "markdown",
+                r"nats over \d+ words, the worst",
+                changes_with=("eval_story", "eval_text_model"),
+            ),
+        ),
+    ),
     "limits": PagePlan(
         set={
             "lim_story": None,
