@@ -57,21 +57,18 @@ st.caption(
     "before the page shows the answer. Use Back and Next, or the arrow keys (a presentation clicker works too)."
 )
 lessons = classroom.lessons()
-columns = st.columns(max(1, min(len(lessons), 4)))
+columns = st.columns(2)
 for index, lesson in enumerate(lessons):
-    with columns[index % len(columns)].container(border=True, height="stretch"):
-        first = lesson.steps[0]
+    with columns[index % 2].container(border=True, height="stretch"):
+        st.markdown(f"**{lesson.icon} {lesson.title}**")
+        st.markdown(lesson.summary)
         st.page_link(
-            classroom.page(first.page).path,
-            label=f"**{lesson.title}**",
-            icon=lesson.icon,
+            classroom.page(lesson.steps[0].page).path,
+            label=f"Start the lesson ({len(lesson.steps)} steps)",
+            icon="▶️",
             query_params=classroom.step_params(lesson, 0),
         )
-        st.markdown(lesson.summary)
-        st.caption(
-            f"{len(lesson.steps)} steps · "
-            + " → ".join(dict.fromkeys(classroom.page(s.page).title for s in lesson.steps))
-        )
+        st.caption(" → ".join(dict.fromkeys(classroom.page(s.page).title for s in lesson.steps)))
 
 st.header("The tour")
 st.caption("Start anywhere. Each page has a plain-words explanation, a “Go deeper” section, and a model card.")

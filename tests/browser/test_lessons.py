@@ -1,0 +1,135 @@
+"""Lessons, questions, the glossary and the copy-link button in a real browser.
+
+Every step of every lesson is walked with the keyboard (ArrowRight / PageDown, what presentation clickers send):
+each step opens clean (no exception, console error or outside request), on its page, at its preset, with the lesson
+bar saying where it is and the step's question asked. A question is answered by a click and the page opens at the
+answer's state; the copy button puts the current view's address on the clipboard.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+import pytest
+
+from classroom import content
+from tests.browser.conftest import assert_clean, rerun, screenshot, wait_for_app
+from ui import classroom
+
+LESSONS = classroom.lessons()
+
+
+def _query(url: str) -> dict[str, list[str]]:
+    return parse_qs(urlparse(url).query)
+
+
+def _expect_step(page, lesson: content.Lesson, index: int) -> None:
+    """The page shows this lesson step: its address, its lesson bar and its question."""
+    step = lesson.steps[index]
+    url = urlparse(page.url)
+    assert url.path.rstrip("/").endswith("/" + classroom.url_path(step.page)), f"step {index + 1} opened {page.url}"
+    query = _query(page.url)
+    for key, value in classroom.step_params(lesson, index).items():
+        assert query.get(key) == ([value] if isinstance(value, str) else value), f"{key} in {page.url}"
+    bar = page.locator(".st-key-gb_lesson_bar")
+    bar.wait_for()
+    text = bar.inner_text()
+    assert f"step {index + 1} of {len(lesson.steps)}" in text
+    assert step.say in text
+    if step.question:
+        question = content.questions()[step.question]
+        expander = page.locator('[data-testid="stExpander"]', has_text=question.prompt)
+        assert expander.count() == 1, f"step {index + 1}: question {step.question} not shown"
+        for choice in question.choices:
+            assert expander.get_by_text(choice.text, exact=False).first.is_visible()
+    assert_clean(page)
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[lesson.key for lesson in LESSONS])
+def test_walk_every_step_with_the_keyboard(open_page, lesson: content.Lesson) -> None:
+    page = open_page(classroom.step_link(lesson, 0))
+    for index in range(len(lesson.steps)):
+        _expect_step(page, lesson, index)
+        if index == 0:
+            screenshot(page, f"lesson-{lesson.key}-step1")
+        if index + 1 == len(lesson.steps):
+            break
+        key = "ArrowRight" if index % 2 == 0 else "PageDown"
+        page.locator("body").click(position={"x": 5, "y": 300})  # focus the page, not a control
+        page.keyboard.press(key)
+        page.wait_for_url(f"**lesson_step={index + 2}**")
+        wait_for_app(page)
+    finish = page.locator("a.gb-lesson-next")
+    assert "Finish" in finish.inner_text()
+    page.keyboard.press("ArrowLeft")  # and back one
+    page.wait_for_url(f"**lesson_step={len(lesson.steps) - 1}**")
+    wait_for_app(page)
+    _expect_step(page, lesson, len(lesson.steps) - 2)
+
+
+def test_arrow_keys_do_nothing_while_typing(open_page) -> None:
+    lesson = next(x for x in LESSONS if x.steps[0].page == "tokens")
+    page = open_page(classroom.step_link(lesson, 0))
+    box = page.get_by_label("Your text")
+    box.click()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("PageDown")
+    page.wait_for_timeout(300)  # a navigation would have started by now; nothing may start
+    assert "lesson_step=1" in page.url
+    assert_clean(page)
+
+
+def test_a_question_is_answered_by_the_page(open_page) -> None:
+    question = content.questions()["next_token.hotter"]
+    for width, height in ((1280, 800), (390, 844)):
+        page = open_page(f"Next_token?ask={question.id}", width=width, height=height)
+        expander = page.locator('[data-testid="stExpander"]', has_text=question.prompt)
+        expander.locator("summary").click()
+        wrong = question.choices[0]
+        expander.get_by_text(wrong.text).wait_for()
+        before = page.get_by_test_id("stMetric").filter(has_text="Like choosing among").inner_text()
+        screenshot(page, f"question-before-{width}")
+        expander.get_by_text(wrong.text).click()
+        page.wait_for_url("**guess=1**")
+        wait_for_app(page)
+        query = _query(page.url)
+        assert query["temperature"] == ["2"] and query["ask"] == [question.id]
+        assert page.get_by_text("Not quite").first.is_visible()
+        assert page.get_by_text(wrong.why, exact=False).first.is_visible()
+        assert page.get_by_text(question.right.why, exact=False).first.is_visible()
+        after = page.get_by_test_id("stMetric").filter(has_text="Like choosing among").inner_text()
+        assert float(after.split()[-2]) > float(before.split()[-2]), (before, after)
+        assert float(page.get_by_role("slider", name="Creativity (temperature)").get_attribute("aria-valuenow")) == 2
+        screenshot(page, f"question-after-{width}")
+        assert_clean(page)
+
+
+def test_copy_link_copies_this_view(open_page, server_url: str) -> None:
+    page = open_page("Next_token?temperature=1.5&top_k=5")
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server_url)
+    slider = page.get_by_role("slider", name="Only the top k tokens (top-k)")
+    rerun(page, lambda: (slider.focus(), page.keyboard.press("ArrowRight")))  # the view changes: top_k 6
+    page.wait_for_url("**top_k=6**")
+    button = page.get_by_role("button", name="Copy link to this view")
+    button.click()
+    page.get_by_text("Link copied").wait_for()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied == page.url
+    assert _query(copied)["top_k"] == ["6"] and _query(copied)["temperature"] == ["1.5"]
+    assert_clean(page)
+
+
+@pytest.mark.parametrize("width,height", [(1280, 800), (390, 844)])
+def test_landing_and_glossary(open_page, width: int, height: int) -> None:
+    page = open_page("", width=width, height=height)
+    for lesson in LESSONS:
+        assert page.get_by_text(lesson.title).first.is_visible()
+    screenshot(page, f"landing-{width}", whole_page=True)
+    page = open_page("Glossary?find=soft", width=width, height=height)
+    assert page.get_by_role("heading", name="Softmax").first.is_visible()
+    screenshot(page, f"glossary-{width}")
+    words = open_page("Next_token", width=width, height=height)
+    words.get_by_role("button", name="Words on this page").click()
+    words.get_by_text("The step that turns the model's scores into odds").wait_for()
+    screenshot(words, f"words-on-page-{width}")
+    assert_clean(words)
