@@ -16,9 +16,12 @@ All on one torch thread. The machine is shared: the load average is recorded wit
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import math
 import os
+import random
+import re
 import statistics
 import subprocess
 import sys
@@ -423,6 +426,131 @@ def browser(seconds: float = 12.0, rounds: int = 3) -> dict:
     return out
 
 
+# Five visitors training live on this page while another visitor uses Next token (the fairness bar). The trainers
+# use the page as a person does: open the live view with their settings, press Train, then follow the page's
+# `run_every` refreshes; a run that reaches its cap is reset and trained again.
+TRAINER_SETTINGS = [
+    "",  # the defaults: the poem, from scratch, small
+    "text=300+stories&start=Fine-tune+our+story+model",
+    "text=3%2C000+stories&size=Medium",
+    "text=A+recipe&size=Large",
+    "text=A+short+poem&start=Fine-tune+our+story+model&opt=SGD",
+]
+
+
+async def _training_trainer(url: str, address: str, query: str, stop_event, tally: dict, timeout: float) -> None:  # noqa: ANN001
+    from benchmarks.bench_fairness import path_of
+    from benchmarks.stclient import Session, forwarded_for
+
+    live = "show=Train+one+yourself" + (f"&{query}" if query else "")
+    async with Session(url, headers=forwarded_for(address), open_timeout=timeout) as session:
+        await session.rerun(timeout=timeout)
+        await session.open_page(path_of("training"), query_string=live, timeout=timeout)
+        for _ in range(100_000):  # bounded; the stop event ends it long before
+            if stop_event.is_set():
+                break
+            if not session.fragments:
+                play = session.find("training_play", {"button"})
+                if play is None:
+                    tally["missing_play"] += 1
+                    return
+                if getattr(play.proto, "disabled", False):  # a run at its cap: start again
+                    await session.click(session.find("training_reset", {"button"}), timeout=timeout)
+                    tally["resets"] += 1
+                    play = session.find("training_play", {"button"})
+                await session.click(play, timeout=timeout)
+                continue
+            fragment_id, interval = next(iter(session.fragments.items()))
+            await asyncio.sleep(interval)
+            result = await session.run_fragment(fragment_id, timeout=timeout)
+            tally["refreshes"] += 1
+            texts = [e.text for e in result.page if e.kind == "markdown"]
+            if any(t.startswith("⏳") for t in texts):
+                tally["refused"] += 1
+            for t in texts:
+                m = re.match(r"\*\*Step ([0-9,]+)\*\* of at most", t)
+                if m:
+                    tally["steps"][address] = max(tally["steps"].get(address, 0), int(m.group(1).replace(",", "")))
+
+
+async def _fairness(reps: int, timeout: float = 120.0) -> dict:
+    from benchmarks.bench_fairness import TRAINERS, VICTIM, _open, next_token_probe
+    from benchmarks.harness import free_port, start_streamlit, stop, wait_healthy
+    from benchmarks.loadtest import Stats, summarize, warm_up
+    from benchmarks.stclient import percentile
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    # No background warm-up thread: it would load every model during the "alone" phase and flatter the ratio.
+    server = start_streamlit(
+        port, log_path=ROOT / "artifacts" / "fairness-training-server.log", env={"GLASSBOX_WARMUP": "0"}
+    )
+    report: dict = {
+        "what": "a visitor's Next token interactions alone, then while 5 other visitors train live on the Training "
+        "page (settings: " + "; ".join(q or "defaults" for q in TRAINER_SETTINGS) + ")",
+        "reps": reps,
+    }
+    try:
+        wait_healthy(url, server, timeout=180)
+        warm_stats = Stats()
+        await warm_up(url, ["next_token", "training"], timeout, warm_stats)
+        results: dict[str, list[float]] = {}
+        stats = Stats()
+        for phase in ("alone", "with_5_trainers"):
+            stop_event = asyncio.Event()
+            tally: dict = {"refreshes": 0, "refused": 0, "resets": 0, "missing_play": 0, "steps": {}}
+            trainers = []
+            if phase != "alone":
+                trainers = [
+                    asyncio.create_task(_training_trainer(url, address, query, stop_event, tally, timeout))
+                    for address, query in zip(TRAINERS, TRAINER_SETTINGS, strict=True)
+                ]
+                await asyncio.sleep(10)  # let every trainer open the page and get going
+            server_cpu0, wall0, load0 = _proc_cpu_s(server.pid), time.perf_counter(), load()
+            session = None
+            try:
+                session, visit = await _open(url, VICTIM, "next_token", stats, 7, timeout)
+                results[phase] = await next_token_probe(visit, reps, random.Random(0))
+            finally:
+                if session is not None:
+                    await session.close()
+                stop_event.set()
+                if trainers:
+                    done, pending = await asyncio.wait(trainers, timeout=timeout)
+                    for task in pending:
+                        task.cancel()
+                    errors = [repr(t.exception()) for t in done if t.exception() is not None]
+                    if errors:
+                        tally["trainer_errors"] = errors
+            report[phase] = summarize(results[phase]) | {
+                "wall_s": round(time.perf_counter() - wall0, 1),
+                "server_cpu_s": round(_proc_cpu_s(server.pid) - server_cpu0, 1),
+                "load_average_1min": [load0, load()],
+            }
+            if phase != "alone":
+                report["trainers"] = tally
+        a, b = percentile(results["alone"], 95), percentile(results["with_5_trainers"], 95)
+        report["p95_ratio"] = round(b / a, 2) if a and b else None
+        report["failures"] = {k: v for k, v in stats.by_kind().items() if v}
+        report["warm_up_failures"] = {k: v for k, v in warm_stats.by_kind().items() if v}
+        report["bar"] = "with 5 visitors training, another visitor's next-token p95 within 2x of idle"
+        report["met"] = bool(a and b and b <= 2 * a) and not report["failures"]
+    finally:
+        stop(server)
+    report["load_average_1min_after"] = load()
+    return report
+
+
+def _proc_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process and its threads (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def fairness() -> dict:
+    return asyncio.run(_fairness(reps=30))
+
+
 PARTS = {
     "poem": poem,
     "finetune": finetune,
@@ -430,6 +558,7 @@ PARTS = {
     "memory": memory,
     "speed": speed,
     "browser": browser,
+    "fairness": fairness,
 }
 
 

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from figures.lm import titled
+from figures.lm import BOTTOM_LEGEND, LEGEND_PX, titled
 from figures.style import ACCENT, MUTED, PALETTE, PRIMARY, figure, hline, percent, vline
 
 TRAIN_COLOUR = PALETTE[4]  # sky blue: the training text
@@ -62,6 +62,7 @@ def _label(text: str, y: float, colour: str = TRUTH_COLOUR, anchor: str = "botto
         "yanchor": anchor,
         "yref": "y",
         "font": {"size": 13, "color": colour},
+        "bgcolor": "rgba(255,255,255,0.85)",  # readable where the step marker's line crosses it
     }
 
 
@@ -73,7 +74,7 @@ def replay_loss_figure(
     step: int,
     floor: float,
     start: float,
-    height: int = 400,
+    height: int = 460,
 ) -> go.Figure:
     """Our story GPT's training on a log step axis (most of the learning happens in the first few hundred steps):
     training loss (smoothed), held-out loss, and the marked step. Step 0 sits at the axis' left end,
@@ -118,8 +119,8 @@ def replay_loss_figure(
                 "tickangle": 0,
             },
             "yaxis": {"title": {"text": "loss: nats per token"}, "range": [0, start * 1.08]},
-            "legend": {"orientation": "h", "y": -0.22, "yanchor": "top", "x": 0, "font": {"size": 14}},
-            "margin": {"b": 10},
+            "legend": BOTTOM_LEGEND,  # under the axis title, whatever the width (two rows on a phone)
+            "margin": {"b": 70 + LEGEND_PX},
         },
     )
     return figure(traces, layout, title=title, height=height)
@@ -185,18 +186,20 @@ def live_loss_figure(
     start: float | None = None,
     overfit_step: int | None = None,
     compare: tuple[str, np.ndarray, np.ndarray] | None = None,
-    height: int = 360,
+    height: int = 420,
 ) -> go.Figure:
     """A live run's losses in nats per character, with the overfitting moment and, if given, another run's
     held-out curve on the same text (fine-tuning against from scratch)."""
     traces = [
         _line(train_steps, train_smooth, "training text (smoothed)", TRAIN_COLOUR, 2),
-        _line(heldout_steps, heldout_loss, "held-out text", HELDOUT_COLOUR, 3),
+        _line(heldout_steps, heldout_loss, "held-out text", HELDOUT_COLOUR, 3)
+        | ({"mode": "lines+markers", "marker": {"size": 7}} if len(heldout_steps) < 30 else {}),
     ]
     if compare is not None:
         name, steps, loss = compare
         traces.append(_line(steps, loss, name, FINETUNE_COLOUR if "fine" in name else ACCENT, 3, "dash"))
     shapes, notes = [], []
+    last_step = max([float(np.max(t["x"])) for t in traces if len(t["x"])] + [0.0])
     top = max([float(np.max(t["y"])) for t in traces if len(t["y"])] + [start or 0.0, 0.5])
     if start is not None:
         shapes.append(hline(start, {"color": TRUTH_COLOUR, "dash": "dash"}))
@@ -221,11 +224,12 @@ def live_loss_figure(
         {
             "shapes": shapes,
             "annotations": notes,
-            "xaxis": {"title": {"text": "training step"}, "rangemode": "tozero"},
+            "xaxis": {"title": {"text": "training step"}, "rangemode": "tozero", "tickformat": ",d"}
+            | ({"range": [0, 10]} if last_step < 10 else {}),  # no fractional steps on the axis at the start
             "yaxis": {"title": {"text": "loss: nats per character"}, "range": [0, top * 1.08]},
-            "legend": {"orientation": "h", "y": -0.22, "yanchor": "top", "x": 0, "font": {"size": 14}},
+            "legend": BOTTOM_LEGEND,  # under the axis title, whatever the width (two rows on a phone)
             "uirevision": "live",
-            "margin": {"b": 10},
+            "margin": {"b": 70 + LEGEND_PX},
         },
     )
     return figure(traces, layout, title=text, height=height)

@@ -6,12 +6,27 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from explainers.live_training import MAX_TEXT_CHARS
 from tests.conftest import open_script
 
 PAGE = "pages/8_Training.py"
+
+
+@pytest.fixture(autouse=True)
+def _unlimited_share():
+    """Every AppTest here is the same visitor to the heavy-work limiter: without this, the training of the tests
+    before (charged in wall seconds, long on a busy machine) would use up that visitor's share, and a later test's
+    page would say "did not run" (the limiter's own behaviour is tested in test_compute and test_limiter)."""
+    import ui.compute  # noqa: F401 - sets the shares
+    from serving.limiter import HEAVY
+
+    share = HEAVY.visitor_share
+    HEAVY.set_slots(HEAVY.slots, visitor_share=1.0)
+    yield
+    HEAVY.set_slots(HEAVY.slots, visitor_share=share)
 
 
 def _open(**state: object) -> AppTest:
@@ -136,3 +151,13 @@ def test_a_new_setting_starts_a_new_run() -> None:
     at.select_slider(key="size").set_value("Medium").run()
     assert not at.exception
     assert _step(at) == 0 and at.button(key="training_play").label == "▶️ Train"
+
+
+def test_a_refused_live_refresh_says_training_resumes_by_itself() -> None:
+    from serving.limiter import Ticket
+    from ui.training import refusal
+
+    over = refusal(Ticket(False, "over_share", 1, 0, 1))
+    assert "your share" in over and "resumes by itself" in over and "Try again" not in over
+    assert "resumes by itself" in refusal(Ticket(False, "busy", 0, 0, 1))
+    assert "other visitors" in refusal(Ticket(False, "busy", 1, 2, 1))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import streamlit as st
@@ -37,7 +38,8 @@ PLAY_EVERY_S = 1.6  # replay: one checkpoint per 1.6 s while playing
 TICK_S = 0.05
 TRAIN_S = 0.12  # training per refresh: with drawing and the slot's rest, 2-4 refreshes a second
 SAMPLE_EVERY_S = 3.0
-LIVE_WAIT_S = 0.15  # outwait the slot's rest after this visitor's own previous refresh
+LIVE_WAIT_S = 0.15  # outwait the slot's rest after this visitor's own previous refresh ...
+LIVE_WAIT_MAX_S = 1.05  # ... which lasts as long as that refresh worked (the limiter caps it at 1 s)
 LIVE_BACKOFF_S = 0.5
 
 YOURS = "Your own text"
@@ -54,6 +56,7 @@ _SAMPLE = "training_latest_sample"
 _HISTORY = "training_history"  # {(text id, mode): (label, steps, held-out per char)}: finished curves to compare
 _REPLAY_PLAYING = "training_replay_playing"
 _WANT_SAMPLE = "training_want_sample"
+_LAST_WORK = "training_last_work_s"  # how long this visitor's previous training refresh worked
 
 
 # ----------------------------------------------------------------------------- shared, read-only
@@ -378,19 +381,37 @@ def _tick() -> None:
         return
     with timed("live training refresh (drawing, then training)"):
         _draw(run)
-        with live_slot(LIVE_WAIT_S) as ticket:
+        # Wait out the slot's rest after this visitor's own previous refresh (it lasts as long as that refresh
+        # worked): on a slow, busy server a short wait would only be refused while nobody else was working.
+        with live_slot(min(LIVE_WAIT_MAX_S, st.session_state.get(_LAST_WORK, 0.0) + LIVE_WAIT_S)) as ticket:
             if ticket:
+                started = time.perf_counter()
                 run.train(seconds=TRAIN_S)
                 taken = st.session_state.get(_SAMPLE)
                 due = taken is None or time.monotonic() - taken[0] >= SAMPLE_EVERY_S or run.finished
                 if due or st.session_state.pop(_WANT_SAMPLE, False):
                     _take_sample(run)
+                st.session_state[_LAST_WORK] = time.perf_counter() - started
             else:  # the picture stays; training resumes on a later refresh
-                st.caption(f"⏳ {ticket.message}")
+                st.caption(f"⏳ {refusal(ticket)}")
                 time.sleep(LIVE_BACKOFF_S)
         if run.finished:  # a cap reached: stop the browser's timer with a full rerun
             st.session_state[_PLAYING] = False
             st.rerun(scope="app")
+
+
+def refusal(ticket: Any) -> str:
+    """Why this refresh did not train, in words for someone watching their own run (not a request they made)."""
+    if ticket.reason == "over_share":
+        return (
+            "Training rests for a moment: it has used your share of this small shared server for now, so that "
+            "other visitors get their turn. It resumes by itself."
+        )
+    if ticket.reason == "busy" and ticket.running == 0:
+        return "Training pauses for a moment so that other requests get through; it resumes by itself."
+    if ticket.reason == "busy":
+        return "The server is busy with other visitors' requests; training resumes by itself in a moment."
+    return ticket.message
 
 
 def _draw(run: lt.LiveRun) -> None:
@@ -399,7 +420,8 @@ def _draw(run: lt.LiveRun) -> None:
     per_char = c.heldout_per_char
     latest = float(per_char[-1])
     rate = run.steps_per_second
-    speed = f" · {rate:,.0f} steps a second" if rate and st.session_state.get(_PLAYING) else ""
+    speed = f" · {rate:,.1f} steps a second" if rate and rate < 10 else f" · {rate:,.0f} steps a second" if rate else ""
+    speed = speed if st.session_state.get(_PLAYING) else ""
     st.markdown(
         f"**Step {run.step:,}** of at most {run.max_steps:,} · {run.seconds:.0f} of {run.max_seconds:.0f} "
         f"seconds used{speed}"
@@ -495,10 +517,24 @@ def loss_in_plain_words(replay: tr.Replay) -> str:
 
 
 def replay_lead(replay: tr.Replay) -> str:
+    """The replay's headline: what the curves measured, then what to do."""
+    c = replay.curves
+    early = min((s for s in replay.steps if s >= 200), default=replay.final_step)
+    k = int(np.searchsorted(c.heldout_steps, early))
+    at_early, first, last = float(c.heldout_loss[k]), float(c.heldout_loss[0]), float(c.heldout_loss[-1])
+    vocab = replay.final.vocab_size
+    blind = (  # a fresh model is slightly worse than an even guess (its scores are not exactly equal)
+        f"no better than a blind guess among all {vocab} tokens"
+        if first >= c.start - 0.05
+        else f"as unsure as picking among {figs.choices(first)} tokens"
+    )
     return (
-        f"We trained our story model for {replay.final_step:,} steps and kept its weights at "
-        f"{len(replay.steps)} moments along the way. Slide through them, or press play, and watch it go from "
-        "random pieces to whole stories."
+        f"**Our story model learned most of what it knows in its first {early:,} steps:** its loss on stories it "
+        f"never trained on fell from {first:.2f} ({blind}) to "
+        f"{at_early:.2f}. After all {replay.final_step:,} steps it is {last:.3f}, "
+        f"{'just above' if last > c.floor else 'at'} the best any model can do on our stories ({c.floor:.3f}). "
+        f"We kept its weights at {len(replay.steps)} moments: slide through them, or press play, and watch it go "
+        "from random pieces to whole stories."
     )
 
 
@@ -508,6 +544,10 @@ LIVE_LEAD = (
 )
 
 LIVE_IN_PLAIN_WORDS = f"""
+**The loss** is how surprised the model is by the real next character, on average, in *nats* (minus the logarithm
+of the probability it gave that character). e to the power of the loss is how many characters it is as unsure as if
+it were picking fairly among them: 0.69 nats is a coin flip between 2.
+
 **Characters or word pieces?** **From scratch**, the model reads one character at a time: its vocabulary is just the
 characters your text uses (a few dozen for English), so it starts at about ln(that number) and you can watch it learn
 which letters follow which, then spelling, then words. (A word-piece vocabulary like our story model's, built from a
