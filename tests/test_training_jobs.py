@@ -75,3 +75,10 @@ def test_every_trainer_dependency_is_a_trainer() -> None:
         assert name in cli.TRAINERS and all(n in cli.TRAINERS for n in needs)
         assert all(list(cli.TRAINERS).index(n) < list(cli.TRAINERS).index(name) for n in needs)
     assert cli.main(["gpt", "--jobs", "0"]) == 2
+
+
+def test_longest_chains_start_first() -> None:
+    work = {"gpt": 400.0, "ngram": 30.0, "fashion_judge": 180.0, "fashion_diffusion": 900.0, "judge": 60.0}
+    level = cli.priorities(work)
+    assert level["fashion_judge"] == 1080.0 and level["gpt"] == 430.0 and level["judge"] == 60.0
+    assert max(level, key=level.get) == "fashion_diffusion" or level["fashion_judge"] > level["gpt"]
