@@ -398,16 +398,15 @@ def game(data: ImageDataset) -> None:
     """Twelve pictures, some real and some from the model the reader picks: mark the fakes, then see the answers,
     the reader's score and the judge's on the same set."""
     c1, c2 = st.columns([3, 2])
-    role = c1.segmented_control(
+    label = c1.segmented_control(
         "Fakes drawn by",
-        list(ev.ROLES),
-        default="gan",
-        format_func=lambda r: ev.ROLE_NAMES[r],
+        [ev.ROLE_NAMES[r] for r in ev.ROLES],  # labels as options: the URL reads ?eval_game_model=VAE
+        default=ev.ROLE_NAMES["gan"],
         key="eval_game_model",
         bind="query-params",
         help="The model whose pictures hide among the real ones.",
     )
-    role = role if role in ev.ROLES else "gan"
+    role = next((r for r in ev.ROLES if ev.ROLE_NAMES[r] == label), "gan")
     seed = c2.slider(
         "Round",
         1,
@@ -443,7 +442,7 @@ def game(data: ImageDataset) -> None:
                         right = bool(st.session_state[done_key][i]) == bool(is_fake[i])
                         what = "fake" if is_fake[i] else "real"
                         st.markdown(f"{'✅' if right else '❌'} **{what}**")
-        submitted = st.form_submit_button("Check my answers", disabled=answered, type="primary")
+        submitted = st.form_submit_button("Check my answers", disabled=answered, type="primary", key="eval_game_check")
     if submitted and not answered:
         st.session_state[done_key] = [bool(m) for m in marks]
         st.rerun(scope="fragment")
@@ -515,16 +514,16 @@ def surprise_view() -> None:
         help="Stories the models never saw while training.",
     )
     names = {**TEXT_MODELS, "grammar": "The grammar (floor)"}
-    who = c2.segmented_control(
+    short = {"unigram": "Unigram", "bigram": "Bigram", "rnn": "RNN", "gpt": "Transformer", "grammar": "Grammar"}
+    picked = c2.segmented_control(
         "Whose surprise",
-        list(names),
-        default="gpt",
-        format_func=lambda m: names[m],
+        list(short.values()),  # labels as options: the URL reads ?eval_text_model=RNN
+        default=short["gpt"],
         key="eval_text_model",
         bind="query-params",
-        help="Colour each word by how surprised this model is to read it.",
+        help="Colour each word by how surprised this model is to read it (the grammar: the true odds).",
     )
-    who = who if who in names else "gpt"
+    who = next((m for m, word in short.items() if word == picked), "gpt")
     s = story_surprise(labels.index(story) if story in labels else SHOWCASE_STORY)
     row = s.models.index(who)
     st.html(_surprise_html(s, row))

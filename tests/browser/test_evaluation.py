@@ -29,14 +29,14 @@ def test_evaluation_desktop_and_the_game_by_keyboard(new_page, server_url) -> No
     assert_clean(page)
     # keyboard only: focus the first box, Space marks it, Tab twice more and Space marks the third; then Tab to
     # the button (past the other nine boxes) and Enter
-    first = page.get_by_role("checkbox", name="1: fake")
+    first = page.get_by_role("checkbox", name="1: fake", exact=True)
     first.focus()
     page.keyboard.press("Space")
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
     page.keyboard.press("Space")
     assert first.is_checked()
-    assert page.get_by_role("checkbox", name="3: fake").is_checked()
+    assert page.get_by_role("checkbox", name="3: fake", exact=True).is_checked()
     page.get_by_role("button", name="Check my answers").focus()
     rerun(page, lambda: page.keyboard.press("Enter"))
     _answered(page)
@@ -49,11 +49,11 @@ def test_evaluation_game_by_touch_on_a_phone(browser, server_url) -> None:
     context = browser.new_context(viewport={"width": PHONE[0], "height": PHONE[1]}, has_touch=True, is_mobile=True)
     try:
         page = context.new_page()
-        page.goto(f"{server_url}/Evaluation?eval_game_model=vae&eval_round=4")
+        page.goto(f"{server_url}/Evaluation?eval_game_model=VAE&eval_round=4")
         wait_for_app(page, FIRST_VIEW_MS)
         page.get_by_text("sit closest to real ones", exact=False).first.wait_for(timeout=120_000)
         for n in (2, 5):
-            box = page.get_by_role("checkbox", name=f"{n}: fake")
+            box = page.get_by_role("checkbox", name=f"{n}: fake", exact=True)
             box.scroll_into_view_if_needed()
             page.get_by_text(f"{n}: fake", exact=True).tap()
             assert box.is_checked()
@@ -65,7 +65,7 @@ def test_evaluation_game_by_touch_on_a_phone(browser, server_url) -> None:
 
 
 def test_evaluation_dataset_switch_and_shared_link(new_page, server_url) -> None:
-    link = "Evaluation?data=digits&eval_game_model=diffusion&eval_round=5&eval_text_model=rnn"
+    link = "Evaluation?data=digits&eval_game_model=Diffusion&eval_round=5&eval_text_model=RNN"
     page = _open(new_page, server_url, link)
     page.get_by_text("On handwritten digits", exact=False).first.wait_for(timeout=120_000)
     assert page.get_by_role("slider", name="Round").get_attribute("aria-valuenow") == "5"
