@@ -97,33 +97,35 @@ def measure_bars(
 
 def kind_map(class_names: Sequence[str], labels: Sequence[str], shares: np.ndarray, title: str) -> go.Figure:
     """(models, kinds) share of each model's samples read confidently as each kind, as a table of colours with the
-    share written in every cell: a dropped kind is a pale cell on its row."""
-    shares = np.asarray(shares, dtype=float)
+    share written in every cell: one column per model, one row per kind (a phone fits four columns of "3.3%"), so a
+    dropped kind is a pale cell in its model's column."""
+    shares = np.asarray(shares, dtype=float).T  # (kinds, models)
     cells = [[percent(float(v)) for v in row] for row in shares]
     heat = go.Heatmap(
         z=shares,
-        x=[esc(k) for k in class_names],
-        y=[esc(label) for label in labels],
+        x=[esc(label) for label in labels],
+        y=[esc(k) for k in class_names],
         text=cells,
         texttemplate="%{text}",
-        textfont={"size": 12},
+        textfont={"size": 13},
         colorscale="Blues",
         zmin=0,
         zmax=max(0.15, float(np.nanmax(shares))),
         showscale=False,
         xgap=2,
         ygap=2,
-        hovertemplate="%{y}, %{x}: %{text}<extra></extra>",
+        hovertemplate="%{x}, %{y}: %{text}<extra></extra>",
     )
     text, layout = titled(
         title,
         {
-            "xaxis": {"tickangle": -45, "side": "bottom", "showgrid": False},
+            "xaxis": {"side": "top", "showgrid": False},
             "yaxis": {"autorange": "reversed", "showgrid": False},
-            "margin": {"l": 10, "b": 10},
+            "margin": {"l": 10, "b": 10, "t": 90},
         },
     )
-    return figure(heat, layout, title=text, height=200 + 48 * len(labels))
+    layout["margin"]["t"] += 30  # room for the model names above the columns
+    return figure(heat, layout, title=text, height=200 + 36 * len(class_names))
 
 
 def perplexity_bars(labels: Sequence[str], values: Sequence[float], keys: Sequence[str], floor: float) -> go.Figure:
@@ -134,8 +136,8 @@ def perplexity_bars(labels: Sequence[str], values: Sequence[float], keys: Sequen
     def shown(label: str, v: float) -> str:
         if not np.isfinite(v):
             return f"<b>{esc(label)}</b><br>not measured"
-        above = f" (floor +{v / floor - 1:.1%})" if v > floor * 1.0005 else ""
-        return f"<b>{esc(label)}</b><br>{v:.2f} words{above}"
+        above = f" (+{v / floor - 1:.1%})" if floor * 1.0005 < v < floor * 1.1 else ""  # only the close ones
+        return f"<b>{esc(label)}</b><br>{v:.2f}{above}"
 
     names = [shown(label, v) for label, v in zip(labels, values, strict=True)]
     text, layout = titled(
@@ -143,7 +145,7 @@ def perplexity_bars(labels: Sequence[str], values: Sequence[float], keys: Sequen
         {
             "xaxis": {
                 "type": "log",
-                "title": "perplexity (as unsure as choosing among this many words), log scale",
+                "title": "words to choose among (log scale)",
                 "range": [np.log10(max(1.0, floor * 0.8)), np.log10(np.nanmax(values)) + 0.1],
                 "tickvals": [1, 2, 5, 10, 20, 50, 100, 200, 500],
             },

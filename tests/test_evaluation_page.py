@@ -78,6 +78,7 @@ def test_clothes_measures_on_screen_are_the_cards(default_view) -> None:
     assert math.isclose(spread[3], gan["real_spread_within_kinds"], abs_tol=1e-3)  # real pictures, measured now
     kinds = chart(at, "eval_kinds")["data"][0]
     shares = values(kinds["z"]) if isinstance(kinds["z"], dict) else np.array(kinds["z"], dtype=float)
+    shares = shares.T  # drawn one column per model
     names = get_dataset("fashion").class_names
     assert np.allclose(shares[0], [gan["confident_class_shares"][k] for k in names])
     assert np.allclose(shares[1], [vae["confident_class_shares"][k] for k in names])

@@ -32,7 +32,7 @@ from ui.lm import load_gpt
 GRID = 16  # pictures per model in the side-by-side grids
 GRID_COLS = 4
 SHOWCASE_STORY = 3  # the held-out story text_eval.showcase_story() picks: a name and the toy come back
-TEXT_MODELS = {"unigram": "Unigram", "bigram": "Bigram", "rnn": "RNN (LSTM)", "gpt": "Transformer (our GPT)"}
+TEXT_MODELS = {"unigram": "Unigram", "bigram": "Bigram", "rnn": "RNN (LSTM)", "gpt": "Transformer (GPT)"}
 SURPRISE_TOP = 4.0  # nats: a word this surprising or more is drawn deep orange
 
 
@@ -423,14 +423,14 @@ def game(data: ImageDataset) -> None:
         return
     done_key = _answered_key(data, role, int(seed))
     answered = done_key in st.session_state
-    pngs = tile_pngs(images, side=100)
+    pngs = tile_pngs(images, side=96)
     marks = []
     with st.form(key=f"eval_game_form_{data.key}_{role}_{seed}", border=False):
         st.markdown(f"**Which of these {len(images)} pictures did the {ev.ROLE_NAMES[role]} draw?** Tick the fakes.")
         with st.container(horizontal=True, wrap=True, gap="small", key="eval_game_grid"):
             for i, png in enumerate(pngs):
-                with st.container(width=112, gap=None):
-                    st.image(data_uri(png), width=104)
+                with st.container(width=100, gap=None):  # three a row on a 390 px phone
+                    st.image(data_uri(png), width=96)
                     marks.append(
                         st.checkbox(
                             f"{i + 1}: fake",
@@ -473,7 +473,7 @@ def game(data: ImageDataset) -> None:
 
 def perplexity_section() -> text_eval.PerplexityTable:
     t = perplexities()
-    labels = [TEXT_MODELS[m] for m in t.models] + ["The grammar itself (floor)"]
+    labels = [TEXT_MODELS[m] for m in t.models] + ["Grammar (floor)"]
     values = [*t.perplexity, t.floor_heldout]
     fig = figs.perplexity_bars(labels, values, [*t.models, "grammar"], t.floor_heldout)
     show_chart(st, fig, key="eval_ppl", width="stretch", config=figs.NO_BAR)
