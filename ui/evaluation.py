@@ -389,6 +389,10 @@ def _answered_key(data: ImageDataset, role: str, seed: int) -> str:
     return f"eval_game_done_{data.key}_{role}_{seed}"
 
 
+def _answer(done_key: str, mark_keys: list[str]) -> None:
+    st.session_state[done_key] = [bool(st.session_state.get(k, False)) for k in mark_keys]
+
+
 def _next_round() -> None:
     st.session_state["eval_round"] = int(st.session_state.get("eval_round", 1)) % 100 + 1
 
@@ -424,28 +428,25 @@ def game(data: ImageDataset) -> None:
     done_key = _answered_key(data, role, int(seed))
     answered = done_key in st.session_state
     pngs = tile_pngs(images, side=96)
-    marks = []
     with st.form(key=f"eval_game_form_{data.key}_{role}_{seed}", border=False):
         st.markdown(f"**Which of these {len(images)} pictures did the {ev.ROLE_NAMES[role]} draw?** Tick the fakes.")
         with st.container(horizontal=True, wrap=True, gap="small", key="eval_game_grid"):
             for i, png in enumerate(pngs):
                 with st.container(width=100, gap=None):  # three a row on a 390 px phone
                     st.image(data_uri(png), width=96)
-                    marks.append(
-                        st.checkbox(
-                            f"{i + 1}: fake",
-                            key=f"eval_mark_{data.key}_{role}_{seed}_{i}",
-                            disabled=answered,
-                        )
-                    )
+                    st.checkbox(f"{i + 1}: fake", key=f"eval_mark_{data.key}_{role}_{seed}_{i}", disabled=answered)
                     if answered:
                         right = bool(st.session_state[done_key][i]) == bool(is_fake[i])
                         what = "fake" if is_fake[i] else "real"
                         st.markdown(f"{'✅' if right else '❌'} **{what}**")
-        submitted = st.form_submit_button("Check my answers", disabled=answered, type="primary", key="eval_game_check")
-    if submitted and not answered:
-        st.session_state[done_key] = [bool(m) for m in marks]
-        st.rerun(scope="fragment")
+        st.form_submit_button(
+            "Check my answers",
+            disabled=answered,
+            type="primary",
+            key="eval_game_check",
+            on_click=_answer,  # before the rerun, so the answers are drawn in the same run
+            args=(done_key, [f"eval_mark_{data.key}_{role}_{seed}_{i}" for i in range(len(pngs))]),
+        )
     if not answered:
         st.caption(
             f"Some are real {data.title} from the held-out pictures, some the model's (between {ev.GAME_FAKES[0]} and "
