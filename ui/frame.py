@@ -7,6 +7,8 @@ imports none of it: the warm-up, which imports the model glue, is started by ui/
 
 from __future__ import annotations
 
+import html
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +21,8 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from explainers.store import ModelLoadError, read_config
+from figures import describe
+from figures.presenter import enlarge
 
 # pandas is imported above, by the first page run, before any chart is built and before the warm-up thread starts.
 # Plotly looks pandas up in sys.modules while it validates a figure, and the warm-up thread imports it (through
@@ -32,6 +36,13 @@ pio.json.config.default_engine = "json"
 T = TypeVar("T")
 _TIMING_KEY = "_glassbox_timing"
 _PAGE_KEY = "_glassbox_page"
+PRESENT_KEY = "_glassbox_presenting"
+SMALL_TABLE_CELLS = 400  # up to this many cells as an HTML table, more in Streamlit's scrolling grid
+# Visually hidden, still read by screen readers (the usual "sr-only" rule); ui.page_setup takes its container out
+# of the page flow, so it adds no gap.
+SR_ONLY_STYLE = (
+    "position:absolute;width:1px;height:1px;margin:-1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap"
+)
 
 
 def note_page(key: str) -> None:
@@ -50,13 +61,78 @@ def preload_chart_library() -> None:
         st.plotly_chart({"data": [{"type": "bar", "x": [0], "y": [0]}]}, key="chart_library_preload_chart")
 
 
+def presenting() -> bool:
+    """Whether this visitor is in presenter mode (set by ui.page_setup from its switch or ?present=true)."""
+    return bool(st.session_state.get(PRESENT_KEY, False))
+
+
 def show_chart(where: DeltaGenerator, fig: go.Figure, **kwargs: Any) -> Any:
     """`where.plotly_chart(fig, ...)` without Streamlit's chart theme; the figures carry that look themselves.
 
     With the theme on, Streamlit's frontend re-applies it to a JSON copy of the figure just after the first draw,
     and Plotly redraws the whole chart for the copied template: every chart was drawn twice on every change
-    (about 30 ms of a 150 ms knob move here). See figures.style."""
-    return where.plotly_chart(fig, theme=None, **kwargs)
+    (about 30 ms of a 150 ms knob move here). See figures.style.
+
+    Every chart also gets: Plotly's own "download as PNG" button (desktop; the toolbar is hidden on phones), a
+    summary in words for screen readers, and "Show as table" with its numbers as CSV (built only when opened).
+    In presenter mode its text is enlarged for a projector (figures.presenter)."""
+    kwargs["config"] = chart_config(fig, kwargs.get("config"))
+    shown = enlarge(fig) if presenting() else fig
+    result = where.plotly_chart(shown, theme=None, **kwargs)
+    chart_as_text(where, fig, str(kwargs.get("key") or describe.file_name(fig)))
+    return result
+
+
+def chart_config(fig: go.Figure, config: dict[str, Any] | None) -> dict[str, Any]:
+    """Plotly's config with its PNG download on: named after the chart, at twice the screen's resolution.
+
+    A chart drawn without a toolbar (pages turn it off so zoom tools never cover a title) keeps only the camera
+    button; the toolbar shows while the pointer is over the chart, and never on a phone (ui.page_setup's CSS)."""
+    config = dict(config or {})
+    if config.get("displayModeBar") is False:
+        config["displayModeBar"] = "hover"
+        config["modeBarButtons"] = [["toImage"]]
+    config["displaylogo"] = False
+    config["toImageButtonOptions"] = {"format": "png", "filename": describe.file_name(fig), "scale": 2}
+    return config
+
+
+def _escape_markdown(text: str) -> str:
+    return re.sub(r"([\\`*_{}\[\]<>()#+!|~$-])", r"\\\1", text)
+
+
+def chart_as_text(where: DeltaGenerator, fig: go.Figure, key: str) -> None:
+    """The chart in words for screen readers (always there, visually hidden), and a "Show as table" expander that
+    builds its table and CSV only when a visitor opens it (an unopened one costs a summary, well under 1 ms)."""
+    text = describe.summary(fig)
+    where.html(f'<p class="glassbox-sr" style="{SR_ONLY_STYLE}">{html.escape(text)}</p>')
+    box = where.expander("Show as table", icon="📋", type="compact", key=f"{key}__table", on_change="rerun")
+    if not box.open:
+        return
+    with box:
+        st.markdown(_escape_markdown(text))
+        found = describe.tables(fig)
+        if not found:
+            st.markdown("This chart shows pictures: it has no numbers to list.")
+            return
+        for table in found:
+            frame = pandas.DataFrame(list(table.rows), columns=list(table.columns))
+            if len(found) > 1:
+                st.markdown(f"**{_escape_markdown(table.name)}**")
+            if frame.size <= SMALL_TABLE_CELLS:
+                st.table(frame, hide_index=True)  # an HTML table: read cell by cell by screen readers
+            else:
+                st.dataframe(frame, hide_index=True, height=min(400, 38 + 35 * len(frame)))
+            if table.cut:
+                st.caption(f"The first {len(table.rows):,} of {table.total_rows:,} rows.")
+        st.download_button(
+            "⬇️ Download these numbers (CSV)",
+            data=describe.to_csv(found),
+            file_name=f"{describe.file_name(fig)}.csv",
+            mime="text/csv",
+            on_click="ignore",
+            key=f"{key}__csv",
+        )
 
 
 def what_you_are_seeing(text: str) -> None:

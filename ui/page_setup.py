@@ -12,6 +12,7 @@ import streamlit as st
 
 from ui import classroom, visitors, warmup
 from ui.frame import note_page
+from ui.presenter import setup as setup_presenter
 from ui.tour import GROUPS, HOME, live_pages, page
 
 # On a phone, Plotly's toolbar (zoom, pan, download...) appears over a tapped chart's title, so it is hidden on
@@ -50,12 +51,14 @@ def setup_page(key: str) -> None:
         layout="wide",
     )
     note_page(key)
+    setup_presenter()  # ?present=true or the menu's switch: big text for a projector, restyled by CSS
     visitors.take_turn()  # one page run at a time per visitor: their other tabs wait here, costing no CPU
     st.html(PAGE_CSS)  # style only: Streamlit puts it where it takes no room
     _sidebar_navigation()
     if key != HOME.key:
         warmup.start_once()  # a deep link can be a server's first visit; app.py starts it after drawing
-        st.page_link(HOME.path, label="Back to the tour", icon="⬅️")
+        with st.container(key="glassbox_back"):  # hidden in presenter mode
+            st.page_link(HOME.path, label="Back to the tour", icon="⬅️")
         st.title(f"{entry.icon} {entry.title}")
         st.markdown(f"**{entry.promise}**")
         classroom.first_screen(key)  # lesson bar, 'Predict first', words on this page, copy link

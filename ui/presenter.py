@@ -1,0 +1,80 @@
+"""Presenter mode, for a projector: one switch in the page menu, or `?present=true` in the link.
+
+When on: larger type; hidden are the page menu, Streamlit's top bar, captions, expanders ("Go deeper", the model
+card, "Show as table"), the blue and green notes ("What you are seeing": the presenter says it) and the page's
+tools row (copy link, words), the page pulled up so its key chart is on the first screen, and every chart's text
+enlarged to at least 18 px (ui.frame.show_chart with figures.presenter). All of it is CSS and a chart copy, so
+leaving presenter mode (the switch, the "Leave" button at the top right, or `?present=false`) gives back the page
+exactly as it was. The mode follows the visitor from page to page (session state), and the URL says so.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.frame import PRESENT_KEY, presenting
+
+PARAM = "present"
+SWITCH_KEY = "glassbox_present_switch"
+LEAVE_KEY = "glassbox_present_leave"
+_ON = ("1", "true", "yes", "on")
+
+# Always: a chart's screen-reader summary (ui.frame.chart_as_text) is taken out of the page flow, so it adds no gap.
+BASE_CSS = """
+[data-testid="stElementContainer"]:has(> [data-testid="stHtml"] .glassbox-sr) {
+  position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
+}
+"""
+
+# Presenter mode. Sizes are for a 1280x720 projector; the top padding of Streamlit's page (6 rem) goes.
+PRESENT_CSS = """
+html { font-size: 19px; }
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
+[data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
+[data-testid="stCaptionContainer"], [data-testid="stExpander"], .st-key-glassbox_back, .st-key-gb_tools,
+.stElementContainer:has(> .stAlert [data-testid="stAlertContentInfo"]),
+.stElementContainer:has(> .stAlert [data-testid="stAlertContentSuccess"]) { display: none !important; }
+[data-testid="stMainBlockContainer"] { padding-top: 1rem !important; padding-bottom: 2rem !important; max-width: 100% !important; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.15rem; }
+h1 { font-size: 2.1rem !important; padding-top: 0 !important; padding-bottom: 0.3rem !important; }
+.st-key-glassbox_present_leave { position: fixed; top: 0.4rem; right: 1rem; z-index: 999990; width: auto !important; }
+"""
+
+
+def _wanted() -> bool:
+    """The mode for this run: the URL's word if it has one (a shared link), else the visitor's switch."""
+    asked = st.query_params.get(PARAM)
+    if asked is not None:
+        st.session_state[PRESENT_KEY] = asked.strip().lower() in _ON
+    return presenting()
+
+
+def _set(on: bool) -> None:
+    st.session_state[PRESENT_KEY] = on
+    if on:
+        st.query_params[PARAM] = "true"
+    elif PARAM in st.query_params:
+        del st.query_params[PARAM]
+
+
+def _switched() -> None:
+    _set(bool(st.session_state.get(SWITCH_KEY)))
+
+
+def setup() -> bool:
+    """Read the mode, style the page for it, and draw its switch (page menu) and, when on, the Leave button.
+    Call once per page run, early (before anything it should restyle). Returns whether presenting."""
+    on = _wanted()
+    if on and st.query_params.get(PARAM) is None:
+        st.query_params[PARAM] = "true"  # after a page switch: the address bar says the mode too
+    st.html(f"<style>{BASE_CSS}{PRESENT_CSS if on else ''}</style>")
+    st.session_state[SWITCH_KEY] = on  # the switch shows the mode, whichever way it was set
+    st.sidebar.toggle(
+        "🎤 Presenter mode",
+        key=SWITCH_KEY,
+        on_change=_switched,
+        help="For a projector: big text, no menu, the main chart on the first screen. Link: add ?present=true.",
+    )
+    if on:
+        st.button("✖ Leave presenter mode", key=LEAVE_KEY, on_click=_set, args=(False,))
+    return on
