@@ -1,0 +1,91 @@
+"""Animated GIFs of a run: pictures in [0, 1] in, GIF file bytes out (PIL).
+
+For the "save as GIF" buttons of the diffusion replay and a GAN training run. The caps are decided before any
+work, from the arrays' shapes alone: at most MAX_FRAMES frames (evenly spaced, the first and last kept), each
+scaled up with hard pixel edges to about TARGET_SIDE px on its longer side (a 28x28 picture shown as 28 px is
+useless on a slide) and never past MAX_SIDE. An optional caption per frame is written in a band under the picture.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+MAX_FRAMES = 60
+TARGET_SIDE = 360  # px on the longer side after scaling up
+MAX_SIDE = 720
+MAX_SCALE = 12
+CAPTION_PX = 18  # caption text size; the band under the picture is a little taller
+FRAME_MS = 120
+LAST_FRAME_MS = 1500  # the finished picture stays up before the loop starts again
+
+
+def frame_indices(count: int, most: int = MAX_FRAMES) -> np.ndarray:
+    """Which frames to keep: all of them, or `most` evenly spaced ones with the first and the last."""
+    if count <= 0:
+        return np.zeros(0, dtype=int)
+    return np.unique(np.linspace(0, count - 1, min(count, most)).round().astype(int))
+
+
+def scale_for(height: int, width: int, target: int = TARGET_SIDE, largest: int = MAX_SIDE) -> int:
+    """The whole-number scale that brings the longer side near `target` px without passing `largest`."""
+    side = max(height, width, 1)
+    return int(max(1, min(MAX_SCALE, round(target / side), largest // side)))
+
+
+def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+    try:
+        return ImageFont.load_default(size=size)  # Pillow's own scalable font (needs FreeType)
+    except (TypeError, OSError, ImportError):  # an old Pillow or one without FreeType: the small bitmap font
+        return ImageFont.load_default()
+
+
+def _to_uint8(frame: np.ndarray) -> np.ndarray:
+    return np.round(np.clip(np.nan_to_num(np.asarray(frame, dtype=np.float32), nan=1.0), 0, 1) * 255).astype(np.uint8)
+
+
+def gif_bytes(
+    frames: Sequence[np.ndarray] | np.ndarray,
+    captions: Sequence[str] | None = None,
+    frame_ms: int = FRAME_MS,
+    last_frame_ms: int = LAST_FRAME_MS,
+    most: int = MAX_FRAMES,
+) -> bytes:
+    """An animated GIF that loops forever. `frames`: (N, H, W) greys or (N, H, W, 3) colours, values in [0, 1]
+    as displayed (1 = white). `captions`: one short text per frame (or None)."""
+    if len(frames) == 0:
+        raise ValueError("a GIF needs at least one frame")
+    keep = frame_indices(len(frames), most)
+    first = np.asarray(frames[int(keep[0])])
+    if first.ndim not in (2, 3) or (first.ndim == 3 and first.shape[2] != 3):
+        raise ValueError(f"frames must be (H, W) greys or (H, W, 3) colours, not {first.shape}")
+    height, width = first.shape[:2]
+    scale = scale_for(height, width)
+    mode = "L" if first.ndim == 2 else "RGB"
+    band = CAPTION_PX + 12 if captions is not None else 0
+    font = _font(CAPTION_PX) if captions is not None else None
+    pictures = []
+    for i in keep:
+        frame = np.asarray(frames[int(i)])
+        if frame.shape != first.shape:
+            raise ValueError("all frames must have the same shape")
+        image = Image.fromarray(_to_uint8(frame), mode)
+        image = image.resize((width * scale, height * scale), Image.Resampling.NEAREST)
+        if band:
+            canvas = Image.new(mode, (image.width, image.height + band), 255 if mode == "L" else (255, 255, 255))
+            canvas.paste(image, (0, 0))
+            ImageDraw.Draw(canvas).text(
+                (6, image.height + 5), str(captions[int(i)]), fill=0 if mode == "L" else (0, 0, 0), font=font
+            )
+            image = canvas
+        pictures.append(image if mode == "L" else image.quantize(colors=255, method=Image.Quantize.MEDIANCUT))
+    durations = [frame_ms] * len(pictures)
+    durations[-1] = max(frame_ms, last_frame_ms)
+    out = io.BytesIO()
+    pictures[0].save(
+        out, format="GIF", save_all=True, append_images=pictures[1:], duration=durations, loop=0, optimize=False
+    )
+    return out.getvalue()
