@@ -40,3 +40,48 @@ def test_closed_tabs_past_their_reconnect_window_are_shut_down_and_dropped() -> 
     assert warmup.forget_expired_sessions(live_store) == 0
     assert not kept.shut_down
     assert live_store.get("kept") is not None
+
+
+class _Log:
+    """Records what the warm-up logs (Streamlit's loggers do not reach pytest's caplog)."""
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, str]] = []
+
+    def warning(self, message: str, *args: object) -> None:
+        self.lines.append(("warning", message % args))
+
+    def info(self, message: str, *args: object) -> None:
+        self.lines.append(("info", message % args))
+
+
+def test_a_step_refused_by_a_busy_server_is_tried_again_after_the_others(monkeypatch) -> None:
+    """Under load the warm-up waits in line with the visitors; being refused is not a failure (issue 11 §4)."""
+    from serving.limiter import Ticket
+    from ui.compute import ServerBusy
+
+    log = _Log()
+    monkeypatch.setattr(warmup, "log", log)
+    calls: list[str] = []
+    refusals = [2]
+
+    def busy_twice() -> None:
+        calls.append("busy")
+        if refusals[0]:
+            refusals[0] -= 1
+            raise ServerBusy(Ticket(False, "busy", 1, 0, 1))
+
+    def broken() -> None:
+        calls.append("broken")
+        raise ValueError("damaged weights")
+
+    warmup._run_steps([busy_twice, lambda: calls.append("quick"), broken], rounds=3, pause_s=0)
+    assert calls == ["busy", "quick", "broken", "busy", "busy"]  # refused steps go again after the others
+    assert log.lines == [("warning", "warm-up step failed: damaged weights")]  # only the real failure
+
+    def always_busy() -> None:
+        raise ServerBusy(Ticket(False, "busy", 1, 0, 1))
+
+    log.lines.clear()
+    warmup._run_steps([always_busy], rounds=2, pause_s=0)
+    assert log.lines == [("info", "Glassbox warm-up left 1 step(s) to the visitors: the server stayed busy")]
