@@ -21,8 +21,10 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from explainers.store import ModelLoadError, read_config
-from figures import describe
+from figures import animation, describe
 from figures.presenter import enlarge
+from serving.limiter import HEAVY
+from ui.visitors import visitor_id
 
 # pandas is imported above, by the first page run, before any chart is built and before the warm-up thread starts.
 # Plotly looks pandas up in sys.modules while it validates a figure, and the warm-up thread imports it (through
@@ -37,6 +39,7 @@ T = TypeVar("T")
 _TIMING_KEY = "_glassbox_timing"
 _PAGE_KEY = "_glassbox_page"
 PRESENT_KEY = "_glassbox_presenting"
+GIF_WAIT_S = 5.0  # how long a GIF waits for a heavy-work slot before it is built anyway
 SMALL_TABLE_CELLS = 400  # up to this many cells as an HTML table, more in Streamlit's scrolling grid
 # Visually hidden, still read by screen readers (the usual "sr-only" rule); ui.page_setup takes its container out
 # of the page flow, so it adds no gap.
@@ -79,8 +82,33 @@ def show_chart(where: DeltaGenerator, fig: go.Figure, **kwargs: Any) -> Any:
     kwargs["config"] = chart_config(fig, kwargs.get("config"))
     shown = enlarge(fig) if presenting() else fig
     result = where.plotly_chart(shown, theme=None, **kwargs)
-    chart_as_text(where, fig, str(kwargs.get("key") or describe.file_name(fig)))
+    key = str(kwargs.get("key") or describe.file_name(fig))
+    if isinstance(fig, go.Figure) and animation.has_picture_frames(fig):
+        gif_button(where, lambda: animation.gif_bytes(*animation.figure_frames(fig)), describe.file_name(fig), key)
+    chart_as_text(where, fig, key)
     return result
+
+
+def gif_button(where: DeltaGenerator, build: Callable[[], bytes], name: str, key: str, label: str = "") -> None:
+    """ "Save as GIF": `build` runs only when the visitor clicks (Streamlit calls it then, off the page run), in
+    the server's heavy-work line like other picture work, and its GIF is capped in size (figures.animation)."""
+    visitor = visitor_id()
+
+    def data() -> bytes:
+        ticket = HEAVY.try_acquire(visitor=visitor, timeout=GIF_WAIT_S)  # if refused, it runs anyway: it is small
+        try:
+            return build()
+        finally:
+            HEAVY.release(ticket)
+
+    where.download_button(
+        label or "🎞️ Save as an animated GIF",
+        data=data,
+        file_name=f"{name}.gif",
+        mime="image/gif",
+        on_click="ignore",
+        key=f"{key}__gif",
+    )
 
 
 def chart_config(fig: go.Figure, config: dict[str, Any] | None) -> dict[str, Any]:

@@ -46,6 +46,7 @@ from explainers.gan_points import DATASETS as SHAPES
 from explainers.gan_points import EXTENT
 from explainers.image_quality import CONFIDENT
 from explainers.store import ModelLoadError, load_model, read_config
+from figures.animation import frame_indices, gif_bytes
 from figures.gan import (
     FAKE_COLOUR,
     REAL_COLOUR,
@@ -60,7 +61,7 @@ from figures.gan_live import LIVE_COLOURS, arena_raster, bars_raster, fakes_grid
 from figures.pictures import data_uri, to_png
 from figures.style import percent
 from ui.compute import heavy_slot, heavy_work, live_slot
-from ui.frame import show_chart, timed
+from ui.frame import gif_button, show_chart, timed
 from ui.image_data import DATASET_WORDS, choose_dataset, judge_images, training_images
 
 # The browser starts the next fragment run `run_every` seconds after the previous one *finished* (measured on
@@ -476,6 +477,15 @@ def _sample_words(n: int) -> str:
     return f"a sample of the {n} fakes; the bar chart counts all of them"
 
 
+def training_gif(gan: ShippedDigitsGan | ShippedImageGan, data: ImageDataset) -> bytes:
+    """Our training run as a GIF: the same fakes (same noise) at each saved step, captioned with the step."""
+    (cols, n), _ = SHOWN[data.key]
+    keep = frame_indices(gan.snapshots)  # capped before any picture is drawn
+    frames = [fakes_grid(gan.snapshot(int(i))[:n], cols=cols) for i in keep]
+    steps = [f"GAN training step {int(gan.snapshot_steps[int(i)]):,}" for i in keep]
+    return gif_bytes(frames, steps)
+
+
 def replay(gan: ShippedDigitsGan | ShippedImageGan, data: ImageDataset, index: int) -> None:
     """One snapshot of our training: the fakes from the fixed noise, what the judge reads in all of them, and the
     losses with the chosen step marked. Every headline describes the chosen step."""
@@ -486,6 +496,13 @@ def replay(gan: ShippedDigitsGan | ShippedImageGan, data: ImageDataset, index: i
     finding = f"The forger's {data.title} after {step:,} training steps" if step else "Before training: noise"
     heading(finding, f"{_sample_words(len(images))} · the same noise at every step")
     fakes_picture(_grid_uris(images, data))
+    gif_button(  # built only when clicked
+        st,
+        functools.partial(training_gif, gan, data),
+        f"glassbox-gan-{data.key}-training",
+        f"gan_gif_{data.key}",
+        "🎞️ Save the whole training run as an animated GIF",
+    )
     left, right = st.columns(2, gap="medium")
     with left:
         heading(
