@@ -38,6 +38,7 @@ PLAY_EVERY_S = 1.6  # replay: one checkpoint per 1.6 s while playing
 TICK_S = 0.05
 TRAIN_S = 0.12  # training per refresh: with drawing and the slot's rest, 2-4 refreshes a second
 SAMPLE_EVERY_S = 3.0
+SAMPLE_AFTER_S = 1.0  # ... and after at least this much training since the previous sample
 LIVE_WAIT_S = 0.15  # outwait the slot's rest after this visitor's own previous refresh ...
 LIVE_WAIT_MAX_S = 1.05  # ... which lasts as long as that refresh worked (the limiter caps it at 1 s)
 LIVE_BACKOFF_S = 0.5
@@ -362,7 +363,7 @@ def live_view() -> None:
 def _take_sample(run: lt.LiveRun) -> None:
     previous = st.session_state.get(_SAMPLE)
     seed = 1 if previous is None else previous[1].seed + 1
-    st.session_state[_SAMPLE] = (time.monotonic(), run.sample(seed))
+    st.session_state[_SAMPLE] = (time.monotonic(), run.sample(seed), run.seconds)
 
 
 def _tick() -> None:
@@ -388,7 +389,13 @@ def _tick() -> None:
                 started = time.perf_counter()
                 run.train(seconds=TRAIN_S)
                 taken = st.session_state.get(_SAMPLE)
-                due = taken is None or time.monotonic() - taken[0] >= SAMPLE_EVERY_S or run.finished
+                # Every few seconds, and only after a good slice of training since the last one: on a busy server
+                # a sample costs many refreshes' worth of the visitor's share, and would otherwise crowd out training.
+                due = (
+                    taken is None
+                    or run.finished
+                    or (time.monotonic() - taken[0] >= SAMPLE_EVERY_S and run.seconds - taken[2] >= SAMPLE_AFTER_S)
+                )
                 if due or st.session_state.pop(_WANT_SAMPLE, False):
                     _take_sample(run)
                 st.session_state[_LAST_WORK] = time.perf_counter() - started
