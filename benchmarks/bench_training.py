@@ -571,7 +571,6 @@ def main() -> None:
         print(json.dumps(_memory_case(args.memory_case)))
         return
     torch.set_num_threads(1)
-    results = json.loads(OUT.read_text()) if OUT.is_file() else {}
     for part in args.parts or list(PARTS):
         started = time.perf_counter()
         print(f"[{part}] ...", flush=True)
@@ -580,6 +579,7 @@ def main() -> None:
         value["machine"] = machine
         value["measured"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         value["bench_seconds"] = round(time.perf_counter() - started, 1)
+        results = json.loads(OUT.read_text()) if OUT.is_file() else {}  # read now: another part may have finished
         results[part] = value
         OUT.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
         print(json.dumps({k: v for k, v in value.items() if "curve" not in k}, indent=1, ensure_ascii=False)[:3000])
