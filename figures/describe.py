@@ -325,8 +325,11 @@ def _xy_table(layout: dict[str, Any], trace: Mapping[str, Any], index: int) -> T
         return None
     n = min(len(cats), len(values))
     keep = min(n, MAX_TABLE_ROWS)
-    cat_title = _axis_title(_axis(layout, trace.get(f"{cat_letter}axis"), cat_letter)) or cat_letter
-    val_title = _axis_title(_axis(layout, trace.get(f"{val_letter}axis"), val_letter)) or val_letter
+    numeric = _numeric(cats) is not None
+    cat_title = _axis_title(_axis(layout, trace.get(f"{cat_letter}axis"), cat_letter)) or (
+        cat_letter if numeric else "item"
+    )
+    val_title = _axis_title(_axis(layout, trace.get(f"{val_letter}axis"), val_letter)) or "value"
     if val_title == cat_title:
         val_title = f"{val_title} (value)"
     columns = [_cells(cats[:keep]), _cells(values[:keep])]
@@ -334,7 +337,7 @@ def _xy_table(layout: dict[str, Any], trace: Mapping[str, Any], index: int) -> T
     texts = _texts(trace, n) if trace.get("type") == "bar" else None
     if texts is not None:
         columns.append([plain(t) for t in texts[:keep]])
-        heads.append("label")
+        heads.append("shown as")
     return Table(_series_name(trace, index), _unique(heads), tuple(zip(*columns, strict=True)), n)
 
 

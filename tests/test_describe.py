@@ -55,7 +55,7 @@ def test_heatmap_table_keeps_labels_and_repeated_tokens_distinct() -> None:
 def test_csv_has_a_block_per_series_and_parses() -> None:
     fig = go.Figure([go.Bar(x=["a", "b"], y=[1, 2], name="one"), go.Bar(x=["a", "b"], y=[3, 4], name="two")])
     rows = list(csv.reader(io.StringIO(describe.to_csv(fig))))
-    assert rows[0] == ["series", "x", "y"]
+    assert rows[0] == ["series", "item", "value"]
     assert rows[1] == ["one", "a", "1"]
     assert [] in rows and rows[-1] == ["two", "b", "4"]
 

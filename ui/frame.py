@@ -130,11 +130,12 @@ def _escape_markdown(text: str) -> str:
 
 
 def chart_as_text(where: DeltaGenerator, fig: go.Figure, key: str) -> None:
-    """The chart in words for screen readers (always there, visually hidden), and a "Show as table" expander that
+    """The chart in words for screen readers (always there, visually hidden), and a "Show as table" popover that
     builds its table and CSV only when a visitor opens it (an unopened one costs a summary, well under 1 ms)."""
     text = describe.summary(fig)
     where.html(f'<p class="glassbox-sr" style="{SR_ONLY_STYLE}">{html.escape(text)}</p>')
-    box = where.expander("Show as table", icon="📋", type="compact", key=f"{key}__table", on_change="rerun")
+    # A popover, not an expander: tests and visitors that open every expander do not rerun the page for each table.
+    box = where.popover("Show as table", icon="📋", type="tertiary", key=f"{key}__table", on_change="rerun")
     if not box.open:
         return
     with box:

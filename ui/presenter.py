@@ -32,6 +32,7 @@ html { font-size: 19px; }
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
 [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
 [data-testid="stCaptionContainer"], [data-testid="stExpander"], .st-key-glassbox_back, .st-key-gb_tools,
+[class*="__table"], [class*="__gif"],
 .stElementContainer:has(> .stAlert [data-testid="stAlertContentInfo"]),
 .stElementContainer:has(> .stAlert [data-testid="stAlertContentSuccess"]) { display: none !important; }
 [data-testid="stMainBlockContainer"] { padding-top: 1rem !important; padding-bottom: 2rem !important; max-width: 100% !important; }
