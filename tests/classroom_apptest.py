@@ -89,12 +89,14 @@ def metric(at, label: str) -> str:
 
 
 def first_screen_text(at) -> str:
-    """The page's first screen as a reader meets it: title, promise, and all text above its first chart."""
+    """The page's first screen as a reader meets it: title, promise, and all text above its first chart. A page
+    whose first chart comes late (or never, before a button is pressed) ends its first screen at its first section
+    header or its "What you are seeing" box."""
     kinds = {"markdown", "title", "header", "subheader", "caption", "success", "info", "warning", "error"}
     parts = []
     for element in elements(at):
         kind = getattr(element, "type", "")
-        if kind == "plotly_chart":
+        if kind in ("plotly_chart", "header") or str(getattr(element, "value", "")).startswith("**What you are seeing"):
             break
         if kind in kinds:
             parts.append(str(element.value))
