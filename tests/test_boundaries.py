@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("explainers", "figures", "ui", "serving", "training", "benchmarks")
+PACKAGES = ("explainers", "figures", "ui", "serving", "training", "benchmarks", "classroom")
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -52,6 +52,12 @@ def test_figures_import_nothing_of_ui(path: Path) -> None:
 @pytest.mark.parametrize("path", python_files("serving"), ids=lambda p: p.name)
 def test_serving_imports_no_models_and_no_ui(path: Path) -> None:
     assert not imported_modules(path) & {"streamlit", "plotly", "torch", "explainers", "figures", "ui"}
+
+
+@pytest.mark.parametrize("path", python_files("classroom"), ids=lambda p: p.name)
+def test_classroom_content_imports_no_ui_and_no_models(path: Path) -> None:
+    # Lessons, questions and the glossary are data with pure loaders; ui/classroom.py draws them.
+    assert not imported_modules(path) & {"streamlit", "plotly", "torch", "explainers", "figures", "ui", "serving"}
 
 
 def module_name(path: Path) -> str:

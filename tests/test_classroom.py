@@ -45,14 +45,6 @@ def test_the_loaders_read_every_file() -> None:
     assert len(content.glossary()) >= 40
 
 
-def test_the_classroom_package_imports_no_ui_or_models() -> None:
-    for path in (ROOT / "classroom").rglob("*.py"):
-        tree = ast.parse(path.read_text())
-        names = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
-        names |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
-        assert not names & {"streamlit", "plotly", "torch", "numpy", "explainers", "figures", "ui"}, path
-
-
 def test_lessons_cover_what_issue_18_asks() -> None:
     lessons = content.lessons()
     chatbot = [s.page for s in lessons["chatbot"].steps]
