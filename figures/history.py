@@ -30,6 +30,7 @@ LOG_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)  # perce
 TITLE_CHARS = 34  # a bold 20 px title line that fits a 390 px phone; Plotly never wraps titles itself
 TITLE_LINE_PX = 26
 TITLE_PAD = 16  # px above the title
+INSIDE_FROM = 0.5  # a bar at least this long carries its label inside it
 
 
 def esc(text: str) -> str:
@@ -126,7 +127,12 @@ def next_word_bars(
     colours = [colour if (r or answer is None) else MUTED for r in right]
     title = f"{who}: '{labels[0].replace('␣', ' ').strip()}' ({_pct(float(probs[0]))})"
     text, layout = _titled(
-        title, {"xaxis": {"title": "probability", "range": [0, 125], "ticksuffix": "%"}, "margin": {"r": 10}}
+        title,
+        {
+            "xaxis": {"title": "probability", "range": [0, 125], "ticksuffix": "%"},
+            "margin": {"r": 10},
+            "uniformtext": {"minsize": 12, "mode": "show"},
+        },
     )
     return figure(
         go.Bar(
@@ -135,7 +141,10 @@ def next_word_bars(
             orientation="h",
             marker={"color": colours[::-1]},
             text=[_pct(float(p)) for p in probs][::-1],
-            textposition="outside",
+            # long bars carry their label inside ("over 99.9%" beside a full bar runs off a phone-width chart)
+            textposition=["inside" if p >= INSIDE_FROM else "outside" for p in probs][::-1],
+            insidetextanchor="end",
+            insidetextfont={"color": "white"},
             cliponaxis=False,
             hovertemplate="%{y}: %{x:.2f}%<extra></extra>",
         ),

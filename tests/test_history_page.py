@@ -117,3 +117,11 @@ def test_figures_escape_and_state_their_finding() -> None:
     assert full.layout.yaxis.range == (0, 102) and not full.layout.shapes
     eras = [e.year for e in hx.TIMELINE]
     assert eras == sorted(eras) and all(e.source for e in hx.TIMELINE)
+
+
+def test_long_odds_bars_carry_their_label_inside() -> None:
+    """'over 99.9%' beside a full-length bar ran 22 px off a half-width chart at 1280 px (layout check)."""
+    fig = figs.next_word_bars(["␣Anna", "␣Tom", "␣Zoe"], [0.9996, 0.0003, 0.0001], "Anna", "Transformer", "#0072B2")
+    bar = fig.data[0]
+    assert list(bar.text) == ["under 0.1%", "under 0.1%", "over 99.9%"]  # drawn bottom-up
+    assert list(bar.textposition) == ["outside", "outside", "inside"]
