@@ -159,8 +159,14 @@ def _positions(labels: Sequence[str]) -> list[str]:
     return [f"{i}: {_shown(lab)}" for i, lab in enumerate(labels)]
 
 
-def _token_axis(labels: Sequence[str], every: int) -> dict[str, Any]:
-    ticks = list(range(0, len(labels), max(1, every)))
+def _token_axis(labels: Sequence[str], every: int, keep: Sequence[int] = ()) -> dict[str, Any]:
+    """Every `every`-th token labelled, and always the tokens in `keep` (the name the chart is about), whose
+    neighbours then give way so no two labels run together."""
+    ticks = set(range(0, len(labels), max(1, every)))
+    if every > 1:
+        for k in keep:
+            ticks -= {k - 1, k + 1}
+    ticks = sorted(ticks | {k for k in keep if 0 <= k < len(labels)})
     positions = _positions(labels)
     return {
         "type": "category",
@@ -172,14 +178,17 @@ def _token_axis(labels: Sequence[str], every: int) -> dict[str, Any]:
     }
 
 
-def state_heatmap(states: np.ndarray, labels: Sequence[str], units: np.ndarray, every: int = 1) -> go.Figure:
-    """The RNN's hidden state after each token: rows are state numbers (the busiest first), columns tokens."""
+def state_heatmap(
+    states: np.ndarray, labels: Sequence[str], units: np.ndarray, every: int = 1, answer: str | None = None
+) -> go.Figure:
+    """The RNN's hidden state after each token: rows are state numbers (the busiest first), columns tokens. The
+    name the story needs (`answer`) is always labelled."""
     # (units, T) in hundredths, as int8: a quarter of the bytes of float32, and the state lies in [-1, 1] anyway
     z = np.round(states[:, units].T * 100).astype(np.int8)
     text, layout = _titled(
         f"The RNN's memory: all {states.shape[1]} numbers of its state are rewritten at every token",
         {
-            "xaxis": _token_axis(labels, every),
+            "xaxis": _token_axis(labels, every, keep=[i for i, lab in enumerate(labels) if _shown(lab) == answer]),
             "yaxis": {"title": f"the {len(units)} busiest numbers", "showticklabels": False, "autorange": "reversed"},
         },
     )
@@ -214,11 +223,12 @@ def attention_strip(
     top = int(np.argmax(weights))
     hit = [answer is not None and s == answer for s in shown]
     colours = [GPT_COLOUR if h else MUTED for h in hit] if any(hit) else [GPT_COLOUR] * len(shown)
+    named = [i for i, h in enumerate(hit) if h]
     title = f"The transformer's {head} looks straight back at '{labels[top].replace('␣', ' ').strip()}' ({_pct(float(weights[top]))})"
     text, layout = _titled(
         title,
         {
-            "xaxis": _token_axis(labels, every),
+            "xaxis": _token_axis(labels, every, keep=[top, *named]),
             "yaxis": {"title": "attention", "range": [0, 100], "ticksuffix": "%"},
             "bargap": 0.1,
         },

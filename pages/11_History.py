@@ -67,7 +67,7 @@ def compare() -> None:
     st.subheader("How each one remembers")
     every = max(1, len(side.labels) // 28)  # about 28 readable token labels, however long the text
     units = busiest_units(side.states)
-    state_fig = figs.state_heatmap(side.states, side.labels, units, every)
+    state_fig = figs.state_heatmap(side.states, side.labels, units, every, side.answer)
     show_chart(st, state_fig, key="hist_state", width="stretch", config=figs.NO_BAR)
     st.caption(
         "Each column is the RNN's state after reading that token; each row is one of its numbers (blue above zero, "

@@ -125,3 +125,16 @@ def test_long_odds_bars_carry_their_label_inside() -> None:
     bar = fig.data[0]
     assert list(bar.text) == ["under 0.1%", "under 0.1%", "over 99.9%"]  # drawn bottom-up
     assert list(bar.textposition) == ["outside", "outside", "inside"]
+
+
+def test_the_name_is_always_labelled_on_long_token_axes() -> None:
+    """Long texts label every other token; the name the charts are about must never be the one left out."""
+    labels = ["⟨start⟩"] + [f"␣w{i}" for i in range(18)] + ["␣Anna"] + [f"␣v{i}" for i in range(45)]
+    weights = np.full(len(labels), 0.001)
+    weights[19] = 0.97
+    strip = figs.attention_strip(weights, labels, "Anna", "name head", every=2)
+    ticks = list(strip.layout.xaxis.ticktext)
+    assert "Anna" in ticks and "w17" not in ticks and "v0" not in ticks  # its neighbours give way
+    states = np.zeros((len(labels), 8), dtype=np.float32)
+    heat = figs.state_heatmap(states, labels, np.arange(4), every=2, answer="Anna")
+    assert "Anna" in list(heat.layout.xaxis.ticktext)
