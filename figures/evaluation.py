@@ -145,7 +145,7 @@ def perplexity_bars(labels: Sequence[str], values: Sequence[float], keys: Sequen
         {
             "xaxis": {
                 "type": "log",
-                "title": "words to choose among (log scale)",
+                "title": "words, log scale",
                 "range": [np.log10(max(1.0, floor * 0.8)), np.log10(np.nanmax(values)) + 0.1],
                 "tickvals": [1, 2, 5, 10, 20, 50, 100, 200, 500],
             },

@@ -232,7 +232,7 @@ def quality_section(data: ImageDataset, e: ev.ImageEvaluation) -> None:
         [r.readable for r in rows],
         [r.role for r in rows],
         "Share of pictures the judge reads with confidence",
-        f"read with at least {CONFIDENT:.0%} confidence",
+        "read confidently",
         [percent(r.readable) for r in rows],
         reference=e.real.readable,
         as_share=True,
@@ -265,7 +265,7 @@ def diversity_section(data: ImageDataset, e: ev.ImageEvaluation) -> None:
         [r.spread for r in rows],
         [r.role for r in rows],
         "Spread within a kind: how different two pictures of one kind are",
-        "mean pixel distance between two pictures of one kind (0 to 1)",
+        "distance (0 to 1)",
         [f"{r.spread:.3f}" for r in rows],
         reference=e.real.spread,
     )
@@ -299,7 +299,7 @@ def distance_section(data: ImageDataset, e: ev.ImageEvaluation) -> None:
         [r.frechet for r in rows],
         [r.role for r in rows],
         "Fréchet distance to real pictures: lower is closer (black tick: the floor)",
-        "Fréchet distance on the judge's features",
+        "Fréchet distance",
         [f"{r.frechet:.1f} (floor {r.floor:.1f})" for r in rows],
         floors=[r.floor for r in rows],
     )
@@ -330,7 +330,7 @@ def memorization_section(data: ImageDataset, e: ev.ImageEvaluation) -> None:
         [r.memorization for r in rows],
         [r.role for r in rows],
         "Distance to the nearest training picture, relative to real new pictures",
-        "median distance to the nearest training picture ÷ real held-out pictures'",
+        "ratio to real pictures",
         [f"{r.memorization:.2f}" + (" (by definition)" if r.role == "real" else "") for r in rows],
         reference=1.0,
     )
