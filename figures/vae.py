@@ -273,4 +273,6 @@ def loss_terms_bar(recon: float, kl: float, title: str, height: int = 260) -> go
         textposition="auto",
         hovertemplate="%{x:.2f} nats<extra></extra>",
     )
-    return figure(bar, {"xaxis": {"title": {"text": "nats"}}}, title=title, height=height)
+    # Three ticks at most, never turned sideways: in a narrow column Plotly would stand four of them on end.
+    xaxis = {"title": {"text": "nats"}, "nticks": 3, "tickangle": 0}
+    return figure(bar, {"xaxis": xaxis}, title=title, height=height)

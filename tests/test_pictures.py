@@ -145,3 +145,12 @@ def test_clothes_land_as_their_own_tinted_pictures_with_a_named_key() -> None:
 def test_picture_source_is_one_png_of_the_canvas() -> None:
     canvas = np.linspace(0, 1, 12, dtype=np.float32).reshape(3, 4)
     assert _decoded(picture_source(canvas)).shape == (3, 4)
+
+
+def test_the_cost_bars_keep_few_upright_ticks_in_a_narrow_column() -> None:
+    """Issue 12: in the VAE page's narrow fourth column Plotly stood the cost chart's tick labels on end."""
+    from figures.vae import loss_terms_bar
+
+    fig = loss_terms_bar(294.4, 7.0, "Cost of this picture:<br>301 nats")
+    assert fig.layout.xaxis.tickangle == 0
+    assert fig.layout.xaxis.nticks <= 3
