@@ -65,7 +65,7 @@ def compare() -> None:
         show_chart(col, bars, key=f"hist_bars_{who}", width="stretch", config=figs.NO_BAR)
 
     st.subheader("How each one remembers")
-    every = max(1, len(side.labels) // 28)  # about 28 readable token labels, however long the text
+    every = max(1, -(-len(side.labels) // 16))  # at most 16 token labels (plus the name): they fit a phone
     units = busiest_units(side.states)
     state_fig = figs.state_heatmap(side.states, side.labels, units, every, side.answer)
     show_chart(st, state_fig, key="hist_state", width="stretch", config=figs.NO_BAR)
