@@ -22,6 +22,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import random
 import sys
 import time
@@ -52,8 +53,81 @@ from ui.tour import TOUR, live_pages  # noqa: E402
 VICTIM = "10.0.0.7"
 ABUSER = "10.0.0.66"
 TRAINERS = [f"10.0.0.{101 + i}" for i in range(5)]
-VICTIM_DIGIT = 7  # the abuser asks for the page's default digit: no request of one can be a cache hit for the other
+# The abuser asks for the page's default kind (a sneaker on clothes): the measuring visitor asks for another, so no
+# request of one can be a cache hit for the other.
+VICTIM_KIND = 2
 DIFFUSION_BAR_S = 2.0
+
+
+TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _machine_cpu_s() -> tuple[float, float] | None:
+    """(busy, total) CPU seconds of the whole machine since boot, every core summed (/proc/stat)."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = [int(x) for x in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return (sum(fields[:8]) - idle) / TICK, sum(fields[:8]) / TICK
+
+
+def _process_cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of one process and its threads (/proc/PID/stat)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+class CpuMeter:
+    """Where the CPU went during a phase: the server, this benchmark's own client, and everything else on the
+    machine (other people's work on a shared machine). The machine is shared here, so a missed bar is only
+    blamed on the app when the server had the cores it needed: see `others_cores` against the core count."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+        self.start = self._look()
+
+    def _look(self) -> dict[str, Any]:
+        own = os.times()
+        return {
+            "wall": time.monotonic(),
+            "machine": _machine_cpu_s(),
+            "server": _process_cpu_s(self.server_pid),
+            "client": own.user + own.system,
+            "load": os.getloadavg(),
+        }
+
+    def report(self) -> dict[str, Any]:
+        end = self._look()
+        wall = end["wall"] - self.start["wall"]
+        out: dict[str, Any] = {
+            "wall_s": round(wall, 1),
+            "load_average_start": [round(x, 2) for x in self.start["load"]],
+            "load_average_end": [round(x, 2) for x in end["load"]],
+        }
+        if None in (self.start["machine"], end["machine"], self.start["server"], end["server"]) or wall <= 0:
+            return out
+        busy = end["machine"][0] - self.start["machine"][0]
+        server = end["server"] - self.start["server"]
+        client = end["client"] - self.start["client"]
+        others = max(0.0, busy - server - client)
+        out.update(
+            {
+                "server_cpu_s": round(server, 1),
+                "benchmark_client_cpu_s": round(client, 1),
+                "others_cpu_s": round(others, 1),
+                "machine_busy_cpu_s": round(busy, 1),
+                "server_cores": round(server / wall, 2),
+                "others_cores": round(others / wall, 2),
+                "cores": os.cpu_count(),
+            }
+        )
+        return out
 
 
 def path_of(key: str) -> str:
@@ -148,13 +222,13 @@ async def abusive_visitor(
     return counts
 
 
-async def abusive_diffusion(url: str, args: argparse.Namespace) -> dict[str, Any]:
+async def abusive_diffusion(url: str, args: argparse.Namespace, server_pid: int) -> dict[str, Any]:
     rng = random.Random(args.seed)
     victim_settings = fresh_settings(random.Random(args.seed + 1))
     report: dict[str, Any] = {
         "what": f"one visitor ({ABUSER}) drives {args.abuser_sessions} sessions of fresh diffusion (new seed every "
         f"request, no pause); another visitor ({VICTIM}) measures next-token interactions and their own fresh "
-        f"diffusion requests (digit {VICTIM_DIGIT}), first on the idle server, then during the abuse",
+        f"diffusion requests (kind {VICTIM_KIND}), first on the idle server, then during the abuse",
         "abuser_sessions": args.abuser_sessions,
         "reps": {"next_token": args.reps, "diffusion": args.diffusion_reps},
     }
@@ -171,10 +245,12 @@ async def abusive_diffusion(url: str, args: argparse.Namespace) -> dict[str, Any
             )
             await asyncio.sleep(args.settle)  # let the abuse reach full speed
         nt_session = dif_session = None
+        meter = CpuMeter(server_pid)
         try:
             nt_session, nt_visit = await _open(url, VICTIM, "next_token", stats, 7, args.timeout)
             dif_session, dif_visit = await _open(url, VICTIM, "diffusion", stats, 7, args.timeout)
-            await dif_visit.act(control(dif_visit, "digit"), [str(VICTIM_DIGIT)], run="setup")
+            kinds = control(dif_visit, "kind")
+            await dif_visit.act(kinds, [kinds.proto.options[VICTIM_KIND].content], run="setup")  # by its label
             phases[phase] = {
                 "next_token": await next_token_probe(nt_visit, args.reps, rng),
                 "diffusion": await diffusion_probe(dif_visit, args.diffusion_reps, victim_settings),
@@ -186,6 +262,7 @@ async def abusive_diffusion(url: str, args: argparse.Namespace) -> dict[str, Any
             for session in (nt_session, dif_session):
                 if session is not None:
                     await session.close()
+            report.setdefault("cpu", {})[phase] = meter.report()
             stop_event.set()
             if abuse is not None:
                 report["abuser"] = await abuse
@@ -238,7 +315,7 @@ async def _live_trainer(url: str, address: str, stop_event: asyncio.Event, count
             counter[0] += 1
 
 
-async def live_trainers(url: str, args: argparse.Namespace, probe_key: str) -> dict[str, Any]:
+async def live_trainers(url: str, args: argparse.Namespace, probe_key: str, server_pid: int) -> dict[str, Any]:
     report: dict[str, Any] = {
         "what": "a visitor's interactions alone, then while 5 other visitors train GANs live",
         "probe_page": probe_key,
@@ -257,10 +334,12 @@ async def live_trainers(url: str, args: argparse.Namespace, probe_key: str) -> d
             ]
             await asyncio.sleep(3)  # let training get going
         session = None
+        meter = CpuMeter(server_pid)
         try:
             session, visit = await _open(url, VICTIM, probe_key, stats, 7, args.timeout)
             results[phase] = await next_token_probe(visit, args.reps, random.Random(args.seed))
         finally:
+            report.setdefault("cpu", {})[phase] = meter.report()
             if session is not None:
                 await session.close()
             stop_event.set()
@@ -297,9 +376,9 @@ async def run_scenario(name: str, args: argparse.Namespace) -> dict[str, Any]:
             await warm_up(url, needs, args.timeout, warm_stats)
         started = time.monotonic()
         if name == "abuse":
-            report = await abusive_diffusion(url, args)
+            report = await abusive_diffusion(url, args, server.pid)
         else:
-            report = await live_trainers(url, args, "next_token")
+            report = await live_trainers(url, args, "next_token", server.pid)
         report["wall_s"] = round(time.monotonic() - started, 1)
         report["warm_up_failures"] = {k: v for k, v in warm_stats.by_kind().items() if v}
         return report
@@ -326,6 +405,12 @@ def markdown(report: dict[str, Any]) -> str:
             f"| measuring visitor's failures | {idle['failures'] or 0} | {loaded['failures'] or 0} | none | "
             f"{'yes' if targets['victim_zero_failures'] else 'NO'} |"
         )
+    for phase, cpu in (abuse.get("cpu") or {}).items():
+        if "server_cores" in cpu:
+            lines.append(
+                f"| CPU while measuring ({phase}) | server {cpu['server_cores']} cores | others on the machine "
+                f"{cpu['others_cores']} cores | load average {cpu['load_average_end'][0]} | of {cpu['cores']} |"
+            )
     live = report.get("live_trainers") or {}
     if "alone" in live:
         lines.append(
