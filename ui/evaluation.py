@@ -434,7 +434,8 @@ def game(data: ImageDataset) -> None:
             for i, png in enumerate(pngs):
                 with st.container(width=100, gap=None):  # three a row on a 390 px phone
                     st.image(data_uri(png), width=96)
-                    st.checkbox(f"{i + 1}: fake", key=f"eval_mark_{data.key}_{role}_{seed}_{i}", disabled=answered)
+                    # never disabled: a changed parameter makes a new widget, and the reader's ticks would vanish
+                    st.checkbox(f"{i + 1}: fake", key=f"eval_mark_{data.key}_{role}_{seed}_{i}")
                     if answered:
                         right = bool(st.session_state[done_key][i]) == bool(is_fake[i])
                         what = "fake" if is_fake[i] else "real"
