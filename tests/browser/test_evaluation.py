@@ -59,6 +59,7 @@ def test_evaluation_game_by_touch_on_a_phone(browser, server_url) -> None:
             assert box.is_checked()
         rerun(page, lambda: page.get_by_role("button", name="Check my answers").tap())
         _answered(page)
+        assert page.get_by_role("checkbox", name="2: fake", exact=True).is_checked()  # the ticks stay beside answers
         screenshot(page, "evaluation-phone", whole_page=True)
     finally:
         context.close()
