@@ -163,7 +163,8 @@ def tradeoffs(data: ImageDataset, e: ev.ImageEvaluation, speed: dict[str, ev.Spe
     if "gan" in by:
         g = by["gan"]
         out.append(
-            f"**GAN: fast, sharp when it works, may drop kinds.** {ms('gan').capitalize()}; "
+            f"**GAN: fast, {'drops kinds' if g.kinds_present < k else 'here it keeps every kind'}.** "
+            f"{ms('gan').capitalize()}; "
             f"the judge reads {percent(g.readable)} of its pictures confidently (real: {percent(real.readable)}); "
             f"it {missing(g)}."
         )
@@ -171,7 +172,8 @@ def tradeoffs(data: ImageDataset, e: ev.ImageEvaluation, speed: dict[str, ev.Spe
         v = by["vae"]
         blur = "less varied than real ones" if v.spread < real.spread else "as varied as real ones"
         out.append(
-            f"**VAE: fast, covers the map, blurry.** {ms('vae').capitalize()}; it {missing(v)}; its pictures of one "
+            f"**VAE: fast, {'covers every kind' if v.kinds_present == k else 'covers most kinds'}, blurry.** "
+            f"{ms('vae').capitalize()}; it {missing(v)}; its pictures of one "
             f"kind are {blur} (spread {v.spread:.2f} against {real.spread:.2f}): blurry averages look alike; "
             f"Fréchet distance {v.frechet:.0f}."
         )
@@ -179,7 +181,8 @@ def tradeoffs(data: ImageDataset, e: ev.ImageEvaluation, speed: dict[str, ev.Spe
         d = by["diffusion"]
         asked = f"{percent(d.requested)} are the kind asked for; " if d.requested is not None else ""
         out.append(
-            f"**Diffusion: sharp and complete, slow.** {ms('diffusion').capitalize()}; {asked}the judge reads "
+            f"**Diffusion: {'sharp and complete' if d.kinds_present == k else 'sharp'}, slow.** "
+            f"{ms('diffusion').capitalize()}; {asked}the judge reads "
             f"{percent(d.readable)} confidently; it {missing(d)}; Fréchet distance {d.frechet:.1f} (floor "
             f"{d.floor:.1f})."
         )
