@@ -56,8 +56,8 @@ what_you_are_seeing(
     "The same questions put to three picture generators and to real pictures: can a judge read them, do they cover "
     "every kind, how far their cloud sits from the real one, are they copies, and what each costs. Switch to digits "
     "at the top to see whether the ranking holds on a simpler task. In the game, you are the detective. In the text "
-    "section, the bars step down from the unigram to the transformer, towards the grammar's floor; the coloured story shows "
-    "which words each model still finds surprising."
+    "section, the bars step down from the unigram to the transformer, towards the grammar's floor; the coloured "
+    "story shows which words each model still finds surprising."
 )
 go_deeper(ui.GO_DEEPER.format(**ui.deeper_numbers(evaluation, table)))
 model_card(data.model("judge"), *(data.model(r) for r in ("gan", "vae", "diffusion")), "ngram", "rnn", "gpt")
