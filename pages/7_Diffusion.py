@@ -92,8 +92,10 @@ def step_view(run: ui.RecordedRun) -> None:
     show_chart(r1, fx.judge_curve(run.timesteps, lines, t_k, title, closeness=run.closeness), key="conf", **NO_TOOLS)
     r2.markdown(
         f"**The three pictures:** the noisy picture at this step; the noise the model thinks is in it (grey = none, "
-        f"light/dark = positive/negative); the clean picture that guess implies (a blurry average at first, when "
-        f"the model sees only static).\n\nThe judge reads the final picture as **{with_article(final)}** "
+        f"light/dark = positive/negative); the clean picture that guess implies. At the very first step the "
+        f"picture is almost pure static, and undoing that much noise blows the guess up to stark black and white; "
+        f"from the next step on it is a blurry average that sharpens.\n\n"
+        f"The judge reads the final picture as **{with_article(final)}** "
         f"({percent(run.final_sure)} sure). Sampling took **{run.seconds:.2f} s** on this server, once: the step "
         f"slider and ▶ Play below only read the stored run."
     )
@@ -131,8 +133,8 @@ else:
 what_you_are_seeing(
     "Section 1: training takes real pictures and buries them in noise by a known amount. Section 2: the model "
     "runs that backwards. At every step it guesses the noise (middle panel), which implies a guess of the clean "
-    "picture (right panel); early guesses are blurry averages, later ones sharpen. Section 3: DDIM reaches "
-    "similar pictures in far fewer steps by jumping along the same path."
+    "picture (right panel); after a stark black-and-white first guess, early guesses are blurry averages and "
+    "later ones sharpen. Section 3: DDIM reaches similar pictures in far fewer steps by jumping along the same path."
 )
 go_deeper(r"""
 **Forward process** (Ho et al. 2020, *DDPM*, eq. 4): $x_t=\sqrt{\bar\alpha_t}\,x_0+\sqrt{1-\bar\alpha_t}\,\varepsilon$,

@@ -187,3 +187,17 @@ def test_closeness_to_final_and_schedule_curves() -> None:
     t, signal, noise = schedule_curves(model)
     assert t.tolist() == list(range(20)) and np.allclose(signal**2 + noise**2, 1.0)
     assert np.all(np.diff(signal) < 0)
+
+
+@pytest.mark.parametrize("dataset", ["fashion", "digits"])
+def test_the_first_clean_guess_is_stark_then_blurry(dataset: str) -> None:
+    """What the diffusion page says of the clean guesses: at the first step (almost pure static) undoing the noise
+    blows the guess up to black and white; from the next step on it is a blurry average (many greys)."""
+    from explainers.datasets import get_dataset
+
+    model = load_diffusion(get_dataset(dataset).model("diffusion"))
+    run = sample(model, [7], seed=0, guidance=model.default_guidance, sampler="ddim", steps=20, record=True)
+    guesses = to_unit(torch.as_tensor(run.x0_pred[:, 0])).numpy()
+    stark = ((guesses <= 0.01) | (guesses >= 0.99)).mean(axis=(1, 2))
+    assert stark[0] > 0.9, stark[:3]
+    assert stark[1] < 0.75, stark[:3]
