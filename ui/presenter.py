@@ -19,12 +19,41 @@ SWITCH_KEY = "glassbox_present_switch"
 LEAVE_KEY = "glassbox_present_leave"
 _ON = ("1", "true", "yes", "on")
 
-# Always: a chart's screen-reader summary (ui.frame.chart_as_text) is taken out of the page flow, so it adds no gap.
+# Always: a chart's screen-reader summary (ui.frame.chart_as_text) is taken out of the page flow, so it adds no gap;
+# the container of the script below takes no room.
 BASE_CSS = """
 [data-testid="stElementContainer"]:has(> [data-testid="stHtml"] .glassbox-sr) {
   position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
 }
+.st-key-glassbox_a11y_script { display: none; }
 """
+
+# A picture drawn with st.image and no alt text is a blank to a screen reader (axe-core: image-alt, critical). Until
+# every page passes its own alt=, this names such a picture after its caption, else the heading above it: better
+# than nothing, and a page's own alt text always wins (only pictures with no alt attribute are touched).
+ALT_TEXT_JS = """<script>
+(() => {
+  if (window.glassboxAltText) return;
+  window.glassboxAltText = true;
+  const heading = (el) => {
+    for (let node = el; node && node !== document.body; node = node.parentElement) {
+      for (let prev = node.previousElementSibling; prev; prev = prev.previousElementSibling) {
+        const h = prev.matches('h1,h2,h3,h4,h5,h6') ? prev : prev.querySelector('h1,h2,h3,h4,h5,h6,strong');
+        if (h && h.textContent.trim()) return h.textContent.trim();
+      }
+    }
+    return '';
+  };
+  const name = () => document.querySelectorAll('[data-testid="stMain"] img:not([alt])').forEach((img) => {
+    const box = img.closest('[data-testid="stImageContainer"]');
+    const caption = box && box.querySelector('[data-testid="stImageCaption"]');
+    const text = (caption && caption.textContent.trim()) || heading(img);
+    img.setAttribute('alt', text ? `Picture: ${text}` : 'Picture');
+  });
+  new MutationObserver(name).observe(document.body, {childList: true, subtree: true});
+  name();
+})();
+</script>"""
 
 # Presenter mode. Sizes are for a 1280x720 projector; the top padding of Streamlit's page (6 rem) goes.
 PRESENT_CSS = """
@@ -69,6 +98,8 @@ def setup() -> bool:
     if on and st.query_params.get(PARAM) is None:
         st.query_params[PARAM] = "true"  # after a page switch: the address bar says the mode too
     st.html(f"<style>{BASE_CSS}{PRESENT_CSS if on else ''}</style>")
+    with st.sidebar.container(key="glassbox_a11y_script"):
+        st.html(ALT_TEXT_JS, unsafe_allow_javascript=True)
     st.session_state[SWITCH_KEY] = on  # the switch shows the mode, whichever way it was set
     st.sidebar.toggle(
         "🎤 Presenter mode",
