@@ -57,8 +57,9 @@ st.caption(
     "before the page shows the answer. Use Back and Next, or the arrow keys (a presentation clicker works too)."
 )
 lessons = classroom.lessons()
-columns = st.columns(2)
 for index, lesson in enumerate(lessons):
+    if index % 2 == 0:  # a row per pair, so on a phone (columns stacked) the lessons still come in their order
+        columns = st.columns(2)
     with columns[index % 2].container(border=True, height="stretch"):
         st.markdown(f"**{lesson.icon} {lesson.title}**")
         st.markdown(lesson.summary)
