@@ -151,7 +151,7 @@ _WATCH_REPLAY_JS = """() => {
 DIFFUSION_VIEWS = {"DDIM 20 steps": "sampler=DDIM&steps=20", "DDPM 200 steps": "sampler=DDPM"}
 
 
-def browser_frames(moves: int = 12) -> dict[str, dict[str, float]]:
+def browser_frames(moves: int = 8) -> dict[str, dict[str, float]]:
     """The diffusion page in Chromium against a real server (clothes, the default sneaker): once the run is stored,
     how long a move of the step slider takes until the new step's pictures are drawn (a fragment rerun that reads
     the stored run), and how far apart the replay's frames are while it plays (browser-side Plotly frames)."""
@@ -167,8 +167,8 @@ def browser_frames(moves: int = 12) -> dict[str, dict[str, float]]:
         for name, query in DIFFUSION_VIEWS.items():
             page = browser.new_page(viewport={"width": 1280, "height": 1000})
             page.goto(f"{url}/Diffusion?{query}")
-            page.wait_for_selector(ready, timeout=180_000)
-            page.wait_for_function(_TITLE_JS, arg="Step ", timeout=180_000)  # the run is computed (once)
+            page.wait_for_selector(ready, timeout=600_000)
+            page.wait_for_function(_TITLE_JS, arg="Step ", timeout=600_000)  # the run is computed (once)
             slider = page.locator('input[type="range"][aria-label="Step"]')
             slider.focus()
             step_ms = []
@@ -176,8 +176,8 @@ def browser_frames(moves: int = 12) -> dict[str, dict[str, float]]:
                 before = page.evaluate(_TITLE_JS, "Step ")
                 started = time.perf_counter()
                 page.keyboard.press("ArrowRight")
-                page.wait_for_function(f"(b) => ({_TITLE_JS})('Step ') !== b", arg=before, timeout=30_000)
-                page.wait_for_selector(ready, timeout=30_000)
+                page.wait_for_function(f"(b) => ({_TITLE_JS})('Step ') !== b", arg=before, timeout=120_000)
+                page.wait_for_selector(ready, timeout=120_000)
                 step_ms.append((time.perf_counter() - started) * 1000)
             anim = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="Replay: step").first
             anim.scroll_into_view_if_needed()
