@@ -86,6 +86,13 @@ def builtin_data(key: str) -> lt.TrainingData:
     return lt.data_for(builtin=key)
 
 
+def warm() -> None:
+    """The replay's default view (the last kept step, story seed 1), for the server's warm-up (ui/warmup.py)."""
+    replay = load_replay()
+    story_view(replay.steps[-1], 1)
+    odds_view(replay.steps[-1], ODDS_PROMPT)
+
+
 # ----------------------------------------------------------------------------- replay
 
 
