@@ -27,13 +27,19 @@ from training.runner import Trainer, TrainResult, float16_storage, progress
 
 NAME = "fashion_gan"
 ARCH: dict[str, Any] = {**FASHION_GAN_ARCH, "g_channels": [64, 32, 16]}  # measured 2x faster than 128/64/32
-STEPS = int(os.environ.get("GLASSBOX_FASHION_GAN_STEPS", 5000))
+STEPS = int(os.environ.get("GLASSBOX_FASHION_GAN_STEPS", 3000))
 BATCH = 64
-LR = 2e-4  # both players, falling linearly to 0 at the last step
-EMA_DECAY = 0.999  # pictures come from this running average of the forger's weights (about the last 1,000 steps)
+LR = 2e-4  # both players
+# The improved recipe (EMA of the forger's weights, learning rates falling to 0, a truncation spread chosen after
+# training) is implemented but OFF: a 1,500-step trial with it measured worse than the shipped plain 3,000-step run
+# (78% unreadable, 3 kinds at >= 3%), and longer trials could not finish on the shared machine. Switch it on with
+# GLASSBOX_FASHION_GAN_EMA=0.999 (and more steps) to try it.
+EMA_DECAY: float | None = (
+    float(os.environ["GLASSBOX_FASHION_GAN_EMA"]) if "GLASSBOX_FASHION_GAN_EMA" in os.environ else None
+)
 # Noise spreads tried after training (truncation); the widest that meets both bars on a separate batch of fakes
 # (SELECT_SEED, not the measuring seed) is shipped, and 1.0 is also measured so the card shows what it costs.
-TRUNCATIONS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5)
+TRUNCATIONS = (1.0, 0.9, 0.8, 0.7, 0.6, 0.5) if EMA_DECAY is not None else (1.0,)
 SELECT_SEED = 7
 SNAPSHOTS = 16
 SNAPSHOT_SAMPLES = 128  # fakes kept per snapshot: a grid and a rough class histogram per frame
@@ -64,7 +70,7 @@ def _train(seed: int) -> TrainResult:
         arch=ARCH,
         display=SNAPSHOT_SAMPLES,
         ema_decay=EMA_DECAY,
-        lr_decay=True,
+        lr_decay=EMA_DECAY is not None,
     )
     schedule = snapshot_schedule(STEPS, SNAPSHOTS)
     snapshots: dict[float, list[np.ndarray]] = {psi: [] for psi in TRUNCATIONS}  # one replay per candidate spread
@@ -134,13 +140,7 @@ also counts the stored replay data (snapshot pictures, their noise and the loss 
 That is the classic GAN lesson, and it makes *mode collapse* (the forger settling on a few kinds) something the
 page can show and name.
 
-**Cleaner pictures.** Three standard tricks, none of which tells the forger about kinds:
-the pictures come from a running average of the forger's weights over about its last 1,000 steps (*EMA*; the
-forger's own weights jitter as it chases the detective, the average draws cleaner pictures; its batch-norm
-statistics are re-measured on fresh noise); the learning rate falls linearly to zero so the game settles; and
-{_truncation_text(truncation, candidates)}
-
-**How it keeps every kind.** The detective sees one extra number per batch: the average spread of its features
+{_recipe_text(truncation, candidates)}**How it keeps every kind.** The detective sees one extra number per batch: the average spread of its features
 across the batch (*minibatch standard deviation*, Karras et al. 2018). A forger that paints the same picture
 again and again produces a batch with little spread, which the detective learns to catch.
 
@@ -148,9 +148,9 @@ again and again produces a batch with little spread, which the detective learns 
 64 channels, then doubles it twice with transposed convolutions (32 channels at 14x14, 16 at 28x28) and paints
 one grey channel; the detective halves the picture twice with strided convolutions (32 and 64 channels).
 
-**Training.** Non-saturating GAN loss, Adam (lr 2e-4 falling linearly to 0, betas 0.5/0.999) for both players,
-batch {BATCH}, one detective step per forger step, {STEPS:,} steps, weight average decay {EMA_DECAY}, pixels scaled
-to [-1, 1] and a tanh output. Labels are never used.
+**Training.** Non-saturating GAN loss, Adam (lr 2e-4{" falling linearly to 0" if EMA_DECAY else ""}, betas
+0.5/0.999) for both players, batch {BATCH}, one detective step per forger step, {STEPS:,} steps, pixels scaled to
+[-1, 1] and a tanh output. Labels are never used.
 
 **Judging.** A fake counts as *readable* when the clothes judge gives it probability >= {CONFIDENT}; kinds are
 counted from readable fakes only, so a smudge the judge half-reads as a shirt does not count as a shirt.
@@ -164,7 +164,7 @@ counted from readable fakes only, so a smudge the judge half-reads as a shirt do
             "optimizer": "Adam",
             "lr_g": LR,
             "lr_d": LR,
-            "lr_schedule": "linear decay to 0",
+            "lr_schedule": "linear decay to 0" if EMA_DECAY is not None else "constant",
             "ema_decay": EMA_DECAY,
             "betas": [0.5, 0.999],
             "generator_loss": "non_saturating",
@@ -223,6 +223,19 @@ def choose_truncation(candidates: dict[float, dict[str, float]]) -> float:
         return min(MAX_UNREADABLE / max(bars["unreadable_share"], 1e-9), bars["min_class_share"] / MIN_KIND_SHARE)
 
     return max(candidates, key=worse_ratio)
+
+
+def _recipe_text(truncation: float, candidates: dict[float, dict[str, float]]) -> str:
+    if EMA_DECAY is None:
+        return ""
+    return (
+        "**Cleaner pictures.** Three standard tricks, none of which tells the forger about kinds: the pictures come "
+        f"from a running average of the forger's weights (*EMA*, decay {EMA_DECAY}; the forger's own weights jitter "
+        "as it chases the detective, the average draws cleaner pictures; its batch-norm statistics are re-measured "
+        "on fresh noise); the learning rate falls linearly to zero so the game settles; and "
+        + _truncation_text(truncation, candidates)
+        + "\n\n"
+    )
 
 
 def _truncation_text(truncation: float, candidates: dict[float, dict[str, float]]) -> str:
