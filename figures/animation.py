@@ -2,21 +2,24 @@
 
 For the "save as GIF" buttons of the diffusion replay and a GAN training run. The caps are decided before any
 work, from the arrays' shapes alone: at most MAX_FRAMES frames (evenly spaced, the first and last kept), each
-scaled up with hard pixel edges to about TARGET_SIDE px on its longer side (a 28x28 picture shown as 28 px is
-useless on a slide) and never past MAX_SIDE. An optional caption per frame is written in a band under the picture.
+scaled up with hard pixel edges to about TARGET_SIDE px on its shorter side (a 28x28 picture shown as 28 px is
+useless on a slide), the longer side never past MAX_SIDE. An optional caption per frame is written in a band under the picture.
 """
 
 from __future__ import annotations
 
+import base64
 import io
+import re
 from collections.abc import Sequence
 
 import numpy as np
+import plotly.graph_objects as go
 from PIL import Image, ImageDraw, ImageFont
 
 MAX_FRAMES = 60
-TARGET_SIDE = 360  # px on the longer side after scaling up
-MAX_SIDE = 720
+TARGET_SIDE = 336  # px on the shorter side after scaling up (a 28 px picture: 12x)
+MAX_SIDE = 960  # px on the longer side, at most
 MAX_SCALE = 12
 CAPTION_PX = 18  # caption text size; the band under the picture is a little taller
 FRAME_MS = 120
@@ -31,9 +34,9 @@ def frame_indices(count: int, most: int = MAX_FRAMES) -> np.ndarray:
 
 
 def scale_for(height: int, width: int, target: int = TARGET_SIDE, largest: int = MAX_SIDE) -> int:
-    """The whole-number scale that brings the longer side near `target` px without passing `largest`."""
-    side = max(height, width, 1)
-    return int(max(1, min(MAX_SCALE, round(target / side), largest // side)))
+    """The whole-number scale that brings the shorter side near `target` px, the longer one never past `largest`."""
+    short, long = max(min(height, width), 1), max(height, width, 1)
+    return int(max(1, min(MAX_SCALE, round(target / short), largest // long)))
 
 
 def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
@@ -89,3 +92,54 @@ def gif_bytes(
         out, format="GIF", save_all=True, append_images=pictures[1:], duration=durations, loop=0, optimize=False
     )
     return out.getvalue()
+
+
+def _decode(uri: str) -> np.ndarray:
+    """A data: URL of a PNG (as the pictures' image traces carry) -> greys (H, W) or colours (H, W, 3) in [0, 1]."""
+    head, _, payload = uri.partition(",")
+    if not head.startswith("data:image/") or ";base64" not in head:
+        raise ValueError("not a base64 data: URL of a picture")
+    image = Image.open(io.BytesIO(base64.b64decode(payload)))
+    image = image.convert("L") if image.mode in ("L", "LA", "P", "1", "I") else image.convert("RGB")
+    return np.asarray(image, dtype=np.float32) / 255
+
+
+def _side_by_side(panels: list[np.ndarray], gap: int = 2) -> np.ndarray:
+    """Pictures of one frame in a row, top-aligned on white, `gap` px apart (greys unless any is in colour)."""
+    colour = any(p.ndim == 3 for p in panels)
+    if colour:
+        panels = [np.repeat(p[:, :, None], 3, axis=2) if p.ndim == 2 else p for p in panels]
+    height = max(p.shape[0] for p in panels)
+    width = sum(p.shape[1] for p in panels) + gap * (len(panels) - 1)
+    canvas = np.ones((height, width, 3) if colour else (height, width), dtype=np.float32)
+    left = 0
+    for p in panels:
+        canvas[: p.shape[0], left : left + p.shape[1]] = p
+        left += p.shape[1] + gap
+    return canvas
+
+
+def figure_frames(fig: go.Figure, most: int = MAX_FRAMES) -> tuple[list[np.ndarray], list[str]]:
+    """The pictures of a Plotly animation (frames of image traces with PNG data: URLs, as figures.diffusion's
+    replay), one array per frame with its panels side by side, and each frame's title as its caption.
+    Frames are picked (at most `most`) before any picture is decoded."""
+    frames = list(fig.frames or ())
+    pictures, captions = [], []
+    for i in frame_indices(len(frames), most):
+        frame = frames[int(i)]
+        sources = [t.source for t in frame.data or () if getattr(t, "type", None) == "image" and t.source]
+        if not sources:
+            continue
+        pictures.append(_side_by_side([_decode(s) for s in sources]))
+        title = frame.layout.title.text if frame.layout is not None and frame.layout.title is not None else ""
+        captions.append(re.sub(r"<[^>]+>", " ", title or "").strip())
+    return pictures, captions
+
+
+def has_picture_frames(fig: go.Figure) -> bool:
+    """Whether `fig` is an animation of pictures (so it can be saved as a GIF). Reads the first frame only."""
+    frames = fig._frame_objs  # noqa: SLF001 - read in place: fig.frames builds a validated copy of every frame
+    if not frames:
+        return False
+    data = frames[0]._props.get("data") or ()  # noqa: SLF001
+    return any(isinstance(t, dict) and t.get("type") == "image" for t in data)
