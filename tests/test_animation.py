@@ -66,3 +66,17 @@ def test_bad_frames_are_refused_clearly() -> None:
         animation.gif_bytes(np.zeros((2, 4, 4, 2)))
     with pytest.raises(ValueError, match="same shape"):
         animation.gif_bytes([np.zeros((4, 4)), np.zeros((5, 5))])
+
+
+def test_a_plotly_replay_of_pictures_becomes_a_gif() -> None:
+    from figures.diffusion import trajectory_animation
+
+    steps = 6
+    pictures = np.linspace(0, 1, steps)[:, None, None] * np.ones((steps, 28, 28))
+    fig = trajectory_animation(pictures, np.zeros((steps, 28, 28)), pictures, np.arange(steps)[::-1] * 10)
+    assert animation.has_picture_frames(fig)
+    frames, captions = animation.figure_frames(fig)
+    assert len(frames) == steps and frames[0].shape == (28, 28 * 3 + 2 * 2)  # three panels side by side
+    assert captions[0].startswith("Replay: step 1 of 6")
+    assert _open(animation.gif_bytes(frames, captions)).n_frames == steps
+    assert not animation.has_picture_frames(fig.__class__())
