@@ -184,7 +184,7 @@ def browser_frames(moves: int = 8) -> dict[str, dict[str, float]]:
             page.evaluate(_WATCH_REPLAY_JS)
             started = time.perf_counter()
             anim.locator(".updatemenu-button").filter(has_text="Play").first.click()
-            page.wait_for_function("() => window.__frames.length >= 30", timeout=60_000)
+            page.wait_for_function("() => window.__frames.length >= 15", timeout=120_000)  # DDIM 20: 20 frames
             first_frame_ms = (time.perf_counter() - started) * 1000
             times = page.evaluate("() => window.__frames")
             gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
