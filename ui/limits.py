@@ -207,11 +207,12 @@ def _fact_controls() -> tuple[int, str, str, bool]:
         help="Held-out stories: the models never saw them while training.",
     )
     cut = c2.toggle(
-        "✂️ Cut the sentence that states the fact",
+        "✂️ Cut the fact",  # short: the full wording was cut off beside the story picker at 1280 px
         value=True,
         key="lim_cut",
         bind="query-params",
-        help="Switch off to restore the sentence. The two charts below always show both versions.",
+        help="Cuts the sentence that states the fact from the story. Switch off to restore it. The two charts below "
+        "always show both versions.",
     )
     c3, c4 = st.columns(2)
     question = c3.segmented_control(
@@ -402,8 +403,8 @@ def bias_finding() -> str:
     except ModelLoadError:
         return "The doctor-world models are not available on this server, so this section cannot measure bias."
     return (
-        f"In the training stories {_short(m['data_share_he'])} of doctors are 'he'. The model learned "
-        f"{_short(m['model_odds_he'])}. Always picking its favourite word turns that into "
+        f"In the training stories {_short(m['data_share_he'])} of doctors are 'he'. Between 'he' and 'she', the "
+        f"model's odds are {_short(m['model_odds_he'])} 'he'. Always picking its favourite word turns that into "
         f"{_short(m['greedy_he'] / m['bias_prompts'])}: the women doctors vanish."
     )
 

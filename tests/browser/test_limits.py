@@ -22,7 +22,7 @@ def test_limits_shared_link_cut_toggle_and_keyboard(open_page) -> None:
     screenshot(page, "limits-shared-link-desktop", whole_page=True)
     assert_clean(page)
     # cut the fact: the sentence is struck through and the URL forgets the restored state (cut is the default)
-    rerun(page, lambda: page.get_by_text("Cut the sentence that states the fact").click())
+    rerun(page, lambda: page.get_by_text("Cut the fact").click())
     page.wait_for_function("() => !location.href.includes('lim_cut=')")
     page.locator("blockquote del, blockquote s").first.wait_for(timeout=30_000)
     # keyboard: the bias temperature slider steps down, the URL keeps the new value
