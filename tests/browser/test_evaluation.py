@@ -56,9 +56,10 @@ def test_evaluation_game_by_touch_on_a_phone(browser, server_url) -> None:
         wait_for_app(page, FIRST_VIEW_MS)
         page.get_by_text("sit closest to real ones", exact=False).first.wait_for(timeout=120_000)
         for n in (2, 5):
-            box = page.get_by_role("checkbox", name=f"{n}: fake", exact=True)
-            box.scroll_into_view_if_needed()
-            page.get_by_text(f"{n}: fake", exact=True).tap()
+            box = page.get_by_role("checkbox", name=f"{n}: fake", exact=True)  # the input itself is drawn hidden
+            label = page.get_by_text(f"{n}: fake", exact=True)
+            label.scroll_into_view_if_needed()
+            label.tap()
             assert box.is_checked()
         rerun(page, lambda: page.get_by_role("button", name="Check my answers").tap())
         _answered(page)
@@ -78,7 +79,8 @@ def test_evaluation_dataset_switch_and_shared_link(new_page, server_url) -> None
     screenshot(page, "evaluation-digits-desktop")
     assert_clean(page)
     # back to clothes with the switch; the other settings stay in the URL
-    rerun(page, lambda: page.get_by_role("button", name="clothes").click(), FIRST_VIEW_MS)
+    switch = page.get_by_test_id("stButtonGroup").filter(has_text="digits").first
+    rerun(page, lambda: switch.get_by_text("clothes", exact=True).click(), FIRST_VIEW_MS)
     page.get_by_text("On clothes", exact=False).first.wait_for(timeout=120_000)
     assert "eval_round=5" in page.url and "data=digits" not in page.url
     assert_clean(page)
