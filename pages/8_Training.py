@@ -42,9 +42,9 @@ if view == "Watch ours learn":
     with st.container(border=True):
         st.markdown(training.loss_in_plain_words(replay))
     what_you_are_seeing(
-        "Our story model at one moment of its training. Left: its loss falling step by step, on the batches it "
-        "trains on (light blue) and on held-out stories it never sees (vermilion). Right: its odds for the word "
-        "after 'The cat sat on the' beside the true odds of our story world (grey). Below them: a story it writes "
+        "Our story model at one moment of its training. The loss chart: its loss falling step by step, on the "
+        "batches it trains on (light blue) and on held-out stories it never sees (vermilion). The odds chart: its "
+        "odds for the word after 'The cat sat on the' beside the true odds of our story world (grey). Below them: a story it writes "
         "at this step, always with the same dice rolls. Press play: random pieces, then words, then sentences, "
         "then whole stories."
     )

@@ -23,10 +23,7 @@ SIDE = re.compile(
     re.IGNORECASE,
 )
 # Pages whose owners were told (remove a line when its page passes; the xfail is not strict).
-KNOWN = {
-    "pages/8_Training.py": "Training page: 'Left: its loss ... Right: its odds' describes two columns that stack on a "
-    "phone (owner: the training page)",
-}
+KNOWN: dict[str, str] = {}
 
 
 def side_words(path: Path) -> list[str]:
