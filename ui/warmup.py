@@ -65,7 +65,7 @@ def _warm() -> None:
     # Streamlit logs "missing ScriptRunContext" for cache calls made outside a page run; harmless here.
     logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
     from explainers import lm as lmx
-    from ui import diffusion, evaluation, gan, history, limits, lm, vae
+    from ui import diffusion, evaluation, gan, history, limits, lm, training, vae
 
     steps = [
         lm.load_gpt,
@@ -75,6 +75,7 @@ def _warm() -> None:
         vae.default_vae_views,  # clothes, then digits: judges, models, maps, scatters
         diffusion.default_diffusion_views,
         gan.warm,  # the pictures mode's default view: the clothes replay
+        training.warm,  # the replay's default view: the last kept step's story and odds
         history.warm,
         evaluation.warm,  # clothes: the cards, each model's pictures (diffusion: ~5 s), speed, the game's first round
         limits.warm,  # last: it times one output of every model (about 20 s)
