@@ -22,7 +22,7 @@ from explainers.store import read_config
 from figures import evaluation as figs
 from figures.pictures import data_uri, tile_pngs
 from figures.style import percent
-from ui.compute import heavy_slot  # also sets one torch thread per request, before any model runs
+from ui.compute import heavy_slot, heavy_work  # also sets one torch thread per request, before any model runs
 from ui.frame import show_chart
 from ui.history import load_rnn
 from ui.image_data import get_judge
@@ -529,7 +529,8 @@ def surprise_view() -> None:
         help="Colour each word by how surprised this model is to read it (the grammar: the true odds).",
     )
     who = next((m for m, word in short.items() if word == picked), "gpt")
-    s = story_surprise(labels.index(story) if story in labels else SHOWCASE_STORY)
+    with heavy_work():  # a busy server says so in plain words instead of failing the page
+        s = story_surprise(labels.index(story) if story in labels else SHOWCASE_STORY)
     row = s.models.index(who)
     st.html(_surprise_html(s, row))
     nats = s.nats[row]
