@@ -1,6 +1,7 @@
 """VAE: a 2-D map where every point decodes to a picture (clothes or digits); encode your own, walk between two."""
 
-import numpy as np
+from typing import Any
+
 import streamlit as st
 
 import ui.vae as ui
@@ -46,7 +47,7 @@ st.caption(
 
 
 @st.fragment
-def explore(data: ImageDataset, walk_z: np.ndarray) -> None:
+def explore(data: ImageDataset, walk_z: Any) -> None:  # walk_z: the walk's (stops, 2) map points
     """The map, a decoded point and an encoded picture. A click, a typed point, a new example or a drawn stroke
     reruns only this part; the walk (drawn on the map) comes from the last full run."""
     st.subheader("1 · The map: every point is a picture")
