@@ -91,7 +91,7 @@ CLASSROOM_JS = """<script>
   const busy = 'input, textarea, select, [contenteditable="true"], [role="slider"], [role="combobox"], ' +
     '[role="listbox"], [role="spinbutton"], [role="radiogroup"], [role="radio"], [role="tab"], [role="menu"]';
   document.addEventListener("keydown", (event) => {
-    if (event.defaultPrevented || event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    if (event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
     const which = {ArrowRight: "next", PageDown: "next", ArrowLeft: "back", PageUp: "back"}[event.key];
     if (!which) return;
     const target = event.target;
@@ -100,7 +100,7 @@ CLASSROOM_JS = """<script>
     if (!link) return;
     event.preventDefault();
     link.click();
-  });
+  }, true);  // capture: before the app's own handlers, which may take the keys for scrolling
 })();
 </script>"""
 
