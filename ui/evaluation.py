@@ -18,12 +18,12 @@ from explainers.history import picker_labels
 from explainers.image_quality import CONFIDENT
 from explainers.lm_quality import heldout_stories
 from explainers.ngram import load_ngrams
-from explainers.store import read_config
+from explainers.store import ModelLoadError, read_config
 from figures import evaluation as figs
 from figures.pictures import data_uri, tile_pngs
 from figures.style import percent
 from ui.compute import heavy_slot, heavy_work  # also sets one torch thread per request, before any model runs
-from ui.frame import show_chart
+from ui.frame import show_chart, show_load_error
 from ui.history import load_rnn
 from ui.image_data import get_judge
 from ui.limits import server_work  # once-per-server work, not charged to the visitor who asks first
@@ -476,8 +476,13 @@ def game(data: ImageDataset) -> None:
 # ---------------------------------------------------------------------------------------------- text
 
 
-def perplexity_section() -> text_eval.PerplexityTable:
-    t = perplexities()
+def perplexity_section() -> text_eval.PerplexityTable | None:
+    """The perplexity bars, or (a text model missing or damaged) the friendly message, and the page goes on."""
+    try:
+        t = perplexities()
+    except ModelLoadError as error:
+        show_load_error(error)
+        return None
     labels = [TEXT_MODELS[m] for m in t.models] + ["Grammar (floor)"]
     values = [*t.perplexity, t.floor_heldout]
     fig = figs.perplexity_bars(labels, values, [*t.models, "grammar"], t.floor_heldout)
@@ -529,8 +534,12 @@ def surprise_view() -> None:
         help="Colour each word by how surprised this model is to read it (the grammar: the true odds).",
     )
     who = next((m for m, word in short.items() if word == picked), "gpt")
-    with heavy_work():  # a busy server says so in plain words instead of failing the page
-        s = story_surprise(labels.index(story) if story in labels else SHOWCASE_STORY)
+    try:
+        with heavy_work():  # a busy server says so in plain words instead of failing the page
+            s = story_surprise(labels.index(story) if story in labels else SHOWCASE_STORY)
+    except ModelLoadError as error:
+        show_load_error(error)
+        return
     row = s.models.index(who)
     st.html(_surprise_html(s, row))
     nats = s.nats[row]
@@ -545,7 +554,19 @@ def surprise_view() -> None:
     )
 
 
-def deeper_numbers(e: ev.ImageEvaluation, t: text_eval.PerplexityTable) -> dict[str, str]:
+def _text_numbers(t: text_eval.PerplexityTable | None) -> dict[str, str]:
+    if t is None:  # a text model could not be loaded: the section above says which and how to rebuild it
+        return dict.fromkeys(("floor", "floor_exact", "gpt", "rnn", "stories"), "(not available)")
+    return {
+        "floor": f"{t.floor_heldout:.3f}",
+        "floor_exact": f"{t.floor_exact:.3f}",
+        "gpt": f"{t.perplexity[list(t.models).index('gpt')]:.3f}",
+        "rnn": f"{t.perplexity[list(t.models).index('rnn')]:.3f}",
+        "stories": f"{t.stories:,}",
+    }
+
+
+def deeper_numbers(e: ev.ImageEvaluation, t: text_eval.PerplexityTable | None) -> dict[str, str]:
     by = _by(e)
     return {
         "confident": f"{CONFIDENT:.0%}",
@@ -553,11 +574,7 @@ def deeper_numbers(e: ev.ImageEvaluation, t: text_eval.PerplexityTable) -> dict[
         "real_readable": percent(e.real.readable),
         "real_spread": f"{e.real.spread:.3f}",
         "samples": ", ".join(f"{r.label} {r.samples:,}" for r in e.models),
-        "floor": f"{t.floor_heldout:.3f}",
-        "floor_exact": f"{t.floor_exact:.3f}",
-        "gpt": f"{t.perplexity[list(t.models).index('gpt')]:.3f}",
-        "rnn": f"{t.perplexity[list(t.models).index('rnn')]:.3f}",
-        "stories": f"{t.stories:,}",
+        **_text_numbers(t),
         "gan_memo": f"{by['gan'].memorization:.2f}" if "gan" in by else "(not loaded)",
     }
 
