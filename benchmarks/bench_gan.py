@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 import torch  # noqa: E402
 
-from benchmarks.harness import CHROMIUM, CHROMIUM_ARGS, RESULTS, machine_note, serve  # noqa: E402
+from benchmarks.harness import CHROMIUM, CHROMIUM_ARGS, RESULTS, WATCH_STEP_JS, machine_note, serve  # noqa: E402
 from explainers.gan import PointsTraining  # noqa: E402
 from explainers.gan_points import DATASETS, EXTENT  # noqa: E402
 from figures.gan_live import arena_raster, lines_raster  # noqa: E402
@@ -130,25 +130,6 @@ def _picture_run(page, data):
     )
 
 
-_WATCH_JS = """
-() => {
-  window.__steps = [];
-  const read = () => {
-    for (const el of document.querySelectorAll('[data-testid="stMarkdownContainer"] strong')) {
-      const m = el.textContent.match(/^Step ([0-9,]+)$/);
-      if (m) return parseInt(m[1].replace(/,/g, ''));
-    }
-    return null;
-  };
-  let last = read();
-  window.__timer = setInterval(() => {
-    const now = read();
-    if (now !== null && now !== last) { window.__steps.push([performance.now(), now]); last = now; }
-  }, 10);
-}
-"""
-
-
 def page_refresh(seconds: float = 15.0, speed: str = "fast", query: str | None = None) -> dict[str, float]:
     """Open the GAN page in Chromium, press play and record every change of the step counter."""
     from playwright.sync_api import sync_playwright
@@ -159,7 +140,7 @@ def page_refresh(seconds: float = 15.0, speed: str = "fast", query: str | None =
         page.goto(f"{url}/GAN?{query or f'speed={speed}'}")
         page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=90_000)
         page.wait_for_selector("text=of at most", timeout=60_000)
-        page.evaluate(_WATCH_JS)
+        page.evaluate(WATCH_STEP_JS)
         page.get_by_role("button", name="▶️ Play").click()
         page.wait_for_timeout(2000)  # warm-up: first ticks compile and allocate
         page.evaluate("() => { window.__steps = []; }")

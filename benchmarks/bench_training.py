@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from benchmarks.harness import RESULTS, machine_note  # noqa: E402
+from benchmarks.harness import RESULTS, WATCH_STEP_JS, machine_note  # noqa: E402
 from explainers import live_training as lt  # noqa: E402
 
 OUT = RESULTS / "training.json"
@@ -318,25 +318,6 @@ def speed() -> dict:
     return out
 
 
-_WATCH_JS = """
-() => {
-  window.__steps = [];
-  const read = () => {
-    for (const el of document.querySelectorAll('[data-testid="stMarkdownContainer"] strong')) {
-      const m = el.textContent.match(/^Step ([0-9,]+)$/);
-      if (m) return parseInt(m[1].replace(/,/g, ''));
-    }
-    return null;
-  };
-  let last = read();
-  window.__timer = setInterval(() => {
-    const now = read();
-    if (now !== null && now !== last) { window.__steps.push([performance.now(), now]); last = now; }
-  }, 10);
-}
-"""
-
-
 def _server_rss(port: int) -> int:
     """Resident memory of the streamlit server listening on `port` (found through its command line)."""
     for proc in Path("/proc").iterdir():
@@ -378,7 +359,7 @@ def browser(seconds: float = 12.0, rounds: int = 3) -> dict:
             ("fine-tune, 300 stories", "text=300+stories&start=Fine-tune+our+story+model"),
         ):
             page = open_live(query)
-            page.evaluate(_WATCH_JS)
+            page.evaluate(WATCH_STEP_JS)
             page.get_by_role("button", name="▶️ Train").click()
             page.wait_for_timeout(3000)  # warm-up
             page.evaluate("() => { window.__steps = []; }")

@@ -164,3 +164,23 @@ def machine_note() -> dict:
 def ms(seconds: float | None) -> float | None:
     """Seconds -> milliseconds, one decimal, for the results files (None stays None)."""
     return round(seconds * 1000, 1) if seconds is not None else None
+
+
+# In the page: record (time, step) whenever the bold "Step N" a live page shows changes (polled every 10 ms).
+WATCH_STEP_JS = """
+() => {
+  window.__steps = [];
+  const read = () => {
+    for (const el of document.querySelectorAll('[data-testid="stMarkdownContainer"] strong')) {
+      const m = el.textContent.match(/^Step ([0-9,]+)$/);
+      if (m) return parseInt(m[1].replace(/,/g, ''));
+    }
+    return null;
+  };
+  let last = read();
+  window.__timer = setInterval(() => {
+    const now = read();
+    if (now !== null && now !== last) { window.__steps.push([performance.now(), now]); last = now; }
+  }, 10);
+}
+"""
