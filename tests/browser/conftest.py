@@ -175,13 +175,16 @@ def wait_stable(page, signature_js: str, timeout_ms: int = TIMEOUT_MS):
     return page.wait_for_function(check, polling=POLL_MS, timeout=timeout_ms).json_value()
 
 
-# The app is settled when the script has finished, nothing is greyed out as stale, every visible chart has been
-# drawn, every picture has loaded, and none of that (nor the page's size) changes between looks.
+# The app is settled when the script has finished, nothing is greyed out as stale or still a loading skeleton, every
+# visible chart has been drawn, every picture has loaded, and none of that (nor the page's size) changes between looks.
 _APP_SIGNATURE = """() => {
     const app = document.querySelector('[data-testid="stApp"]');
     if (!app || app.getAttribute('data-test-script-state') !== 'notRunning') return null;
     if (!document.querySelector('[data-testid="stAppViewContainer"]')) return null;
     if (document.querySelector('[data-stale="true"]')) return null;
+    // A widget or chart whose code is still loading is drawn as a grey skeleton (Plotly's bundle alone takes seconds
+    // to compile on a 2-core machine): until they are gone, sliders and links are not on the page yet.
+    if (document.querySelector('[data-testid="stSkeleton"]')) return null;
     const visible = (e) => e.offsetParent !== null;
     const charts = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].filter(visible);
     if (charts.some((c) => !c.querySelector('.main-svg'))) return null;
@@ -196,6 +199,12 @@ def wait_for_app(page, timeout_ms: int = TIMEOUT_MS) -> None:
     """Wait until the app has finished running and drawing, and has stayed so for a few looks (a rerun can
     start right after the first paint)."""
     wait_stable(page, _APP_SIGNATURE, timeout_ms)
+
+
+def query_has(pair: str) -> re.Pattern[str]:
+    """A URL pattern for `page.wait_for_url`: the query string holds `pair` ("lesson_step=2") exactly. Not a glob:
+    Playwright's "**lesson_step=2**" never matches a URL whose query string holds it, and the wait times out."""
+    return re.compile(rf"[?&]{re.escape(pair)}(&|#|$)")
 
 
 def rerun(page, action: Callable[[], object], timeout_ms: int = TIMEOUT_MS) -> None:

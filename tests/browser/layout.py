@@ -129,11 +129,13 @@ def text_problems(page, tolerance: float = TOLERANCE_PX) -> list[str]:
 
 
 def open_every_expander(page) -> int:
-    """Open every closed expander, so the charts inside are drawn and checked too. Returns how many were opened."""
+    """Open every closed expander shown on the page, so the charts inside are drawn and checked too. Returns how
+    many were opened. Expanders inside a closed popover are not shown: clicking one would wait out Playwright's
+    whole timeout (30 s each, twice per page, which once made this test alone outlast CI)."""
     opened = 0
-    for summary in page.locator('[data-testid="stExpander"] details:not([open]) > summary').all():
+    for summary in page.locator('[data-testid="stExpander"] details:not([open]) > summary:visible').all():
         try:
-            summary.click()
+            summary.click(timeout=5_000)
             opened += 1
         except Exception:  # noqa: BLE001 - an expander that vanished in a rerun is simply skipped
             continue

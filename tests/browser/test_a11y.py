@@ -1,5 +1,8 @@
 """Accessibility in a real browser: axe-core on every page (desktop and phone), and the keyboard alone.
 
+The axe-core audit of every page runs inside tests/browser/test_every_page.py (one opening per page and size
+serves every check); this module holds the audit itself and the keyboard tests.
+
 axe-core is the version pinned in package.json / package-lock.json (scripts/test runs `npm ci`); Playwright injects
 node_modules/axe-core/axe.min.js into the page, nothing is fetched. A page fails on any violation axe rates
 "serious" or "critical" (WCAG 2 A/AA rules and best practices). Known violations that belong to a page's owner are
@@ -24,20 +27,15 @@ from ui.tour import live_pages
 
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-VIEWPORTS = {"desktop": (1280, 800), "phone": (390, 844)}
 SEVERE = ("serious", "critical")
 # Rules run: WCAG 2.0/2.1/2.2 A and AA, and axe's best practices.
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
-PAGES = [("home", "app.py")] + [(p.key, p.path) for p in live_pages()]
 # (page key, rule id) -> why it is left to the page's owner. Pictures drawn with st.image without alt= (found on the
 # GAN and VAE pages at 1280 px) are named centrally by ui/presenter.py's script; the owners should pass alt= (GAN:
 # ui/gan.py; VAE/Diffusion: ui/image_data.py picture_row; Evaluation: ui/evaluation.py) and then drop these lines.
 KNOWN: dict[tuple[str, str], str] = {
     (key, "image-alt"): "st.image without alt text" for key in ("gan", "vae", "diffusion", "evaluation", "limits")
 }
-# Pages axe-core was run on and passed (desktop); the rest were not measured yet on this machine's load, so they are
-# expected-to-pass but not strict (an XPASS shows they pass).
-MEASURED = {"home", "tokens", "next_token", "generate", "attention", "gan", "vae"}
 
 
 def _axe_source() -> str:
@@ -66,33 +64,16 @@ def severe_violations(page) -> list[dict]:
     return [v for v in result if v["impact"] in SEVERE]
 
 
-def _describe(violations: list[dict]) -> str:
+def describe(violations: list[dict]) -> str:
     return json.dumps(violations, indent=1, ensure_ascii=False)[:4000]
 
 
-# Phone cases of measured pages failed in the full browser run of 2026-12-02 while tokens-phone passed alone.
-PHONE_FLAKY = pytest.mark.xfail(strict=False, reason="phone case failed in the full run on 2026-12-02, passed alone")
-UNMEASURED = pytest.mark.xfail(strict=False, reason="not yet run through axe-core (see MEASURED)")
-CASES = [
-    pytest.param(
-        key,
-        path,
-        viewport,
-        id=f"{key}-{viewport}",
-        marks=[] if key in MEASURED and viewport != "phone" else [UNMEASURED if key not in MEASURED else PHONE_FLAKY],
-    )
-    for key, path in PAGES
-    for viewport in VIEWPORTS
-]
-
-
-@pytest.mark.parametrize(("key", "path", "viewport"), CASES)
-def test_no_serious_or_critical_axe_violations(open_page, key: str, path: str, viewport: str) -> None:
-    _axe_source()  # skip (or fail under CI) before opening anything when axe-core is missing
-    page = open_page(url_path(path), *VIEWPORTS[viewport])
-    found = severe_violations(page)
-    unexpected = [v for v in found if (key, v["id"]) not in KNOWN]
-    assert not unexpected, f"{key} ({viewport}): serious/critical accessibility violations:\n{_describe(unexpected)}"
+def unexpected_violations(page, key: str) -> list[dict]:
+    """axe-core's serious and critical violations on the page as it is now, minus the page's KNOWN ones. Every page
+    is audited at desktop and phone sizes by tests/browser/test_every_page.py, which opens each page once for all
+    its checks; skips (or fails under CI) when axe-core is missing."""
+    _axe_source()
+    return [v for v in severe_violations(page) if (key, v["id"]) not in KNOWN]
 
 
 # The main control of each page, reached by Tab from the top and operated by keys: (page key, accessible role, its
@@ -101,7 +82,7 @@ def test_no_serious_or_critical_axe_violations(open_page, key: str, path: str, v
 MAIN_CONTROLS = {
     "next_token": ("slider", None, "ArrowRight"),  # creativity (temperature), the first slider
     "tokens": ("textbox", None, None),  # "Your text"
-    "attention": ("slider", None, "ArrowRight"),
+    "attention": ("slider", None, "ArrowLeft"),  # "Which token is looking?" starts at the last token
 }
 MAX_TABS = 80
 
@@ -109,7 +90,7 @@ MAX_TABS = 80
 def _focused(page) -> dict:
     return page.evaluate(
         """() => { const e = document.activeElement; if (!e) return {};
-            return {role: e.getAttribute('role') || e.tagName.toLowerCase(), label: e.getAttribute('aria-label') || '',
+            return {role: e.getAttribute('role') || (e.type === 'range' ? 'slider' : e.tagName.toLowerCase()), label: e.getAttribute('aria-label') || '',
                     text: (e.labels && e.labels[0] ? e.labels[0].textContent : e.textContent || '').trim().slice(0, 80),
                     value: e.getAttribute('aria-valuenow') || e.value || ''}; }"""
     )
@@ -122,13 +103,12 @@ def _matches(focus: dict, role: str, name: str | None) -> bool:
     return name is None or name.lower() in (focus.get("label", "") + " " + focus.get("text", "")).lower()
 
 
-@pytest.mark.xfail(strict=False, reason="has not passed yet (2026-12-02): Tab order or key handling not yet debugged")
 @pytest.mark.parametrize("key", MAIN_CONTROLS)
 def test_keyboard_reaches_and_operates_the_main_control(open_page, key: str) -> None:
     entry = next(p for p in live_pages() if p.key == key)
     role, name, press = MAIN_CONTROLS[key]
     page = open_page(url_path(entry.path))
-    page.locator("body").click(position={"x": 5, "y": 5})  # start from the top of the page, nothing focused
+    page.evaluate("document.activeElement && document.activeElement.blur()")  # Tab starts at the top of the page
     for _ in range(MAX_TABS):
         page.keyboard.press("Tab")
         focus = _focused(page)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import rerun, screenshot, wait_for_app
+from tests.browser.conftest import query_has, rerun, screenshot, wait_for_app
 from tests.browser.test_every_page import url_path
 from ui.tour import live_pages
 
@@ -17,11 +17,12 @@ PROJECTOR = (1280, 720)
 MIN_TEXT_PX = 18.0
 SHOWING = {"generate": "written=30&dice=3"}  # Generate draws its charts once a story is written
 PAGES = [("home", "app.py")] + [(p.key, p.path) for p in live_pages()]
-# Pages measured in presenter mode on this machine (smallest chart text 18 px, first chart top: Tokens 538 px,
-# Next token 645 px). The others are expected to pass but not yet measured: not strict, an XPASS shows they do.
-MEASURED = {"home", "tokens", "next_token"}
-UNMEASURED = pytest.mark.xfail(strict=False, reason="not yet measured in presenter mode (see MEASURED)")
-CASES = [pytest.param(k, p, id=k, marks=[] if k in MEASURED else [UNMEASURED]) for k, p in PAGES]
+# Measured on 2026-12-02 (quiet machine): every chart's text is at least 18 px on every page; on these pages the first
+# chart still starts below the first screen of a 1280x720 projector (Generate 932 px, Evaluation 2098 px, Limits
+# 987 px): not strict, so a fixed page shows as XPASS.
+FIRST_CHART_LOW = {"generate", "evaluation", "limits"}
+LOW = pytest.mark.xfail(strict=False, reason="first chart below the first screen in presenter mode (2026-12-02)")
+CASES = [pytest.param(k, p, id=k, marks=[LOW] if k in FIRST_CHART_LOW else []) for k, p in PAGES]
 
 # Every drawn chart (width > 2 px): its top on screen and the smallest text drawn in it, with that text.
 CHART_TEXT = """() => [...document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot')]
@@ -75,7 +76,7 @@ def test_leaving_presenter_mode_gives_the_page_back(open_page) -> None:
     assert _sidebar_visible(page)
 
     rerun(page, lambda: page.get_by_text("🎤 Presenter mode").click())
-    page.wait_for_url("**present=true**")
+    page.wait_for_url(query_has("present=true"))
     wait_for_app(page)
     assert not _sidebar_visible(page)
     presenting = page.evaluate(CHART_TEXT)

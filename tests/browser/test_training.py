@@ -57,7 +57,8 @@ def test_live_start_pause_resume_reset(open_page) -> None:
     page.get_by_text("copied", exact=False).first.wait_for(timeout=60_000)  # a sample arrived
     _wait_step_above(page, _step(page))  # still training
     page.get_by_role("heading").first.hover()  # no tooltip in the picture
-    page.locator('[data-testid="stPlotlyChart"]').first.scroll_into_view_if_needed()
+    # Scrolled by script: the live charts are redrawn at every step, so a located element detaches under Playwright.
+    page.evaluate("document.querySelector('[data-testid=\"stPlotlyChart\"]').scrollIntoView({block: 'center'})")
     screenshot(page, "training-live-mid-run-1280")  # taken while training runs
     _pause(page)
     screenshot(page, "training-live-paused-1280", whole_page=True)
