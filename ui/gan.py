@@ -361,8 +361,9 @@ def crisp_pictures() -> None:
     shows the wide grid, a phone the narrow one (fewer pictures per row, so each stays big)."""
     st.html(
         "<style>[class*='st-key-gan_fakes'] img{image-rendering:pixelated}"
-        f"@media (max-width:{NARROW_PX}px){{.st-key-gan_fakes_wide{{display:none}}}}"
-        f"@media (min-width:{NARROW_PX + 1}px){{.st-key-gan_fakes_narrow{{display:none}}}}</style>"
+        # !important: a container's own generated class sets its display too, with the same specificity
+        f"@media (max-width:{NARROW_PX}px){{.st-key-gan_fakes_wide{{display:none !important}}}}"
+        f"@media (min-width:{NARROW_PX + 1}px){{.st-key-gan_fakes_narrow{{display:none !important}}}}</style>"
     )
 
 

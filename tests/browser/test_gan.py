@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from tests.browser.conftest import assert_clean, rerun, screenshot, wait_for_app
 from tests.browser.layout import text_problems
 
@@ -111,11 +109,6 @@ def _visible_grid(page) -> str:
     return shown[0]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="2026-12-02: both fakes grids (wide and narrow) were shown at once: crisp_pictures' media-query style "
-    "no longer hides one; not yet debugged",
-)
 def test_clothes_replay_on_desktop_and_phone(open_page) -> None:
     for width, height, grid in ((1280, 800, "wide"), (390, 844, "narrow")):
         page = open_page("GAN?mode=Pictures", width, height)
