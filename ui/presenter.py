@@ -55,7 +55,9 @@ ALT_TEXT_JS = """<script>
 })();
 </script>"""
 
-# Presenter mode. Sizes are for a 1280x720 projector; the top padding of Streamlit's page (6 rem) goes.
+# Presenter mode. Sizes are for a 1280x720 projector; the top padding of Streamlit's page (6 rem) goes, and so do
+# the empty slots of hidden parts (a script's box, an expander's or the tools row's wrapper): each kept the column's
+# 1 rem gap, about 60 px of blank space under the title.
 PRESENT_CSS = """
 html { font-size: 19px; }
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
@@ -63,7 +65,10 @@ html { font-size: 19px; }
 [data-testid="stCaptionContainer"], [data-testid="stExpander"], .st-key-glassbox_back, .st-key-gb_tools,
 [class*="__table"], [class*="__gif"],
 .stElementContainer:has(> .stAlert [data-testid="stAlertContentInfo"]),
-.stElementContainer:has(> .stAlert [data-testid="stAlertContentSuccess"]) { display: none !important; }
+.stElementContainer:has(> .stAlert [data-testid="stAlertContentSuccess"]),
+[data-testid="stVerticalBlock"] > div:has(> [data-testid="stExpander"]),
+[data-testid="stVerticalBlock"] > div:has(> .st-key-gb_tools),
+.stElementContainer:has(> [data-testid="stHtml"] > script:only-child) { display: none !important; }
 [data-testid="stMainBlockContainer"] { padding-top: 1rem !important; padding-bottom: 2rem !important; max-width: 100% !important; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.15rem; }
 h1 { font-size: 2.1rem !important; padding-top: 0 !important; padding-bottom: 0.3rem !important; }
