@@ -146,16 +146,17 @@ def trajectory_animation(
         {
             "active": 0,
             "steps": slider_steps,
-            "x": 0.3,
-            "len": 0.7,
+            # Its own row under the buttons, full width: beside them it ran under "▶ Play ⏸ Pause" on a phone.
+            "x": 0,
+            "len": 1.0,
             "y": -0.02,
             "yanchor": "top",
             "currentvalue": {"visible": False},
             "font": {"size": 13},
-            "pad": {"t": 0},
+            "pad": {"t": 48, "l": 30, "r": 30},  # room for the first and last step labels
         }
     ]
-    layout["margin"] = {"l": 10, "r": 10, "t": 70, "b": 110}
+    layout["margin"] = {"l": 10, "r": 10, "t": 70, "b": 150}
     return figure(traces, layout, title=title(keep[0]), height=height, frames=frames)
 
 

@@ -3,8 +3,10 @@
 `text_problems(page)` looks at every drawn Plotly chart on the page and returns one plain sentence per problem:
 - a title, axis title, annotation, legend entry, tick label or bar label that sticks out of the chart's box
   (Plotly does not wrap or shrink titles: on a phone a long title is simply cut off at the edge);
-- a title, axis title, annotation or legend entry that overlaps any other text of the same chart;
-- a tick label that overlaps another tick label, or a bar/point label that overlaps another one ("<0.1%14%").
+- a title, axis title, annotation, legend entry or control label (a Play button, a replay slider's step) that
+  overlaps any other text of the same chart;
+- a tick label that overlaps another tick label, or a bar/point label that overlaps another one ("<0.1%14%");
+- a button (Play, Pause) drawn over a slider's track.
 
 Boxes are the real drawn shapes: each text's own box (getBBox) carried through its full transform (getCTM),
 so rotated tick labels are compared as the rotated rectangles they are, not as their much larger upright boxes.
@@ -92,6 +94,7 @@ _JS = r"""
         add(el, 'tick label', (owner ? owner.getAttribute('class') : '') + axis);
       }
       else if (cls.includes('bartext') || el.closest('.textpoint')) add(el, 'data label');
+      else if (el.closest('.updatemenu-container, .slider-container')) add(el, 'control label');
     });
 
     for (const t of texts) {
@@ -103,7 +106,15 @@ _JS = r"""
         problems.push(`${name}: ${t.kind} "${short(t.text)}" is cut off at the ${side} edge (${Math.round(px)} px outside)`);
       }
     }
-    const labels = new Set(['title', 'axis title', 'annotation', 'legend entry']);
+    // A Play/Pause button drawn over a replay slider's track (seen on a phone: "⏸ Pause" covered its first steps).
+    const screenBox = (el) => { const r = el.getBoundingClientRect(); return [[r.left, r.top], [r.right, r.top], [r.right, r.bottom], [r.left, r.bottom]]; };
+    chart.querySelectorAll('.updatemenu-button').forEach((button) => {
+      chart.querySelectorAll('.slider-rail-rect').forEach((rail) => {
+        const d = depth(screenBox(button), screenBox(rail));
+        if (d > tolerance) problems.push(`${name}: button "${short(button.textContent)}" covers a slider (${Math.round(d)} px)`);
+      });
+    });
+    const labels = new Set(['title', 'axis title', 'annotation', 'legend entry', 'control label']);
     for (let i = 0; i < texts.length; i++) {
       for (let j = i + 1; j < texts.length; j++) {
         const a = texts[i], b = texts[j];
