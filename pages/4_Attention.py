@@ -94,7 +94,8 @@ def where_tokens_look(view: lmx.AttentionView, layer: int, head: int | None, nam
     )
     st.caption(
         "Each row is a token looking back; each column is a token it can look at; a row adds up to 100%. "
-        "Grey cells are the future: a token may not look ahead (the causal mask)."
+        "Grey cells are the future: a token may not look ahead (the causal mask). Column ·N is the same token as "
+        "row ·N: on a narrow screen only every few columns are named, and a tap on a cell names both tokens."
         + (
             f" Long text: the map shows tokens {lo} to {hi - 1}, ending at the one looking; its first column adds "
             f"up what they give the {lo} tokens before them."
