@@ -22,7 +22,7 @@ mode = st.radio(
 )
 
 if mode == "Points":
-    c = st.columns([2, 1, 1, 1.3, 1.3])
+    c = st.columns([1.4, 1, 1, 1.1, 1.8])  # the loss list needs room for "non-saturating" at 1280 px
     shape = c[0].selectbox(
         "Real data to copy",
         list(gan.SHAPE_BY_LABEL),
