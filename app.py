@@ -24,7 +24,7 @@ a sentence, a picture — instead of just **sorting** things into boxes.
 - **Classifying** answers a question about something that exists: *"Is this a cat or a dog?"*
 - **Generating** makes something that did not exist: *"Write a story about a cat."*
 
-**How does it learn?** We show it many examples — stories, handwritten digits — and it adjusts
+**How does it learn?** We show it many examples — stories, pictures of clothes — and it adjusts
 thousands of internal numbers, a little at a time, until it is good at guessing what real examples
 look like. Those numbers are the *model*. Nothing else is stored: no copy of a rule book.
 
@@ -80,9 +80,11 @@ for group in GROUPS:
     if not members:
         continue
     st.subheader(group)
-    columns = st.columns(min(len(members), 4))
+    per_row = min(len(members), 4)
     for index, entry in enumerate(members):
-        with columns[index % len(columns)].container(border=True, height="stretch"):
+        if index % per_row == 0:  # a row per group of cards, so on a phone (columns stacked) they keep the tour order
+            columns = st.columns(per_row)
+        with columns[index % per_row].container(border=True, height="stretch"):
             st.page_link(entry.path, label=f"**{entry.title}**", icon=entry.icon)
             st.markdown(entry.promise)
 
