@@ -37,7 +37,7 @@ FAILURE_KINDS: dict[str, str] = {
     "crash": "the load generator itself failed (a bug in the test, not the app)",
 }
 
-# What the app says in these cases (ui/frame.py, ui/compute.py, explainers/limiter.py).
+# What the app says in these cases (ui/frame.py, ui/compute.py).
 MODEL_UNAVAILABLE = re.compile(r"model is not available|not available right now", re.IGNORECASE)
 BUSY_NOT_RUN = re.compile(r"did not run", re.IGNORECASE)
 QUEUED = re.compile(r"^\s*(⏳\s*)?Busy[,:]", re.IGNORECASE)

@@ -332,7 +332,7 @@ def next_token_bars(
         "legend": {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0},
         # Margins with room for the labels, so Plotly draws once per knob move; see figures.style.text_px.
         "margin": layout["margin"] | {"l": 24 + text_px(names, 15, monospace=True), "b": 120, "r": 16},
-        # Top token first. An explicit reversed range, not autorange="reversed": see figures.images.confidence_curve.
+        # Top token first. An explicit reversed range, not autorange="reversed": nothing for Plotly to recompute per move.
         "yaxis": {"range": [n - 0.5, -0.5], "tickfont": {"size": 15, "family": "monospace"}},
         "xaxis": {"title": {"text": "chance of coming next"}} | PROB_AXIS,
     }
