@@ -17,7 +17,8 @@ How to write one:
 Fixtures (each page and its browser context is closed after the test, whatever happens):
 - `open_page(path="", width=1280, height=800)`: a new page at `server_url/path`, after `wait_for_app`.
 - `new_page(width=1280, height=800)`: a blank page, for a test that must act before the first load.
-- `server_url`, `browser`: one server and one Chromium for the whole session.
+- `server_url`, `browser`: one server and one Chromium for all of tests/browser, closed after its last test:
+  Playwright's sync API keeps an event loop running, and later tests call `asyncio.run()`.
 
 Every page records `page.console_errors`, `page.external_requests` (anything off the app's origin) and
 `page.failed_urls`. Wait on conditions, never on the clock:
@@ -64,7 +65,7 @@ def _require_chromium() -> None:
     pytest.skip(f"SKIPPED LOUDLY: {message}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server_url() -> Iterator[str]:
     """A real `streamlit run app.py` on 127.0.0.1 (benchmarks.harness.serve), healthy before the first test."""
     _require_chromium()
@@ -72,7 +73,7 @@ def server_url() -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(server_url: str):
     from playwright.sync_api import sync_playwright
 
