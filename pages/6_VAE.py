@@ -9,7 +9,7 @@ from explainers.datasets import ImageDataset
 from explainers.vae import interpolate
 from figures.pictures import single_image
 from figures.style import percent
-from figures.vae import MARK_KEY, Mark, loss_terms_bar
+from figures.vae import MARK_KEY, Mark
 from ui.frame import go_deeper, load_or_stop, model_card, show_chart, timed, what_you_are_seeing
 from ui.image_data import choose_dataset, example_picker, get_judge, picture_row, with_article
 from ui.page_setup import setup_page
@@ -58,23 +58,7 @@ def explore(data: ImageDataset, walk_z: Any) -> None:  # walk_z: the walk's (sto
         "the model never trained on, drawn where the encoder puts it, in its kind's colour. The dashed square is "
         "the map above. Tap one to decode exactly that point."
     )
-    st.subheader(f"2 · Encode {with_article(data.item)}: where does it land?")
-    c_in, c_orig, c_rec, c_terms = st.columns(4)
-    with c_in:
-        image, caption = ui.picture_source_input(data, defaults["enc"])
-    marks = []
-    if image is not None:
-        with timed("encoding and decoding of one picture"):
-            enc, judged, sure = ui.encode_and_judge(key, image)
-        mu, recon, kl = enc.mu[0], float(enc.recon_nats[0]), float(enc.kl_nats[0])
-        marks = [Mark(float(mu[0]), float(mu[1]), caption if caption.startswith("your") else "this picture")]
-        show_chart(c_orig, single_image(image[0, 0].numpy(), "Original", 300), key="orig", **PICTURE)
-        c_orig.caption(f"{caption.capitalize()}. It lands at **({mu[0]:.1f}, {mu[1]:.1f})** on the map (the star).")
-        show_chart(c_rec, single_image(enc.reconstruction[0], "Redrawn", 300), key="rec", **PICTURE)
-        c_rec.caption(f"The judge reads the redrawn picture as **{names[judged]}** ({percent(sure)} sure).")
-        fig = loss_terms_bar(recon, kl, f"Cost of this picture:<br>{recon + kl:.0f} nats")
-        show_chart(c_terms, fig, key="terms", **PICTURE)
-        c_terms.caption("Lower is better: training makes the sum of both bars small, on average over all pictures.")
+    marks = ui.encode_section(data, defaults["enc"], PICTURE)
 
     with point_col:
         st.markdown("**Decode any point.** Tap the map or a real picture below, or type coordinates:")
@@ -131,33 +115,5 @@ what_you_are_seeing(
     f"similar pictures, and one kind morphs into another as you move. The chart of real {data.title} shows where "
     "the encoder puts each one: the same kinds cluster together. A star shows where your picture lands."
 )
-go_deeper(rf"""
-**Model.** Encoder $q_\phi(z\mid x)=\mathcal N(\mu_\phi(x),\operatorname{{diag}}\sigma^2_\phi(x))$ and decoder
-$p_\theta(x\mid z)$ (a Bernoulli per pixel) are small MLPs (${ui.layer_sizes(key)}$ and back); $z\in\mathbb R^2$.
-
-**Loss** (the negative ELBO, Kingma & Welling 2014, *Auto-Encoding Variational Bayes*): a reconstruction term
-(binary cross-entropy) plus a KL term,
-
-$$
-\begin{{aligned}}\mathcal L &= -\mathbb E_{{q}}[\log p_\theta(x\mid z)] \\
-&\quad + \mathrm{{KL}}\big(q_\phi(z\mid x)\,\Vert\,\mathcal N(0,I)\big)\end{{aligned}}
-$$
-
-$$
-\mathrm{{KL}} = -\tfrac12\textstyle\sum_j\big(1+\log\sigma_j^2-\mu_j^2-\sigma_j^2\big)
-$$
-
-The KL term pulls every picture's cloud towards the centre, which keeps the map filled with no gaps, so random
-points decode to plausible pictures.
-
-**Reparameterisation.** $z=\mu+\sigma\odot\varepsilon$ with $\varepsilon\sim\mathcal N(0,I)$: the randomness is
-an input, so gradients flow through $\mu$ and $\sigma$.
-
-**Blur, precisely.** With a factorised likelihood the best decoder output is the posterior *mean* image
-$\mathbb E[x\mid z]$; when $z$ cannot pin down one picture, that mean is a blend. GANs have no pixel-wise
-likelihood, so they are not pulled towards means. The map shows tiles at the prior's 2nd-98th percentiles.
-
-**Not shown:** the encoder's uncertainty $\sigma$ (each picture is really a small cloud, not a point) and the
-decoder's per-pixel probabilities beyond their mean.
-""")
+go_deeper(ui.technical_notes(key))
 model_card(data.model("vae"), data.model("judge"))

@@ -27,17 +27,21 @@ from explainers.vae import (
     latent_grid,
     load_vae,
 )
+from figures.pictures import single_image
+from figures.style import percent
 from figures.vae import (
     Mark,
     class_glyphs_picture,
     encoded_scatter,
     latent_map,
+    loss_terms_bar,
     map_edge,
     map_picture,
     scatter_half_width,
 )
 from ui import compute  # noqa: F401 - sets one torch thread per request, before any model runs
-from ui.image_data import example_picker, get_judge, heldout_examples, judge_images
+from ui.frame import show_chart, timed
+from ui.image_data import example_picker, get_judge, heldout_examples, judge_images, with_article
 from ui.touch import drawing_pad, pad_cells
 
 GRID_SIZES = {"digits": GRID_SIZE, "fashion": FASHION_GRID_SIZE}  # tiles per side of each map
@@ -271,3 +275,60 @@ def default_vae_views() -> None:
         first = images[int(np.flatnonzero(labels.numpy() == DEFAULT_KINDS[dataset]["enc"])[0])][None]
         mu = encode_images(get_vae(dataset), first).mu[0]
         encoded_scatter_figure(dataset, (Mark(float(mu[0]), float(mu[1]), "this picture"),))
+
+
+def technical_notes(dataset: str) -> str:
+    """ "Go deeper" for the VAE page: the model, its loss and why its pictures are blurry."""
+    return rf"""
+**Model.** Encoder $q_\phi(z\mid x)=\mathcal N(\mu_\phi(x),\operatorname{{diag}}\sigma^2_\phi(x))$ and decoder
+$p_\theta(x\mid z)$ (a Bernoulli per pixel) are small MLPs (${layer_sizes(dataset)}$ and back); $z\in\mathbb R^2$.
+
+**Loss** (the negative ELBO, Kingma & Welling 2014, *Auto-Encoding Variational Bayes*): a reconstruction term
+(binary cross-entropy) plus a KL term,
+
+$$
+\begin{{aligned}}\mathcal L &= -\mathbb E_{{q}}[\log p_\theta(x\mid z)] \\
+&\quad + \mathrm{{KL}}\big(q_\phi(z\mid x)\,\Vert\,\mathcal N(0,I)\big)\end{{aligned}}
+$$
+
+$$
+\mathrm{{KL}} = -\tfrac12\textstyle\sum_j\big(1+\log\sigma_j^2-\mu_j^2-\sigma_j^2\big)
+$$
+
+The KL term pulls every picture's cloud towards the centre, which keeps the map filled with no gaps, so random
+points decode to plausible pictures.
+
+**Reparameterisation.** $z=\mu+\sigma\odot\varepsilon$ with $\varepsilon\sim\mathcal N(0,I)$: the randomness is
+an input, so gradients flow through $\mu$ and $\sigma$.
+
+**Blur, precisely.** With a factorised likelihood the best decoder output is the posterior *mean* image
+$\mathbb E[x\mid z]$; when $z$ cannot pin down one picture, that mean is a blend. GANs have no pixel-wise
+likelihood, so they are not pulled towards means. The map shows tiles at the prior's 2nd-98th percentiles.
+
+**Not shown:** the encoder's uncertainty $\sigma$ (each picture is really a small cloud, not a point) and the
+decoder's per-pixel probabilities beyond their mean.
+"""
+
+
+def encode_section(data: ImageDataset, default_kind: int, picture: dict) -> list[Mark]:
+    """Section 2: a picture (real, uploaded or drawn), where it lands, its redrawing and its cost. Returns the star
+    for the maps (none without a picture)."""
+    st.subheader(f"2 · Encode {with_article(data.item)}: where does it land?")
+    c_in, c_orig, c_rec, c_terms = st.columns(4)
+    with c_in:
+        image, caption = picture_source_input(data, default_kind)
+    marks = []
+    if image is not None:
+        with timed("encoding and decoding of one picture"):
+            enc, judged, sure = encode_and_judge(data.key, image)
+        mu, recon, kl = enc.mu[0], float(enc.recon_nats[0]), float(enc.kl_nats[0])
+        marks = [Mark(float(mu[0]), float(mu[1]), caption if caption.startswith("your") else "this picture")]
+        show_chart(c_orig, single_image(image[0, 0].numpy(), "Original", 300), key="orig", **picture)
+        c_orig.caption(f"{caption.capitalize()}. It lands at **({mu[0]:.1f}, {mu[1]:.1f})** on the map (the star).")
+        show_chart(c_rec, single_image(enc.reconstruction[0], "Redrawn", 300), key="rec", **picture)
+        c_rec.caption(f"The judge reads the redrawn picture as **{data.class_names[judged]}** ({percent(sure)} sure).")
+        fig = loss_terms_bar(recon, kl, f"Cost of this picture:<br>{recon + kl:.0f} nats")
+        show_chart(c_terms, fig, key="terms", **picture)
+        c_terms.caption("Lower is better: training makes the sum of both bars small, on average over all pictures.")
+
+    return marks
