@@ -151,3 +151,16 @@ def open_every_expander(page) -> int:
         except Exception:  # noqa: BLE001 - an expander that vanished in a rerun is simply skipped
             continue
     return opened
+
+
+MAX_EXPANDER_ROUNDS = 4  # an opened expander can hold more expanders, or rerun the page
+
+
+def expand_everything(page) -> None:
+    """Open every shown expander, round after round (what one opens may hold more), waiting for the app each time."""
+    from tests.browser.conftest import wait_for_app
+
+    for _ in range(MAX_EXPANDER_ROUNDS):
+        if not open_every_expander(page):
+            return
+        wait_for_app(page)

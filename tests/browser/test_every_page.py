@@ -14,8 +14,8 @@ import re
 
 import pytest
 
-from tests.browser.conftest import assert_clean, screenshot, wait_for_app
-from tests.browser.layout import open_every_expander, text_problems
+from tests.browser.conftest import assert_clean, screenshot
+from tests.browser.layout import expand_everything, text_problems
 from ui.tour import live_pages
 
 VIEWPORTS = {"desktop": (1280, 800), "phone": (390, 844)}
@@ -33,7 +33,6 @@ def url_path(page_path: str) -> str:
 
 PAGES = ["app.py"] + [p.path for p in live_pages()]
 KEYS = {"app.py": "home"} | {p.path: p.key for p in live_pages()}
-MAX_EXPANDER_ROUNDS = 4  # an opened expander can hold more expanders, or rerun the page
 
 
 @pytest.mark.parametrize("viewport", list(VIEWPORTS))
@@ -52,10 +51,7 @@ def test_page_renders_cleanly_accessibly_and_unclipped(open_page, page_path: str
         problems.append(f"serious/critical accessibility violations:\n{describe(violations)}")
     if SHOWING.get(page_path):
         page = open_page(f"{url_path(page_path)}?{SHOWING[page_path]}", *VIEWPORTS[viewport])
-    for _ in range(MAX_EXPANDER_ROUNDS):
-        if not open_every_expander(page):
-            break
-        wait_for_app(page)
+    expand_everything(page)
     clipped = text_problems(page)
     if clipped:
         screenshot(page, f"layout-{name}-{viewport}", whole_page=True)

@@ -9,20 +9,16 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import screenshot, wait_for_app
-from tests.browser.layout import open_every_expander, text_problems
+from tests.browser.conftest import screenshot
+from tests.browser.layout import expand_everything, text_problems
 from tests.browser.test_every_page import url_path
 
 VIEWPORTS = {"phone": (390, 844), "desktop": (1280, 800)}
-MAX_EXPANDER_ROUNDS = 4  # an opened expander can hold more expanders, or rerun the page
 
 
 def _open_with_every_chart(open_page, path: str, query: str, viewport: str):
     page = open_page(url_path(path) + (f"?{query}" if query else ""), *VIEWPORTS[viewport])
-    for _ in range(MAX_EXPANDER_ROUNDS):
-        if not open_every_expander(page):
-            break
-        wait_for_app(page)
+    expand_everything(page)
     return page
 
 
