@@ -181,13 +181,19 @@ async def fresh_request(visit: PageVisit, seed: int, guidance: float | None) -> 
     return await visit.act(control(visit, "seed"), seed)
 
 
-async def diffusion_probe(visit: PageVisit, reps: int, settings: Iterator[tuple[int, float | None]]) -> list[float]:
-    """`reps` fresh diffusion requests (a new seed each), 0.5 s apart; returns each one's latency."""
+async def diffusion_probe(
+    visit: PageVisit, reps: int, settings: Iterator[tuple[int, float | None]], pause_s: float
+) -> list[float]:
+    """`reps` fresh diffusion requests (a new seed each), `pause_s` apart; returns each one's latency.
+
+    A fresh 28x28 request is about 1.7 s of heavy work. Asked for every 0.5 s, the measuring visitor would use
+    more than their own share of a slot (serving/limiter.py: 2 s at once, then half a slot) and wait for
+    themselves, abuse or not; a reader looks at each new picture for a few seconds before asking for another."""
     latencies = []
     for _ in range(reps):
         result, _ = await fresh_request(visit, *next(settings))
         latencies.append(result.latency_s)
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(pause_s)
     return latencies
 
 
@@ -231,6 +237,7 @@ async def abusive_diffusion(url: str, args: argparse.Namespace, server_pid: int)
         f"diffusion requests (kind {VICTIM_KIND}), first on the idle server, then during the abuse",
         "abuser_sessions": args.abuser_sessions,
         "reps": {"next_token": args.reps, "diffusion": args.diffusion_reps},
+        "diffusion_pause_s": args.diffusion_pause,
     }
     victim_stats = {"idle": Stats(), "abused": Stats()}
     phases: dict[str, dict[str, list[float]]] = {}
@@ -253,7 +260,9 @@ async def abusive_diffusion(url: str, args: argparse.Namespace, server_pid: int)
             await dif_visit.act(kinds, [kinds.proto.options[VICTIM_KIND].content], run="setup")  # by its label
             phases[phase] = {
                 "next_token": await next_token_probe(nt_visit, args.reps, rng),
-                "diffusion": await diffusion_probe(dif_visit, args.diffusion_reps, victim_settings),
+                "diffusion": await diffusion_probe(
+                    dif_visit, args.diffusion_reps, victim_settings, args.diffusion_pause
+                ),
             }
         except ProtocolError as error:
             phases.setdefault(phase, {"next_token": [], "diffusion": []})
@@ -425,6 +434,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--scenario", choices=["all", "abuse", "live"], default="all")
     parser.add_argument("--reps", type=int, default=30, help="next-token interactions per phase")
     parser.add_argument("--diffusion-reps", type=int, default=10, help="own diffusion requests per phase")
+    parser.add_argument(
+        "--diffusion-pause", type=float, default=3.0, help="seconds the measuring visitor looks at each new picture"
+    )
     parser.add_argument("--abuser-sessions", type=int, default=8)
     parser.add_argument("--settle", type=float, default=5.0, help="seconds of abuse before measuring")
     parser.add_argument("--timeout", type=float, default=60.0)
