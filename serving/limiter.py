@@ -24,6 +24,9 @@ Rules it enforces:
   second). Their next request rests in line, sleeping, while everyone else's go past it; an occasional
   visitor never notices. Without it, one script asking for fresh pictures back to back kept the one slot and a
   whole interpreter's worth of Python busy, and every other visitor's light requests waited for the GIL;
+- a visitor in good standing (at least half their burst left) never waits behind one who is not: `reserve`
+  extra slots take only such visitors' own requests, never background work. A job cannot be stopped once it runs,
+  so without them one script's 1.7 s picture in the only slot made every other visitor's picture wait for it;
 - one visitor holds at most `per_visitor` requests (running or waiting), so one person with many tabs, a script
   with many sessions or a fast timer cannot take every slot or fill the line: their extra request is refused at
   once ("your previous request is still running"). A visitor is whatever key the caller passes: ui/compute.py
@@ -122,6 +125,7 @@ class HeavyWorkLimiter:
         clock: Callable[[], float] = time.monotonic,
         visitor_share: float = 1.0,
         visitor_burst_s: float = 2.0,
+        reserve: int = 0,
     ) -> None:
         if slots is not None and slots < 1:
             raise ValueError("slots must be at least 1")
@@ -131,6 +135,8 @@ class HeavyWorkLimiter:
             raise ValueError("duty must be in (0, 1]")
         if not 0 < visitor_share <= 1 or visitor_burst_s <= 0:
             raise ValueError("visitor_share must be in (0, 1] and visitor_burst_s positive")
+        if reserve < 0:
+            raise ValueError("reserve must be at least 0")
         self._slots = slots  # None: decided at first use, after the app has set torch's thread count
         self._clock = clock  # seconds; tests pass a fake clock to check the duty cycle without waiting
         self.per_visitor = per_visitor
@@ -153,6 +159,7 @@ class HeavyWorkLimiter:
         self.visitor_burst_s = visitor_burst_s
         self._credit: dict[str, tuple[float, float]] = {}  # visitor -> (balance in seconds, when)
         self._job_visitor: dict[int, str | None] = {}  # waiting job id -> its visitor
+        self.reserve = reserve  # extra slots for visitors in good standing (their own requests only)
 
     def set_slots(
         self,
@@ -160,9 +167,10 @@ class HeavyWorkLimiter:
         duty: float | None = None,
         visitor_share: float | None = None,
         visitor_burst_s: float | None = None,
+        reserve: int | None = None,
     ) -> None:
-        """Choose the number of concurrent heavy jobs, their duty cycle and each visitor's share (the app does
-        this once at start)."""
+        """Choose the number of concurrent heavy jobs, their duty cycle, each visitor's share and the slots reserved
+        for visitors in good standing (the app does this once at start)."""
         if slots < 1:
             raise ValueError("slots must be at least 1")
         if duty is not None and not 0 < duty <= 1:
@@ -171,6 +179,8 @@ class HeavyWorkLimiter:
             raise ValueError("visitor_share must be in (0, 1]")
         if visitor_burst_s is not None and visitor_burst_s <= 0:
             raise ValueError("visitor_burst_s must be positive")
+        if reserve is not None and reserve < 0:
+            raise ValueError("reserve must be at least 0")
         with self._cond:
             self._slots = slots
             if duty is not None:
@@ -179,6 +189,8 @@ class HeavyWorkLimiter:
                 self.visitor_share = visitor_share
             if visitor_burst_s is not None:
                 self.visitor_burst_s = visitor_burst_s
+            if reserve is not None:
+                self.reserve = reserve
             self._cond.notify_all()
 
     # -- each visitor's share -----------------------------------------------------------------------------
@@ -206,6 +218,12 @@ class HeavyWorkLimiter:
 
     def _eligible(self, job: int, now: float) -> bool:
         return self.balance(self._job_visitor.get(job), now) > 0
+
+    def _in_good_standing(self, job: int, now: float) -> bool:
+        """May this waiting job use a reserved slot: a visitor's own request with at least half a burst left."""
+        if job in self._background:
+            return False
+        return self.balance(self._job_visitor.get(job), now) >= self.visitor_burst_s / 2
 
     def _rest_left(self, job: int, now: float) -> float:
         """Seconds until this job's visitor may start again (0 when it may now)."""
@@ -257,6 +275,15 @@ class HeavyWorkLimiter:
             return not foreground and ready[0] == job
         return foreground[0] == job
 
+    def _may_start(self, job: int, now: float) -> bool:
+        """A free ordinary slot goes to the first in line; a free reserved slot to the first in good standing."""
+        used = self._running + self._resting(now)
+        if used < self.slots and self._first_in_line(job, now):
+            return True
+        if used >= self.slots + self.reserve or not self._in_good_standing(job, now):
+            return False
+        return next(j for j in self._queue if self._in_good_standing(j, now)) == job
+
     def try_acquire(self, visitor: str | None = None, timeout: float = 0.0, background: bool = False) -> Ticket:
         """Ask for a slot, waiting at most `timeout` seconds (0: answer at once). Never raises for 'busy'.
 
@@ -284,7 +311,7 @@ class HeavyWorkLimiter:
                         return self._refuse("closed", visitor, self._clock() - started)
                     # First come, first served: only the oldest waiter may take a free slot (background last).
                     now = self._clock()
-                    if self._first_in_line(job, now) and self._running + self._resting(now) < self.slots:
+                    if self._may_start(job, now):
                         self._queue.remove(job)
                         self._background.discard(job)
                         self._job_visitor.pop(job, None)

@@ -361,3 +361,64 @@ def test_tabs_of_one_visitor_share_one_allowance() -> None:
     assert neighbour
     for ticket in (tab_one, neighbour):
         limiter.release(ticket)
+
+
+def test_a_reserved_slot_takes_a_visitor_in_good_standing_past_a_heavy_user() -> None:
+    """One script keeps the only ordinary slot busy; a visitor with a full bucket starts at once on the reserve."""
+    clock = FakeClock()
+    limiter = HeavyWorkLimiter(slots=1, clock=clock, visitor_share=0.5, visitor_burst_s=2.0, reserve=1)
+    script = limiter.try_acquire("ip:10.0.0.66")
+    assert script
+    clock.now += 1.7
+    limiter.release(script)  # balance 2 - 1.7 = 0.3: may start again, but below half a burst
+    script = limiter.try_acquire("ip:10.0.0.66")
+    assert script and limiter.balance("ip:10.0.0.66") < 1.0
+    visitor = limiter.try_acquire("ip:10.0.0.7", timeout=0)  # the ordinary slot is taken; the reserve is not
+    assert visitor and visitor.running == 2
+    third = limiter.try_acquire("ip:10.0.0.8", timeout=0)  # one reserved slot, now in use
+    assert not third and third.reason == "busy"
+    limiter.release(visitor)
+    limiter.release(script)
+
+
+def test_the_reserve_is_not_for_heavy_users_or_background_work() -> None:
+    clock = FakeClock()
+    limiter = HeavyWorkLimiter(slots=1, clock=clock, visitor_share=0.5, visitor_burst_s=2.0, reserve=1)
+    first = limiter.try_acquire("ip:10.0.0.7")
+    clock.now += 1.5
+    limiter.release(first)  # 2 - 1.5 = 0.5 left
+    held = limiter.try_acquire("ip:10.0.0.9")  # someone else takes the ordinary slot
+    clock.now += 0.1
+    assert limiter.balance("ip:10.0.0.7") < 1.0
+    assert not limiter.try_acquire("ip:10.0.0.7", timeout=0)  # below half a burst: waits for an ordinary slot
+    assert not limiter.try_acquire("ip:10.0.0.5", timeout=0, background=True)  # a live-training tick: never
+    own = limiter.try_acquire("ip:10.0.0.5", timeout=0)  # that visitor's own request: yes
+    assert own
+    limiter.release(own)
+    limiter.release(held)
+    with pytest.raises(ValueError):
+        HeavyWorkLimiter(reserve=-1)
+
+
+def test_a_waiting_heavy_user_does_not_hold_the_reserve_line() -> None:
+    """The heavy user waits first in line for the ordinary slot; a newcomer in good standing still takes the
+    reserve at once (first in line among those who may use it)."""
+    clock = FakeClock()
+    limiter = HeavyWorkLimiter(slots=1, clock=clock, visitor_share=0.5, visitor_burst_s=2.0, reserve=1)
+    drain = limiter.try_acquire("ip:10.0.0.66")
+    clock.now += 1.8
+    limiter.release(drain)  # 2 - 1.8 = 0.2 left: may start, not in good standing
+    held = limiter.try_acquire("ip:10.0.0.9")
+    results: dict[str, Ticket] = {}
+    waiter = threading.Thread(
+        target=lambda: results.setdefault("hog", limiter.try_acquire("ip:10.0.0.66", timeout=SAFETY))
+    )
+    waiter.start()
+    _wait_until(lambda: limiter.queued == 1)
+    newcomer = limiter.try_acquire("ip:10.0.0.7", timeout=0)
+    assert newcomer and newcomer.running == 2
+    limiter.release(newcomer)
+    limiter.release(held)  # the ordinary slot frees: the heavy user, first in line, takes it
+    waiter.join(timeout=SAFETY + 1)
+    assert results["hog"].granted
+    limiter.release(results["hog"])
