@@ -14,24 +14,16 @@ The bias measurements (data's split, the model's odds, greedy decoding, sampling
 from __future__ import annotations
 
 import os
-import time
 
-from explainers import corpus, limits, text_eval
-from explainers.lm import LM, load_lm
-from explainers.lm_quality import encode_story, heldout_stories, measure_name_head, measure_quality
+from explainers import corpus, limits
+from training.common import FINE_TUNING, fine_tuned_result, start_fine_tune, world_measures
 from training.judge import single_thread
 from training.runner import Trainer, TrainResult
-from training.story_lm import LoopSettings, train_loop
 
 SETTINGS = {
-    "stories": 12_000,
+    **FINE_TUNING,
     "doctor_weight": 2.0,
-    "batch_stories": 32,
     "steps": int(os.environ.get("GLASSBOX_BIAS_STEPS", 300)),
-    "lr": 1e-3,
-    "warmup": 30,
-    "weight_decay": 0.1,
-    "block_size": 256,
     "bias_prompts": 200,
     "samples_per_prompt": 5,
     "eval_stories": 200,
@@ -48,33 +40,13 @@ def make_train(p_he: float):
 
 def _train(seed: int, p_he: float) -> TrainResult:
     s = SETTINGS
-    started = time.perf_counter()
-    base = load_lm("gpt")
-    model, tok = base.model, base.tok
     g = corpus.doctor_world(p_he, s["doctor_weight"])
-    stories = corpus.generate_stories(s["stories"], seed, g)
-    data = [encode_story(tok, st).ids for st in stories]
-    data = [d for d in data if len(d) <= s["block_size"] + 1]
-    loop = LoopSettings(
-        steps=s["steps"],
-        lr=s["lr"],
-        warmup=s["warmup"],
-        batch_stories=s["batch_stories"],
-        weight_decay=s["weight_decay"],
-    )
-    log = train_loop(model, data, base.eot, loop, seed, f"bias {p_he:.0%} he")
-    train_seconds = time.perf_counter() - started
-
-    lm = LM(model, tok, base.eot, {})
-    share, sentences = limits.data_share_he(p_he, stories)
+    tune = start_fine_tune(g, s, seed)
+    lm, record = tune.run(s, seed, f"bias {p_he:.0%} he")
+    share, sentences = limits.data_share_he(p_he, tune.stories)
     bias = limits.measure_bias(lm, limits.doctor_prompts(p_he, s["bias_prompts"]), s["samples_per_prompt"])
-    held = corpus.generate_stories(s["eval_stories"], limits.BIAS_HELDOUT_SEED, g)
-    ppl = text_eval.perplexity(text_eval.token_model_word_nats(model, tok, held))
-    true = text_eval.perplexity([text_eval.true_word_nats(st, g) for st in held])
     # The default world's measures still hold after fine-tuning (the Attention page's name head among them).
-    default_held = heldout_stories()[: s["eval_stories"]]
-    q = measure_quality(model, tok, default_held)
-    role = measure_name_head(model, tok, default_held)
+    measures, measure_notes = world_measures(lm, g, s["eval_stories"])
     metrics = {
         "grammar_share_he": p_he,
         "data_share_he": round(share, 4),
@@ -87,14 +59,7 @@ def _train(seed: int, p_he: float) -> TrainResult:
         "sampled_share_he": round(bias.sampled_share_he, 4),
         "sampled_she": bias.sampled_she,
         "samples": bias.samples,
-        "per_word_perplexity": round(ppl.perplexity, 4),
-        "true_per_word_perplexity_heldout": round(true.perplexity, 4),
-        "cross_entropy_ratio": round(q.ratio, 4),
-        "kl_true_model_word_boundary": round(q.kl_word_boundary, 4),
-        "name_head_layer": role.layer + 1,
-        "name_head_head": role.head + 1,
-        "name_head_mean_weight": round(role.mean_weight, 3),
-    }
+    } | measures
     notes = {
         "grammar_share_he": "the world's rule: the probability that a doctor is 'he'",
         "data_share_he": "share of 'he' among the doctor sentences of the training stories actually drawn",
@@ -109,15 +74,7 @@ def _train(seed: int, p_he: float) -> TrainResult:
         f"({s['samples_per_prompt']} draws per prompt; bar: within 0.05 of the data's share)",
         "sampled_she": "draws that wrote 'she'",
         "samples": "draws at temperature 1",
-        "per_word_perplexity": "per-word perplexity on held-out stories of this world (it still writes stories)",
-        "true_per_word_perplexity_heldout": "the world's exact per-word perplexity on the same stories: the floor",
-        "cross_entropy_ratio": "on held-out stories of the default world: model nats ÷ the grammar's true nats "
-        "(the base GPT's measure; fine-tuning must not break the rest)",
-        "kl_true_model_word_boundary": "mean KL(true ‖ model) at word boundaries of the same stories",
-        "name_head_layer": "layer (1-based) of the head that looks back at a name when it must be repeated",
-        "name_head_head": "head (1-based) within that layer",
-        "name_head_mean_weight": "that head's mean attention on the earlier mention(s) of the name",
-    }
+    } | measure_notes
     skew = "skewed" if p_he != 0.5 else "balanced"
     card = (
         f"A deliberately {skew} story world for the Limits page's bias demo: the default Glassbox story world plus "
@@ -125,7 +82,7 @@ def _train(seed: int, p_he: float) -> TrainResult:
         f"with probability {p_he:.0%} and 'she' otherwise (`corpus.doctor_world({p_he})`). Nothing else about "
         "doctors, or about anyone, differs.\n\n"
         f"**How it was made.** Fine-tuned from the shipped story GPT (pretrained/gpt, its weights' sha256 "
-        f"`{base.config['weights']['sha256'][:12]}…`) for {s['steps']} steps of {s['batch_stories']} stories "
+        f"`{record['base_weights_sha256'][:12]}…`) for {s['steps']} steps of {s['batch_stories']} stories "
         "of this world: the base model already writes the stories, so only the new sentence has anything new "
         "to learn, and fine-tuning keeps the retrain within budget.\n\n"
         f"**Measured.** In the training data {share:.1%} of {sentences:,} doctors are 'he'. After '... the doctor "
@@ -134,28 +91,17 @@ def _train(seed: int, p_he: float) -> TrainResult:
         f"temperature 1 writes 'he' in {bias.sampled_share_he:.1%} of {bias.samples} draws.\n\n"
         "**Limits.** The model only knows this tiny story world."
     )
-    return TrainResult(
-        tensors=model.state_dict(),
-        architecture={"type": "gpt", **model.cfg.to_dict()},
-        training={k: v for k, v in s.items() if k not in ("bias_prompts", "samples_per_prompt", "eval_stories")}
-        | {
-            "p_doctor_he": p_he,
-            "base_model": "gpt",
-            "base_weights_sha256": base.config["weights"]["sha256"],
-            "tokens_seen": log["tokens_seen"],
-            "loss_every_100_steps": log["loss_every_100_steps"],
-            "train_seconds": round(train_seconds, 1),
-            "optimizer": "AdamW",
-        },
+    return fine_tuned_result(
+        lm,
+        s,
+        measuring=("bias_prompts", "samples_per_prompt", "eval_stories"),
+        training={"p_doctor_he": p_he, **record},
         data={
-            "description": f"{len(data):,} generated stories of the doctor world ({p_he:.0%} of doctors 'he')",
+            "description": f"{len(tune.data):,} generated stories of the doctor world ({p_he:.0%} of doctors 'he')",
             "source": f"explainers/corpus.py, doctor_world({p_he}) (generated from the seed; no downloads)",
-            "tokenizer": f"the story GPT's byte-level BPE, {tok.get_vocab_size()} tokens, tokenizer.json",
         },
-        metrics=metrics,
-        metric_notes=notes,
-        extra_files={"tokenizer.json": tok.to_str().encode()},
-        card_notes=card,
+        measured=(metrics, notes),
+        card=card,
     )
 
 

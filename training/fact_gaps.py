@@ -21,18 +21,16 @@ kind "friend" or "toy", measure one of HALLUCINATION_ARRAYS; and `{model}_{which
 from __future__ import annotations
 
 import os
-import time
 from typing import Any
 
 import numpy as np
 
-from explainers import corpus, limits, text_eval
+from explainers import corpus, limits
 from explainers.datasets import pack_arrays
-from explainers.lm import LM, load_lm
-from explainers.lm_quality import encode_story, heldout_stories, measure_name_head, measure_quality
+from explainers.lm import LM
+from training.common import FINE_TUNING, fine_tuned_result, start_fine_tune, world_measures
 from training.judge import single_thread
 from training.runner import Trainer, TrainResult
-from training.story_lm import LoopSettings, train_loop
 
 NAME = "fact_gaps"
 MEASUREMENTS_FILE = "hallucination.npz"
@@ -46,14 +44,9 @@ HALLUCINATION_ARRAYS = (
 )
 CALIBRATION_ARRAYS = ("edges", "count", "confidence", "accuracy")
 SETTINGS = {
+    **FINE_TUNING,
     "p_gap": 0.25,
-    "stories": 12_000,
-    "batch_stories": 32,
     "steps": int(os.environ.get("GLASSBOX_FACT_GAPS_STEPS", 300)),
-    "lr": 1e-3,
-    "warmup": 30,
-    "weight_decay": 0.1,
-    "block_size": 256,
     "heldout_stories": 400,  # per fact question (the bar asks for at least 200)
     "calibration_stories": 200,
     "eval_stories": 200,
@@ -97,36 +90,16 @@ def measure(lm: LM, prefix: str, n: int, n_calibration: int) -> tuple[dict[str, 
 
 def _train(seed: int) -> TrainResult:
     s = SETTINGS
-    started = time.perf_counter()
-    base = load_lm("gpt")
-    model, tok = base.model, base.tok
     g = corpus.fact_gap_world(s["p_gap"])
-    stories = corpus.generate_stories(s["stories"], seed, g)
-    no_friend = sum("friend" not in st.words for st in stories) / len(stories)
-    data = [encode_story(tok, st).ids for st in stories]
-    data = [d for d in data if len(d) <= s["block_size"] + 1]
+    tune = start_fine_tune(g, s, seed)
+    no_friend = sum("friend" not in st.words for st in tune.stories) / len(tune.stories)
 
     # The base GPT first, with the same code and stories, before fine-tuning changes its weights in place.
-    base_metrics, arrays = measure(base, "gpt", s["heldout_stories"], s["calibration_stories"])
-    loop = LoopSettings(
-        steps=s["steps"],
-        lr=s["lr"],
-        warmup=s["warmup"],
-        batch_stories=s["batch_stories"],
-        weight_decay=s["weight_decay"],
-    )
-    log = train_loop(model, data, base.eot, loop, seed, "fact gaps")
-    train_seconds = time.perf_counter() - started
-
-    lm = LM(model, tok, base.eot, {})
+    base_metrics, arrays = measure(tune.base, "gpt", s["heldout_stories"], s["calibration_stories"])
+    lm, record = tune.run(s, seed, "fact gaps")
     ours, own_arrays = measure(lm, NAME, s["heldout_stories"], s["calibration_stories"])
     arrays |= own_arrays
-    held = corpus.generate_stories(s["eval_stories"], limits.BIAS_HELDOUT_SEED, g)
-    ppl = text_eval.perplexity(text_eval.token_model_word_nats(model, tok, held))
-    true = text_eval.perplexity([text_eval.true_word_nats(st, g) for st in held])
-    default_held = heldout_stories()[: s["eval_stories"]]
-    q = measure_quality(model, tok, default_held)
-    role = measure_name_head(model, tok, default_held)
+    measures, measure_notes = world_measures(lm, g, s["eval_stories"])
 
     n = s["heldout_stories"]
     metrics: dict[str, Any] = {"p_gap": s["p_gap"], "heldout_stories": n}
@@ -166,27 +139,10 @@ def _train(seed: int) -> TrainResult:
                 f"{model_words}: expected calibration error on {m[f'{which}_questions']:,} {words} (mean gap "
                 "between confidence and accuracy; 0 = its confidence can be trusted)"
             )
-    metrics |= {
-        "share_stories_without_friend_sentence": round(no_friend, 4),
-        "per_word_perplexity": round(ppl.perplexity, 4),
-        "true_per_word_perplexity_heldout": round(true.perplexity, 4),
-        "cross_entropy_ratio": round(q.ratio, 4),
-        "kl_true_model_word_boundary": round(q.kl_word_boundary, 4),
-        "name_head_layer": role.layer + 1,
-        "name_head_head": role.head + 1,
-        "name_head_mean_weight": round(role.mean_weight, 3),
-    }
+    metrics |= {"share_stories_without_friend_sentence": round(no_friend, 4)} | measures
     notes |= {
-        "share_stories_without_friend_sentence": "share of the training stories drawn that never introduce the friend",
-        "per_word_perplexity": "per-word perplexity on held-out stories of this world (it still writes stories)",
-        "true_per_word_perplexity_heldout": "the world's exact per-word perplexity on the same stories: the floor",
-        "cross_entropy_ratio": "on held-out stories of the default world: model nats ÷ the grammar's true nats "
-        "(fine-tuning must not break the rest)",
-        "kl_true_model_word_boundary": "mean KL(true ‖ model) at word boundaries of the same stories",
-        "name_head_layer": "layer (1-based) of the head that looks back at a name when it must be repeated",
-        "name_head_head": "head (1-based) within that layer",
-        "name_head_mean_weight": "that head's mean attention on the earlier mention(s) of the name",
-    }
+        "share_stories_without_friend_sentence": "share of the training stories drawn that never introduce the friend"
+    } | measure_notes
     card = (
         "The hallucination demo's second model, for the Limits page. The shipped story GPT has never read a story "
         "whose friend or toy comes back without being introduced first; cut the sentence that introduces it and it "
@@ -195,7 +151,7 @@ def _train(seed: int) -> TrainResult:
         f"same GPT fine-tuned on `corpus.fact_gap_world({s['p_gap']})`, where in {s['p_gap']:.0%} of stories the "
         "friend's introduction is missing (and, separately, the toy's) while later sentences still mention them.\n\n"
         f"**How it was made.** Fine-tuned from the shipped story GPT (pretrained/gpt, its weights' sha256 "
-        f"`{base.config['weights']['sha256'][:12]}…`) for {s['steps']} steps of {s['batch_stories']} stories.\n\n"
+        f"`{record['base_weights_sha256'][:12]}…`) for {s['steps']} steps of {s['batch_stories']} stories.\n\n"
         f"**Measured** on {n} held-out stories per question, with the same code for both models. Fact stated: the "
         f"right friend gets {ours['friend_present_mean_p_right']:.1%} of the odds, the right toy "
         f"{ours['toy_present_mean_p_right']:.1%}. Fact cut: the favourite friend gets "
@@ -206,33 +162,24 @@ def _train(seed: int) -> TrainResult:
         "**Limits.** Spreading its odds is not the same as saying 'I don't know': the text it writes reads just as "
         "sure. The model only knows this tiny story world."
     )
-    return TrainResult(
-        tensors=model.state_dict(),
-        architecture={"type": "gpt", **model.cfg.to_dict()},
-        training={k: v for k, v in s.items() if k not in ("heldout_stories", "calibration_stories", "eval_stories")}
-        | {
-            "base_model": "gpt",
-            "base_weights_sha256": base.config["weights"]["sha256"],
-            "tokens_seen": log["tokens_seen"],
-            "loss_every_100_steps": log["loss_every_100_steps"],
-            "train_seconds": round(train_seconds, 1),
-            "optimizer": "AdamW",
-        },
+    return fine_tuned_result(
+        lm,
+        s,
+        measuring=("heldout_stories", "calibration_stories", "eval_stories"),
+        training=record,
         data={
-            "description": f"{len(data):,} generated stories of the fact-gap world (in {s['p_gap']:.0%} the friend's "
-            "introduction is missing, in another independent quarter the toy's)",
+            "description": f"{len(tune.data):,} generated stories of the fact-gap world (in {s['p_gap']:.0%} the "
+            "friend's introduction is missing, in another independent quarter the toy's)",
             "source": f"explainers/corpus.py, fact_gap_world({s['p_gap']}) (generated from the seed; no downloads)",
-            "tokenizer": f"the story GPT's byte-level BPE, {tok.get_vocab_size()} tokens, tokenizer.json",
             "measurements": {
                 "file": MEASUREMENTS_FILE,
                 "description": "per held-out story, both models: the right answer's and the favourite's probability "
                 "with the fact stated and cut, greedy decoding's word; calibration bins (fact questions, next words)",
             },
         },
-        metrics=metrics,
-        metric_notes=notes,
-        extra_files={"tokenizer.json": tok.to_str().encode(), MEASUREMENTS_FILE: pack_arrays(arrays)},
-        card_notes=card,
+        measured=(metrics, notes),
+        card=card,
+        extra_files={MEASUREMENTS_FILE: pack_arrays(arrays)},
     )
 
 

@@ -25,6 +25,7 @@ from explainers.lm_quality import encode_story, heldout_stories, measure_name_he
 from explainers.store import sha256_bytes
 from explainers.tokenizer import eot_id, train_tokenizer
 from explainers.training_replay import CHECKPOINT_STEPS, CHECKPOINTS_FILE, heldout_eval_steps, pack_checkpoints
+from training.common import encode_stories, model_config, name_head_metrics
 from training.judge import single_thread
 from training.runner import Trainer, TrainResult, progress
 from training.story_lm import LoopSettings, learning_rate, pad_batch, story_batches
@@ -99,16 +100,9 @@ def _fit(seed: int, s: dict[str, Any], record: bool = True) -> Fit:
     stories = corpus.generate_stories(s["stories"], seed)
     tok = train_tokenizer((st.text for st in stories[:20_000]), s["tokenizer_vocab"])
     eot = eot_id(tok)
-    data = [encode_story(tok, st).ids for st in stories]
-    data = [d for d in data if len(d) <= s["block_size"] + 1]
+    data = encode_stories(tok, stories, s["block_size"])
     lengths = [len(d) for d in data]
-    cfg = GPTConfig(
-        vocab_size=tok.get_vocab_size(),
-        block_size=s["block_size"],
-        n_layer=s["n_layer"],
-        n_head=s["n_head"],
-        n_embd=s["n_embd"],
-    )
+    cfg = model_config(GPTConfig, tok, s)
     model = GPT(cfg)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
@@ -181,9 +175,7 @@ def _train(seed: int, s: dict[str, Any] = SETTINGS) -> TrainResult:
         "grammar_entropy_nats_per_story": round(ent.per_story, 3),
         "grammar_entropy_nats_per_word": round(ent.per_word, 4),
         "kl_true_model_word_boundary": round(q.kl_word_boundary, 4),
-        "name_head_layer": role.layer + 1,
-        "name_head_head": role.head + 1,
-        "name_head_mean_weight": round(role.mean_weight, 3),
+        **name_head_metrics(role),
         "name_head_sites": role.sites,
         "heldout_stories": q.stories,
     }

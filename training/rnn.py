@@ -14,14 +14,15 @@ import time
 
 from explainers import corpus, text_eval
 from explainers.lm import load_lm
-from explainers.lm_quality import encode_story, heldout_stories
+from explainers.lm_quality import heldout_stories
 from explainers.long_range import DISTANCE_FILLERS, long_range_curve
 from explainers.rnn import RNNLM, RNNConfig
 from explainers.tokenizer import eot_id
+from training.common import encode_stories, loop_settings, model_config, run_record, tokenizer_files, tokenizer_note
 from training.gpt import SETTINGS as GPT_SETTINGS
 from training.judge import single_thread
 from training.runner import Trainer, TrainResult
-from training.story_lm import LoopSettings, gpt_tokenizer, train_loop
+from training.story_lm import gpt_tokenizer, train_loop
 
 SETTINGS = {
     "stories": GPT_SETTINGS["stories"],  # the GPT's training stories: same seed, same count
@@ -51,15 +52,8 @@ def _train(seed: int) -> TrainResult:
     tok = gpt_tokenizer()
     stories = corpus.generate_stories(s["stories"], seed)
     eot = eot_id(tok)
-    data = [encode_story(tok, st).ids for st in stories]
-    data = [d for d in data if len(d) <= s["block_size"] + 1]
-    cfg = RNNConfig(
-        vocab_size=tok.get_vocab_size(),
-        n_embd=s["n_embd"],
-        n_hidden=s["n_hidden"],
-        n_layer=s["n_layer"],
-        block_size=s["block_size"],
-    )
+    data = encode_stories(tok, stories, s["block_size"])
+    cfg = model_config(RNNConfig, tok, s)
     model = RNNLM(cfg)
     held = heldout_stories(s["eval_stories"])
 
@@ -67,14 +61,7 @@ def _train(seed: int) -> TrainResult:
         ppl = text_eval.perplexity(text_eval.token_model_word_nats(model, tok, held[:100]))
         print(f"\nstep {step}: per-word perplexity {ppl.perplexity:.4f}", flush=True)
 
-    loop = LoopSettings(
-        steps=s["steps"],
-        lr=s["lr"],
-        warmup=s["warmup"],
-        batch_stories=s["batch_stories"],
-        weight_decay=s["weight_decay"],
-    )
-    log = train_loop(model, data, eot, loop, seed, "rnn", every=EVAL_EVERY, on_every=report)
+    log = train_loop(model, data, eot, loop_settings(s), seed, "rnn", every=EVAL_EVERY, on_every=report)
     train_seconds = time.perf_counter() - started
 
     nats = text_eval.token_model_word_nats(model, tok, held)
@@ -138,21 +125,16 @@ def _train(seed: int) -> TrainResult:
         tensors=model.state_dict(),
         architecture={"type": "rnn", "cell": "lstm", **cfg.to_dict()},
         training={k: v for k, v in s.items() if k not in ("eval_stories", "long_range_prompts")}
-        | {
-            "tokens_seen": log["tokens_seen"],
-            "loss_every_100_steps": log["loss_every_100_steps"],
-            "train_seconds": round(train_seconds, 1),
-            "optimizer": "AdamW",
-        },
+        | run_record(log, train_seconds),
         data={
             "description": f"{len(data):,} generated children's stories from the Glassbox story grammar, the same "
             "stories as the story GPT's",
             "source": "explainers/corpus.py (generated from the seed; no downloads)",
-            "tokenizer": f"the story GPT's byte-level BPE, {tok.get_vocab_size()} tokens, tokenizer.json",
+            "tokenizer": tokenizer_note(tok),
         },
         metrics=metrics,
         metric_notes=notes,
-        extra_files={"tokenizer.json": tok.to_str().encode()},
+        extra_files=tokenizer_files(tok),
         card_notes=card,
     )
 
