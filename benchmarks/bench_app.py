@@ -77,6 +77,7 @@ PAGE_CLOCK = """
 #   kind "button":      click the button whose text contains `label`; if it is disabled (a cap was reached),
 #                       click `reset` first (not timed).
 #   kind "text":        type one of `texts` into the text area labelled `label` and press Ctrl+Enter.
+#   kind "text_input":  the same for a one-line text input, confirmed with Enter.
 # `sampling_knob=True` marks interactions with the tighter target (p95 <= 200 ms), others 500 ms.
 # A page without a row (or whose widget is not found) falls back to its first slider.
 # --------------------------------------------------------------------------------------------------------
@@ -105,6 +106,11 @@ INTERACTIONS: dict[str, Interaction] = {
     "gan": Interaction("button", "One step", "one GAN training step"),
     "vae": Interaction("number_step", "z₁", "move the decoded map point"),
     "diffusion": Interaction("slider", "=Step", "step through the reverse process"),
+    "training": Interaction("slider", "Training step of our story model", "move to another kept training step"),
+    "evaluation": Interaction("slider", "=Round", "deal another round of the real-or-fake game"),
+    "limits": Interaction("slider", "Creativity (temperature) when sampling", "sample the doctor's pronoun hotter"),
+    "history": Interaction("slider", "Filler sentences", "put more words between the name and the question"),
+    "glossary": Interaction("text_input", "Find a word", "look a word up", texts=("noise", "token", "attention")),
 }
 FALLBACK = Interaction("slider", "", "move the first slider (no table entry)")
 
@@ -242,6 +248,11 @@ def make_action(page, spec: Interaction, rep: int):
         area.wait_for(state="visible", timeout=10_000)
         text = spec.texts[rep % len(spec.texts)] if spec.texts else f"text number {rep}"
         return lambda: (area.fill(text), area.press("Control+Enter"))
+    if spec.kind == "text_input":
+        box = _labelled(page, "stTextInput", spec.label).first.locator("input")
+        box.wait_for(state="visible", timeout=10_000)
+        text = spec.texts[rep % len(spec.texts)] if spec.texts else f"word {rep}"
+        return lambda: (box.fill(text), box.press("Enter"))
     raise ValueError(f"unknown interaction kind {spec.kind}")
 
 

@@ -151,13 +151,22 @@ def _number(text: Any) -> float | None:
         return None
 
 
+def _one(value: Any) -> Any:
+    """A one-option pick (segmented control, pills) as its option."""
+    return value[0] if isinstance(value, list | tuple) and len(value) == 1 else value
+
+
 def same_value(shown: Any, wanted: Any) -> bool:
-    """A value read off the page against the one asked for: numbers within 0.05 (titles round to one decimal)."""
+    """A value read off the page against the one asked for: numbers within 0.05 (titles round to one decimal). An
+    option labelled "3 ★ copies names" is the 3 a chart title shows: a shown number is compared with the label's
+    leading number."""
+    shown, wanted = _one(shown), _one(wanted)
     a, b = _number(shown), _number(wanted)
+    if a is not None and b is None and isinstance(wanted, str):
+        leading = re.match(r"\s*(\d+(?:\.\d+)?)(?!\S*\d)\b", wanted)
+        b = float(leading.group(1)) if leading else None
     if a is not None and b is not None:
         return abs(a - b) <= 0.051
-    if isinstance(wanted, list | tuple) and len(wanted) == 1:
-        wanted = wanted[0]
     return str(shown).strip().lower() == str(wanted).strip().lower()
 
 
