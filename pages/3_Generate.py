@@ -2,6 +2,7 @@ import streamlit as st
 
 from explainers import lm as lmx
 from figures import lm as figs
+from ui import classroom
 from ui import lm as story
 from ui.compute import heavy_work
 from ui.frame import go_deeper, load_or_stop, model_card, show_chart, timed, what_you_are_seeing
@@ -129,13 +130,14 @@ if gen.steps:
         table = story.steps_table(lm, gen)
         st.dataframe(table, hide_index=True, width="stretch")
 
-what_you_are_seeing(
+seeing = (
     "The model writes **one token at a time**: it computes the odds for the next token, one is chosen, it is "
     "added to the text, and the whole thing repeats. Each chip shows how likely the chosen token was (darker = "
     "more likely; in greedy mode these are the model's own odds, and it simply takes the largest). An orange "
     "outline marks a token that was not the model's favourite. With dice, the same seed always gives the same "
     "story; another seed gives another. Pick a different token at any step to see the story branch."
 )
+what_you_are_seeing(classroom.glossary_links(seeing))  # a word's first appearance links to its Glossary entry
 go_deeper(
     r"""
 **Autoregressive generation.** $x_{t+1} \sim p_\theta(\cdot \mid x_{\le t})$, then append and repeat.

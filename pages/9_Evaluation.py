@@ -3,6 +3,7 @@ pictures; a "real or fake?" game; the text models' perplexity against the gramma
 
 import streamlit as st
 
+from ui import classroom
 from ui import evaluation as ui
 from ui.compute import heavy_work
 from ui.frame import go_deeper, load_or_stop, model_card, what_you_are_seeing
@@ -16,12 +17,13 @@ with heavy_work():
     evaluation = ui.evaluation(data.key)
     speed = ui.speeds(data.key)
 st.subheader(ui.headline(data, evaluation, speed))
-st.markdown(
+intro = (
     f"Three ways to make pictures of {data.title}, trained on the same pictures: a **GAN** (a forger against a "
     "detective), a **VAE** (squeeze each picture to two numbers and redraw it) and **diffusion** (remove noise step "
     "by step). A good generator makes pictures that look real, of every kind, varied, new rather than copied, and "
     "quickly. Each of those is measured below, for all three and for **real pictures** the models never saw."
 )
+st.markdown(classroom.glossary_links(intro))  # each word's first appearance links to its Glossary entry
 
 st.header("1 · Pictures side by side", anchor="pictures")
 with heavy_work():
@@ -42,22 +44,24 @@ with heavy_work():
     ui.game(data)
 
 st.header("4 · Text: how surprised is each model by a new story?", anchor="text")
-st.markdown(
+text_intro = (
     "For text, the measure is **perplexity**: how unsure a model is, on average, about the next word of stories it "
     "never saw, as if choosing among that many equally likely words. Lower is better. Our stories come from a "
     "grammar we wrote, so we also know how random they really are: that is the **floor**, which no model can beat."
 )
+st.markdown(classroom.glossary_links(text_intro))
 table = ui.perplexity_section()
 st.markdown("**Where each model goes wrong:** every word coloured by how surprised the model was to read it.")
 with heavy_work():
     ui.surprise_view()
 
-what_you_are_seeing(
+seeing = (
     "The same questions put to three picture generators and to real pictures: can a judge read them, do they cover "
     "every kind, how far their cloud sits from the real one, are they copies, and what each costs. Switch to digits "
     "at the top to see whether the ranking holds on a simpler task. In the game, you are the detective. In the text "
     "section, the bars step down from the unigram to the transformer, towards the grammar's floor; the coloured "
     "story shows which words each model still finds surprising."
 )
+what_you_are_seeing(classroom.glossary_links(seeing))
 go_deeper(ui.GO_DEEPER.format(**ui.deeper_numbers(evaluation, table)))
 model_card(data.model("judge"), *(data.model(r) for r in ("gan", "vae", "diffusion")), "ngram", "rnn", "gpt")

@@ -173,6 +173,17 @@ def evaluation_closest() -> None:
     text_match(at, r"the diffusion model's pictures sit closest to real ones \(Fréchet distance")
 
 
+def glossary_temperature() -> None:
+    at = _reveal("glossary.temperature")
+    assert at.selectbox(key="term").value == "Temperature"
+    opened = [str(e.value) for e in elements(at) if getattr(e, "type", "") == "markdown"]
+    start = opened.index("#### 📖 Temperature")  # the opened word comes first, above the list
+    assert "low makes the model stick to its favourite, high spreads its odds out" in opened[start + 1]
+    assert start < opened.index(
+        "A piece of text the model reads and writes: a whole word, part of a word, or a single character."
+    )  # before the list's entries (Token is one of them)
+
+
 QUESTION_CHECKS: dict[str, Callable[[], None]] = {
     "tokens.made_up": tokens_made_up,
     "next_token.hotter": next_token_hotter,
@@ -190,6 +201,7 @@ QUESTION_CHECKS: dict[str, Callable[[], None]] = {
     "limits.memorize": limits_memorize,
     "history.long_gap": history_long_gap,
     "evaluation.closest": evaluation_closest,
+    "glossary.temperature": glossary_temperature,
 }
 
 

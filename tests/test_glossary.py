@@ -8,10 +8,12 @@ listed for the page in content/glossary.toml [pages], which the page's "📖 Wor
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from classroom import content
-from tests.classroom_apptest import first_screen_text, open_at
+from tests.classroom_apptest import first_screen_text, open_at, texts
 from ui.tour import HOME, live_pages
 
 JARGON = [
@@ -102,8 +104,23 @@ def test_every_jargon_word_has_an_entry() -> None:
 
 @pytest.mark.parametrize("key", PAGES)
 def test_first_screen_words_are_in_the_glossary(key: str) -> None:
-    text = first_screen_text(open_at(key))
+    text = _without_links(first_screen_text(open_at(key)))
     found = content.find_terms(text, JARGON)
     listed = set(content.page_words().get(key, ()))
     unlisted = sorted({content.term(word).term for word in found} - listed)
     assert unlisted == [], f"{key}: first-screen words missing from its [pages] list: {unlisted}\n{text[:2000]}"
+
+
+def _without_links(markdown: str) -> str:
+    """Glossary links read as their words: a link's title (a word's meaning) is not the page's text."""
+    return re.sub(r'\[([^\]]*)\]\([^ )]*(?: "(?:[^"\\]|\\.)*")?\)', r"\1", markdown)
+
+
+def test_a_page_links_each_word_once_to_its_glossary_entry() -> None:
+    """Generate's "What you are seeing" goes through ui.classroom.glossary_links: its words link to the Glossary."""
+    at = open_at("generate")
+    seeing = next(t for t in texts(at) if t.startswith("**What you are seeing.**"))
+    links = re.findall(r'\[([^\]]*)\]\((Glossary\?term=[^ )]*) "([^"]*)"\)', seeing)
+    assert ("token", "Glossary?term=Token", f"Token: {content.term('token').plain}") in links
+    assert {text.lower() for text, _, _ in links} >= {"token", "greedy", "seed"}
+    assert len([h for _, h, _ in links if h == "Glossary?term=Token"]) == 1  # once, though 'token' comes back

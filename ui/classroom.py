@@ -9,13 +9,16 @@ installed once per browser tab, and fetch nothing.
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from urllib.parse import urlencode
+from urllib.parse import quote_plus, urlencode
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from classroom import content
 from classroom.content import GUESS_PARAM, LESSON_PARAM, QUESTION_PARAM, STEP_PARAM, Lesson, Preset, Question
@@ -36,6 +39,14 @@ CLASSROOM_CSS = """<style>
 .gb-lesson-head { font-size: 0.95rem; color: #31333f; margin: 0 0 0.25rem 0; }
 .gb-lesson-say { font-size: 1.05rem; margin: 0 0 0.5rem 0; }
 .gb-hint { font-size: 0.8rem; color: #555867; }
+/* A glossary word in the text (glossary_links): its meaning shows on hover (the title) and, for keyboard readers,
+   under the focused link; screen readers read the title as the link's description. */
+a[href*="Glossary?term="] { text-decoration-style: dotted !important; text-underline-offset: 0.15em; }
+a[href*="Glossary?term="]:focus-visible { position: relative; outline: 2px solid #0068c9; outline-offset: 1px; }
+a[href*="Glossary?term="]:focus-visible::after {
+  content: attr(title); position: absolute; left: 0; top: calc(100% + 4px); z-index: 1000; width: max-content;
+  max-width: min(24rem, 85vw); padding: 0.3rem 0.5rem; border-radius: 0.3rem; background: #262730; color: white;
+  font-size: 0.85rem; font-weight: normal; font-style: normal; line-height: 1.35; white-space: normal; }
 </style>"""
 
 # One listener per browser tab for everything the classroom does in the page:
@@ -305,6 +316,74 @@ def tools(key: str) -> None:
                     st.markdown(f"**{entry.term}**: {entry.plain} [More]({url_path('glossary')}#{entry.slug})")
 
 
+# ----------------------------------------------------------------------------- glossary words in the text
+
+TERM_PARAM = "term"  # the Glossary page's "Open a word" box: ?term=Softmax opens that entry
+_LINKED_KEY = "_gb_glossary_linked"
+# Names that are everyday words in most sentences here, so a link on them would point at the wrong sense.
+EVERYDAY = frozenset({"map", "static", "clothes", "odds", "train", "collapse", "network", "networks", "classify"})
+# Parts of markdown a link must never go into: code, LaTeX, existing links and pictures, HTML tags, web addresses.
+_KEEP_OUT = re.compile(
+    r"```.*?```|`[^`\n]*`|\$\$.*?\$\$|(?<!\\)\$[^$\n]+\$|!?\[[^\]]*\]\([^)]*\)|<[^>\n]*>|https?://\S+", re.DOTALL
+)
+
+
+def term_href(entry: content.Term) -> str:
+    """The Glossary page opened at this entry (relative, like every link here)."""
+    return f"{url_path('glossary')}?{TERM_PARAM}={quote_plus(entry.term)}"
+
+
+@functools.cache
+def _term_names() -> tuple[re.Pattern[str], dict[str, content.Term]]:
+    by_name = {n.lower(): t for t in content.glossary() for n in t.names if n.lower() not in EVERYDAY}
+    names = sorted(by_name, key=len, reverse=True)  # the longest name wins: "KL divergence" before "KL"
+    alternatives = "|".join(re.escape(n) for n in names)
+    return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])", re.IGNORECASE), by_name
+
+
+def _title(entry: content.Term) -> str:
+    return f"{entry.term}: {entry.plain}".replace("\\", "\\\\").replace('"', '\\"')
+
+
+def link_terms(text: str, seen: set[str] | None = None, only: Iterable[str] | None = None) -> str:
+    """`text` (markdown) with the first appearance of each glossary word made a link to its Glossary entry, titled
+    with its plain meaning. `seen` holds the terms already linked (on this page): they are not linked again, and
+    the ones linked here are added. `only` limits the words to these terms. Never inside a word, code, LaTeX, an
+    existing link or an HTML tag."""
+    seen = set() if seen is None else seen
+    allowed = None if only is None else {content.term(name).term for name in only}
+    pattern, by_name = _term_names()
+
+    def link(match: re.Match[str]) -> str:
+        entry = by_name[match.group(0).lower()]
+        if entry.term in seen or (allowed is not None and entry.term not in allowed):
+            return match.group(0)
+        seen.add(entry.term)
+        return f'[{match.group(0)}]({term_href(entry)} "{_title(entry)}")'
+
+    out, start = [], 0
+    for kept in _KEEP_OUT.finditer(text):
+        out += [pattern.sub(link, text[start : kept.start()]), kept.group(0)]
+        start = kept.end()
+    out.append(pattern.sub(link, text[start:]))
+    return "".join(out)
+
+
+def glossary_links(text: str) -> str:
+    """`text` with glossary links on the words not yet linked on this page: call it on a page's text, in page order,
+    e.g. `st.markdown(classroom.glossary_links("..."))`. What counts as "this page" is one run of its script (a
+    fragment's rerun links its own text again)."""
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return link_terms(text)
+    # Streamlit gives each run a new `cursors` dict: the record belongs to the run whose dict it holds.
+    record = st.session_state.get(_LINKED_KEY)
+    if record is None or record[0] is not ctx.cursors:
+        record = (ctx.cursors, set())
+        st.session_state[_LINKED_KEY] = record
+    return link_terms(text, record[1])
+
+
 # ----------------------------------------------------------------------------- the Glossary page
 
 
@@ -329,19 +408,44 @@ def letter_index(terms: list[content.Term]) -> None:
         st.markdown(" · ".join(f"[{letter}](#{slug})" for letter, slug in firsts.items()))
 
 
+def open_word(terms: tuple[content.Term, ...]) -> content.Term | None:
+    """The "Open a word" box: a word's link in a page's text (?term=Softmax) opens its entry here, above the list."""
+    chosen = st.selectbox(
+        "Open a word",
+        [t.term for t in terms],
+        index=None,
+        key="term",  # TERM_PARAM, written out so tests/test_classroom.py finds the URL parameter
+        bind="query-params",
+        placeholder="Choose a word",
+        help="A word's link in a page's text opens it here.",
+    )
+    return next((t for t in terms if t.term == chosen), None)
+
+
+def opened_card(entry: content.Term) -> None:
+    """The entry a reader came for, first, in a box of its own (the full list follows)."""
+    with st.container(border=True, key="gb_opened_word"):
+        st.markdown(f"#### 📖 {entry.term}")
+        term_body(entry)
+
+
 def term_card(entry: content.Term) -> None:
-    pages = [page(key).title for key, words in content.page_words().items() if entry.term in words and key != HOME.key]
     with st.container(border=True):
         st.subheader(entry.term, anchor=entry.slug)
-        st.markdown(entry.plain)
-        st.caption(f"**Technically:** {entry.technically}")
-        extra = []
-        if entry.aliases:
-            extra.append("Also written: " + ", ".join(entry.aliases))
-        if pages:
-            extra.append("On the first screen of: " + ", ".join(pages))
-        if extra:
-            st.caption(" · ".join(extra))
+        term_body(entry)
+
+
+def term_body(entry: content.Term) -> None:
+    pages = [page(key).title for key, words in content.page_words().items() if entry.term in words and key != HOME.key]
+    st.markdown(entry.plain)
+    st.caption(f"**Technically:** {entry.technically}")
+    extra = []
+    if entry.aliases:
+        extra.append("Also written: " + ", ".join(entry.aliases))
+    if pages:
+        extra.append("On the first screen of: " + ", ".join(pages))
+    if extra:
+        st.caption(" · ".join(extra))
 
 
 def glossary_deeper() -> str:
