@@ -17,8 +17,7 @@ import os
 
 from explainers import corpus, limits
 from training.common import FINE_TUNING, fine_tuned_result, start_fine_tune, world_measures
-from training.judge import single_thread
-from training.runner import Trainer, TrainResult
+from training.runner import Trainer, TrainResult, on_one_thread
 
 SETTINGS = {
     **FINE_TUNING,
@@ -30,15 +29,7 @@ SETTINGS = {
 }
 
 
-def make_train(p_he: float):
-    def train(seed: int) -> TrainResult:
-        with single_thread():  # bit-identical weights on any machine (see training.gpt)
-            return _train(seed, p_he)
-
-    return train
-
-
-def _train(seed: int, p_he: float) -> TrainResult:
+def _train(p_he: float, seed: int) -> TrainResult:
     s = SETTINGS
     g = corpus.doctor_world(p_he, s["doctor_weight"])
     tune = start_fine_tune(g, s, seed)
@@ -114,6 +105,6 @@ def make_trainer(name: str, p_he: float) -> Trainer:
             f"The story GPT fine-tuned on a story world where {label}: the Limits page's bias demo "
             "(data's split, the model's odds, greedy decoding and sampling)."
         ),
-        train=make_train(p_he),
+        train=on_one_thread(_train, p_he),  # bit-identical weights on any machine
         default_seed=0,
     )

@@ -1,8 +1,10 @@
-"""What the story models' trainers share (the GPT, the RNN and the GPTs fine-tuned on other story worlds).
+"""What several trainers share.
 
-The stories as token ids, the model config and loop settings read from a trainer's SETTINGS, the record of a run,
-the tokenizer file that ships beside the weights, and, for a fine-tuned GPT, the start from the shipped one and
-the measures that say it still writes the stories it was fine-tuned on and those of the default world.
+For the story models (the GPT, the RNN and the GPTs fine-tuned on other story worlds): the stories as token ids,
+the model config and loop settings read from a trainer's SETTINGS, the record of a run, the tokenizer file that ships
+beside the weights, and, for a fine-tuned GPT, the start from the shipped one and the measures that say it still
+writes the stories it was fine-tuned on and those of the default world. For the picture generators: the file of
+examples that shows how close their pictures come to their training pictures.
 """
 
 from __future__ import annotations
@@ -11,10 +13,14 @@ import time
 from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
+import numpy as np
+import torch
 from tokenizers import Tokenizer
 
 from explainers import corpus, limits, text_eval
 from explainers.corpus import Grammar, Story
+from explainers.datasets import pack_arrays, to_uint8
+from explainers.image_quality import Memorization
 from explainers.lm import LM, load_lm
 from explainers.lm_quality import HeadRole, encode_story, heldout_stories, measure_name_head, measure_quality
 from training.runner import TrainResult
@@ -152,4 +158,18 @@ def fine_tuned_result(
         metric_notes=notes,
         extra_files=tokenizer_files(lm.tok) | (extra_files or {}),
         card_notes=card,
+    )
+
+
+def memorization_file(samples: torch.Tensor, train_pictures: torch.Tensor, memo: Memorization, n: int = 20) -> bytes:
+    """The first `n` generated pictures beside their nearest training picture, and every measured distance."""
+    examples = np.arange(n)
+    return pack_arrays(
+        {
+            "sample_images": to_uint8(samples[examples]),
+            "sample_nearest_images": to_uint8(train_pictures[memo.sample_nearest[examples]]),
+            "sample_nearest_distance": memo.sample_distance[examples].astype(np.float32),
+            "all_sample_distances": memo.sample_distance.astype(np.float32),
+            "all_heldout_distances": memo.heldout_distance.astype(np.float32),
+        }
     )

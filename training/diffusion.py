@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,8 +29,8 @@ from explainers.fashion import stratified_sample
 from explainers.image_quality import CONFIDENT, memorization, sample_quality, spread_within_kinds
 from explainers.judge import frechet_to_heldout, judge_report, load_judge
 from explainers.store import read_config
-from training.judge import frechet_floor, single_thread
-from training.runner import Trainer, TrainResult, float16_storage, progress
+from training.judge import frechet_floor
+from training.runner import Trainer, TrainResult, float16_storage, on_one_thread, progress
 
 SCHEDULE = ScheduleConfig(num_train_timesteps=200, beta_schedule="cosine")
 STEPS = int(os.environ.get("GLASSBOX_DIFFUSION_STEPS", 8000))
@@ -113,12 +114,8 @@ TINY_RECIPE = DiffusionRecipe(
 )
 
 
-def make_train(recipe: DiffusionRecipe):
-    def train(seed: int) -> TrainResult:
-        with single_thread():  # see training/judge.py: far faster for small networks on a shared 2-core machine
-            return _train(recipe, seed)
-
-    return train
+def make_train(recipe: DiffusionRecipe) -> Callable[[int], TrainResult]:
+    return on_one_thread(_train, recipe)
 
 
 def bf16_supported() -> bool:

@@ -29,8 +29,7 @@ from explainers import corpus, limits
 from explainers.datasets import pack_arrays
 from explainers.lm import LM
 from training.common import FINE_TUNING, fine_tuned_result, start_fine_tune, world_measures
-from training.judge import single_thread
-from training.runner import Trainer, TrainResult
+from training.runner import Trainer, TrainResult, single_thread
 
 NAME = "fact_gaps"
 MEASUREMENTS_FILE = "hallucination.npz"

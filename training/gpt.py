@@ -26,8 +26,7 @@ from explainers.store import sha256_bytes
 from explainers.tokenizer import eot_id, train_tokenizer
 from explainers.training_replay import CHECKPOINT_STEPS, CHECKPOINTS_FILE, heldout_eval_steps, pack_checkpoints
 from training.common import encode_stories, model_config, name_head_metrics
-from training.judge import single_thread
-from training.runner import Trainer, TrainResult, progress
+from training.runner import Trainer, TrainResult, progress, single_thread
 from training.story_lm import LoopSettings, learning_rate, pad_batch, story_batches
 
 SETTINGS = {

@@ -9,8 +9,7 @@ The clothes judge also ships the real held-out pictures the app measures against
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +28,7 @@ from explainers.judge import (
     judge_features,
     judge_report,
 )
-from training.runner import Trainer, TrainResult, progress
+from training.runner import Trainer, TrainResult, on_one_thread, progress, single_thread  # noqa: F401 (re-exported)
 
 REAL_SAMPLE_PER_CLASS = 200  # 2,000 shipped held-out clothes
 REAL_SAMPLE_SEED = 14
@@ -62,27 +61,8 @@ def frechet_floor(judge_metrics: dict[str, Any], n: int) -> float:
     return float(judge_metrics["frechet_real_vs_real" if size == 2000 else f"frechet_real_vs_real_{size}"])
 
 
-@contextmanager
-def single_thread() -> Iterator[None]:
-    """Train the tiny image models on one torch thread, then restore the previous setting.
-
-    Measured on the shared 2-core machine under load: one judge epoch took ~0.2 s on one thread and
-    ~13 s on two, because the second worker thread keeps waiting for a busy core. These networks are
-    too small to gain from two threads even on an idle machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
-def make_train(recipe: JudgeRecipe):
-    def train(seed: int) -> TrainResult:
-        with single_thread():
-            return _train(recipe, seed)
-
-    return train
+def make_train(recipe: JudgeRecipe) -> Callable[[int], TrainResult]:
+    return on_one_thread(_train, recipe)
 
 
 def _train(recipe: JudgeRecipe, seed: int) -> TrainResult:
@@ -165,20 +145,38 @@ def _digits_result(recipe: JudgeRecipe, judge, data, seed: int) -> TrainResult:
         "the baseline a perfect generator would reach",
         "frechet_real_vs_real_359": "same baseline with 359 random training digits (matches small generator samples)",
     }
+    about = {
+        "description": "1,438 real 8x8 handwritten digits (the fixed training split); 359 held out for testing.",
+        "source": get_dataset("digits").source,
+    }
+    card = (
+        "The judge is not a generator: it is the referee. Its 64 penultimate features are what the "
+        "Fréchet distances of the GAN, VAE and diffusion models compare. Input: (N, 1, 8, 8) floats in [0, 1]."
+    )
+    return _result(recipe, judge, data, about, (metrics, notes), card)
+
+
+def _result(
+    recipe: JudgeRecipe,
+    judge,
+    data,
+    about: dict[str, Any],
+    measured: tuple[dict[str, Any], dict[str, str]],
+    card: str,
+    extra_files: dict[str, bytes] | None = None,
+) -> TrainResult:
+    """A judge's result: its weights, recipe and data sizes beside what was measured and said about it."""
+    metrics, notes = measured
+    sizes = {"train_size": int(data.train_images.shape[0]), "heldout_size": int(data.heldout_images.shape[0])}
     return TrainResult(
         tensors=judge.state_dict(),
         architecture=dict(recipe.architecture),
         training=_training_block(recipe),
-        data={
-            "description": "1,438 real 8x8 handwritten digits (the fixed training split); 359 held out for testing.",
-            "source": get_dataset("digits").source,
-            "train_size": int(data.train_images.shape[0]),
-            "heldout_size": int(data.heldout_images.shape[0]),
-        },
+        data={"description": about["description"], "source": about["source"]} | about | sizes,
         metrics=metrics,
         metric_notes=notes,
-        card_notes="The judge is not a generator: it is the referee. Its 64 penultimate features are what the "
-        "Fréchet distances of the GAN, VAE and diffusion models compare. Input: (N, 1, 8, 8) floats in [0, 1].",
+        extra_files=extra_files or {},
+        card_notes=card,
     )
 
 
@@ -234,31 +232,24 @@ def _fashion_result(recipe: JudgeRecipe, dataset: ImageDataset, judge, data, see
         "frechet_real_vs_real_1000": "same baseline with 1,000 real training pictures (for 1,000 generated samples)",
         "frechet_real_vs_real_500": "same baseline with 500 real training pictures (for 500 generated samples)",
     }
-    return TrainResult(
-        tensors=judge.state_dict(),
-        architecture=dict(recipe.architecture),
-        training=_training_block(recipe),
-        data={
-            "description": "the 60,000 official Fashion-MNIST training pictures; the 10,000 test pictures held out",
-            "source": dataset.source,
-            "licence": dataset.licence,
-            "train_size": int(data.train_images.shape[0]),
-            "heldout_size": int(data.heldout_images.shape[0]),
-            "real_sample": {
-                "file": REAL_SAMPLE_FILE,
-                "count": int(len(pick)),
-                "description": f"{len(pick):,} official test pictures ({REAL_SAMPLE_PER_CLASS} of each kind, "
-                f"seed {REAL_SAMPLE_SEED}) as uint8, with their labels and test-set index; checksum under `files`",
-            },
+    about = {
+        "description": "the 60,000 official Fashion-MNIST training pictures; the 10,000 test pictures held out",
+        "source": dataset.source,
+        "licence": dataset.licence,
+        "real_sample": {
+            "file": REAL_SAMPLE_FILE,
+            "count": int(len(pick)),
+            "description": f"{len(pick):,} official test pictures ({REAL_SAMPLE_PER_CLASS} of each kind, "
+            f"seed {REAL_SAMPLE_SEED}) as uint8, with their labels and test-set index; checksum under `files`",
         },
-        metrics=metrics,
-        metric_notes=notes,
-        extra_files={REAL_SAMPLE_FILE: blob},
-        card_notes="The judge is not a generator: it is the referee for the clothes models. Its 128 penultimate "
+    }
+    card = (
+        "The judge is not a generator: it is the referee for the clothes models. Its 128 penultimate "
         "features are what the Fréchet distances of the GAN, VAE and diffusion models compare, against the 2,000 "
         f"real held-out pictures shipped beside it in `{REAL_SAMPLE_FILE}` (checksum in config.json). "
-        "Input: (N, 1, 28, 28) floats in [0, 1], 0 = background.",
+        "Input: (N, 1, 28, 28) floats in [0, 1], 0 = background."
     )
+    return _result(recipe, judge, data, about, (metrics, notes), card, {REAL_SAMPLE_FILE: blob})
 
 
 TRAINER = Trainer(

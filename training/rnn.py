@@ -20,8 +20,7 @@ from explainers.rnn import RNNLM, RNNConfig
 from explainers.tokenizer import eot_id
 from training.common import encode_stories, loop_settings, model_config, run_record, tokenizer_files, tokenizer_note
 from training.gpt import SETTINGS as GPT_SETTINGS
-from training.judge import single_thread
-from training.runner import Trainer, TrainResult
+from training.runner import Trainer, TrainResult, single_thread
 from training.story_lm import gpt_tokenizer, train_loop
 
 SETTINGS = {

@@ -6,13 +6,14 @@ python -m training fashion_vae    # 28x28 clothes (needs: apt-get install datase
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
-from explainers.datasets import get_dataset, pack_arrays, real_pictures, to_uint8
+from explainers.datasets import get_dataset, real_pictures
 from explainers.digits import split
 from explainers.image_quality import CONFIDENT, memorization, sample_quality, spread_within_kinds
 from explainers.judge import frechet_to_heldout, judge_report, load_judge
@@ -28,8 +29,9 @@ from explainers.vae import (
     loss_terms,
     sample_prior,
 )
-from training.judge import frechet_floor, single_thread
-from training.runner import Trainer, TrainResult, float16_storage, progress
+from training.common import memorization_file
+from training.judge import frechet_floor
+from training.runner import Trainer, TrainResult, float16_storage, on_one_thread, progress
 
 EPOCHS = 400
 BATCH = 64
@@ -54,12 +56,8 @@ DIGITS_RECIPE = VAERecipe("vae", "digits", DEFAULT_ARCHITECTURE, EPOCHS, BATCH, 
 FASHION_RECIPE = VAERecipe("fashion_vae", "fashion", FASHION_ARCHITECTURE, 20, 128, 2e-3, 1.0, FASHION_GRID_SIZE)
 
 
-def make_train(recipe: VAERecipe):
-    def train(seed: int) -> TrainResult:
-        with single_thread():  # see training/judge.py: far faster for tiny networks on a shared 2-core machine
-            return _train(recipe, seed)
-
-    return train
+def make_train(recipe: VAERecipe) -> Callable[[int], TrainResult]:
+    return on_one_thread(_train, recipe)
 
 
 def fit(recipe: VAERecipe, x_all: torch.Tensor, seed: int):
@@ -132,18 +130,8 @@ def _train(recipe: VAERecipe, seed: int) -> TrainResult:
     }
     return TrainResult(
         tensors=vae.state_dict(),
-        architecture=dict(DEFAULT_ARCHITECTURE),
-        training={
-            "epochs": EPOCHS,
-            "torch_threads_used": 1,
-            "batch_size": BATCH,
-            "optimizer": "Adam",
-            "lr": LR,
-            "schedule": "cosine",
-            "beta": BETA,
-            "likelihood": "Bernoulli (binary cross-entropy)",
-            "grid": {"size": GRID_SIZE, "quantiles": list(GRID_QUANTILES)},
-        },
+        architecture=dict(recipe.architecture),
+        training=_training_block(recipe, "Bernoulli (binary cross-entropy)"),
         data={
             "description": "1,438 real 8x8 handwritten digits (training split), pixels scaled to [0, 1].",
             "source": get_dataset("digits").source,
@@ -153,6 +141,20 @@ def _train(recipe: VAERecipe, seed: int) -> TrainResult:
         card_notes="Encoder and decoder are small MLPs (64 -> 256 -> 128 -> 2 and back). The 2-D latent is "
         "deliberately tiny so it can be drawn as a map; that is also why images come out blurry.",
     )
+
+
+def _training_block(recipe: VAERecipe, likelihood: str) -> dict[str, Any]:
+    return {
+        "epochs": recipe.epochs,
+        "torch_threads_used": 1,
+        "batch_size": recipe.batch_size,
+        "optimizer": "Adam",
+        "lr": recipe.lr,
+        "schedule": "cosine",
+        "beta": recipe.beta,
+        "likelihood": likelihood,
+        "grid": {"size": recipe.grid_size, "quantiles": list(GRID_QUANTILES)},
+    }
 
 
 def _baseline() -> float:
@@ -238,32 +240,12 @@ def _train_clothes(recipe: VAERecipe, seed: int) -> TrainResult:
         "train_recon_nats": "reconstruction term, last training epoch",
         "train_kl_nats": "KL term, last training epoch",
     }
-    examples = np.arange(20)
-    memo_blob = pack_arrays(
-        {
-            "sample_images": to_uint8(samples[examples]),
-            "sample_nearest_images": to_uint8(data.train_images[memo.sample_nearest[examples]]),
-            "sample_nearest_distance": memo.sample_distance[examples].astype(np.float32),
-            "all_sample_distances": memo.sample_distance.astype(np.float32),
-            "all_heldout_distances": memo.heldout_distance.astype(np.float32),
-        }
-    )
     h1, h2 = recipe.architecture["hidden"]
     return TrainResult(
         tensors=shipped,
         architecture=dict(recipe.architecture),
-        training={
-            "weights_storage": "float16",
-            "epochs": recipe.epochs,
-            "torch_threads_used": 1,
-            "batch_size": recipe.batch_size,
-            "optimizer": "Adam",
-            "lr": recipe.lr,
-            "schedule": "cosine",
-            "beta": recipe.beta,
-            "likelihood": "Bernoulli (binary cross-entropy on grey levels)",
-            "grid": {"size": g, "quantiles": list(GRID_QUANTILES)},
-        },
+        training={"weights_storage": "float16"}
+        | _training_block(recipe, "Bernoulli (binary cross-entropy on grey levels)"),
         data={
             "description": "the 60,000 Fashion-MNIST training pictures, pixels scaled to [0, 1]",
             "source": dataset.source,
@@ -277,7 +259,7 @@ def _train_clothes(recipe: VAERecipe, seed: int) -> TrainResult:
         },
         metrics=metrics,
         metric_notes=notes,
-        extra_files={MEMORIZATION_FILE: memo_blob},
+        extra_files={MEMORIZATION_FILE: memorization_file(samples, data.train_images, memo)},
         card_notes=f"Encoder and decoder are small MLPs (784 -> {h1} -> {h2} -> 2 and back), weights stored as "
         "16-bit floats (measured after that rounding). The 2-D latent is "
         "deliberately tiny so it can be drawn as a map; that is also why pictures come out blurry, and why a coat "
