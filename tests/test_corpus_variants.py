@@ -8,7 +8,8 @@ import random
 
 import pytest
 
-from explainers import corpus
+from explainers import corpus, limits
+from tests.corpus_checks import assert_entropy_matches_samples, assert_symmetry_shortcut_exact
 
 
 def stories_hash(stories: list[corpus.Story]) -> str:
@@ -31,19 +32,10 @@ def test_default_world_is_unchanged() -> None:
 
 @pytest.mark.parametrize("p_he", [0.8, 0.5])
 def test_doctor_world_has_its_documented_split(p_he: float) -> None:
-    g = corpus.doctor_world(p_he)
-    stories = corpus.generate_stories(3000, seed=1, g=g)
-    cue = corpus.DOCTOR_CUE
-    he = she = 0
-    for s in stories:
-        w = s.words
-        for i in range(len(w) - len(cue)):
-            if w[i : i + len(cue)] == cue:
-                he += w[i + len(cue)] == "he"
-                she += w[i + len(cue)] == "she"
-    n = he + she
+    stories = corpus.generate_stories(3000, seed=1, g=corpus.doctor_world(p_he))
+    share, n = limits.data_share_he(p_he, stories)
     assert n > 500
-    assert abs(he / n - p_he) < 4 * math.sqrt(p_he * (1 - p_he) / n)
+    assert abs(share - p_he) < 4 * math.sqrt(p_he * (1 - p_he) / n)
 
 
 def test_doctor_world_true_odds_and_entropy() -> None:
@@ -61,15 +53,8 @@ def test_doctor_world_true_odds_and_entropy() -> None:
         places=("park",), animals=("dog",), max_middle=2,
         middle_weights=(("played", 1.0), ("doctor", 1.0)), p_doctor_he=0.8,
     )  # fmt: skip
-    fast = corpus.exact_entropy(small, use_symmetry=True)
-    full = corpus.exact_entropy(small, use_symmetry=False)
-    assert fast.per_story == pytest.approx(full.per_story, rel=1e-12)
-    # Monte Carlo agrees with the exact entropy of the doctor world too.
-    stories = corpus.generate_stories(2000, seed=5, g=g)
-    nll = [-s.log_prob for s in stories]
-    mean = sum(nll) / len(nll)
-    sd = math.sqrt(sum((x - mean) ** 2 for x in nll) / (len(nll) - 1))
-    assert abs(mean - corpus.exact_entropy(g).per_story) < 4 * sd / math.sqrt(len(nll))
+    assert_symmetry_shortcut_exact(small)
+    assert_entropy_matches_samples(g, 2000, seed=5)  # Monte Carlo agrees with the doctor world's exact entropy too
 
 
 def test_sample_sentence_and_opening() -> None:

@@ -11,6 +11,7 @@ import pytest
 from explainers import corpus, limits
 from explainers.datasets import load_arrays
 from explainers.store import read_config
+from tests.corpus_checks import assert_entropy_matches_samples, assert_symmetry_shortcut_exact
 
 GAP = corpus.fact_gap_world(0.25)
 SMALL = corpus.Grammar(
@@ -64,14 +65,8 @@ def test_with_the_fact_missing_the_true_odds_are_even() -> None:
 
 
 def test_exact_entropy_with_gaps() -> None:
-    fast = corpus.exact_entropy(SMALL, use_symmetry=True)
-    full = corpus.exact_entropy(SMALL, use_symmetry=False)
-    assert fast.per_story == pytest.approx(full.per_story, rel=1e-12)
-    stories = corpus.generate_stories(3000, seed=5, g=GAP)
-    nll = [-s.log_prob for s in stories]
-    mean = sum(nll) / len(nll)
-    sd = math.sqrt(sum((x - mean) ** 2 for x in nll) / (len(nll) - 1))
-    assert abs(mean - corpus.exact_entropy(GAP).per_story) < 4 * sd / math.sqrt(len(nll))
+    assert_symmetry_shortcut_exact(SMALL)
+    assert_entropy_matches_samples(GAP, 3000, seed=5)
 
 
 def test_held_out_fact_prompts_are_stories_of_the_gap_world() -> None:
