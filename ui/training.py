@@ -41,7 +41,7 @@ SAMPLE_EVERY_S = 3.0
 SAMPLE_AFTER_S = 1.0  # ... and after at least this much training since the previous sample
 LIVE_WAIT_S = 0.15  # outwait the slot's rest after this visitor's own previous refresh ...
 LIVE_WAIT_MAX_S = 1.05  # ... which lasts as long as that refresh worked (the limiter caps it at 1 s)
-LIVE_BACKOFF_S = 0.5
+LIVE_BACKOFF_S = 0.2  # after a refused refresh (which waited LIVE_WAIT_MAX_S in line), before the next one
 
 YOURS = "Your own text"
 SOURCES = {b.label: b.key for b in BUILTINS.values()} | {YOURS: "yours"}
@@ -200,22 +200,22 @@ class Choice:
 def choose() -> Choice:
     """The live controls. All but the pasted text live in the URL."""
     c1, c2 = st.columns([2, 3])
-    label = c1.selectbox(
+    label = _choice(
+        c1.selectbox,
         "Text to learn",
         list(SOURCES),
-        key="text",
-        bind="query-params",
-        help="Ours: a poem, a recipe and a list of names we wrote, and 30, 300 or 3,000 of our stories "
+        "text",
+        "Ours: a poem, a recipe and a list of names we wrote, and 30, 300 or 3,000 of our stories "
         "(to see what the amount of text changes). Or paste your own.",
     )
-    mode_label = c2.radio(
+    mode_label = _choice(
+        c2.radio,
         "Start from",
         list(MODES),
-        key="start",
-        bind="query-params",
-        horizontal=True,
-        help="From scratch: a new model that reads one character at a time and knows nothing. Fine-tune: our story "
+        "start",
+        "From scratch: a new model that reads one character at a time and knows nothing. Fine-tune: our story "
         "model (the one on the other pages), which already knows English-looking stories, trained further on this text.",
+        horizontal=True,
     )
     text = None
     if SOURCES[label] == "yours":
@@ -230,39 +230,44 @@ def choose() -> Choice:
         )
     mode = MODES[mode_label]
     c3, c4, c5 = st.columns([2, 1, 2])
-    size_label = c3.select_slider(
+    size_label = _choice(
+        c3.select_slider,
         "Model size (from scratch)",
         [p.label for p in lt.PRESETS.values()],
+        "size",
+        preset_help(),
         value=lt.PRESETS[lt.DEFAULT_PRESET].label,
-        key="size",
-        bind="query-params",
         disabled=mode == "finetune",
-        help=preset_help(),
     )
-    opt_label = c4.radio(
+    opt_label = _choice(
+        c4.radio,
         "Optimizer",
         list(OPTIMIZERS),
-        key="opt",
-        bind="query-params",
-        horizontal=True,
-        help="Adam adapts the step size of every number in the model by itself; SGD (with momentum 0.9) takes the "
+        "opt",
+        "Adam adapts the step size of every number in the model by itself; SGD (with momentum 0.9) takes the "
         "same-sized step everywhere and usually needs a larger learning rate.",
+        horizontal=True,
     )
     optimizer = OPTIMIZERS[opt_label]
     auto = lt.DEFAULT_LR[(mode, optimizer)]
-    lr = c5.select_slider(
+    lr = _choice(
+        c5.select_slider,
         "Learning rate",
         LR_CHOICES,
-        value=AUTO,
-        key="lr",
-        bind="query-params",
-        format_func=lambda v: f"auto ({auto:g})" if v == AUTO else v,
-        help="How big a step each update takes. Too small: slow. Too large: the loss jumps around or blows up. "
+        "lr",
+        "How big a step each update takes. Too small: slow. Too large: the loss jumps around or blows up. "
         "'auto' picks what works well for this optimizer and starting point.",
+        value=AUTO,
+        format_func=lambda v: f"auto ({auto:g})" if v == AUTO else v,
     )
     size = next(p.key for p in lt.PRESETS.values() if p.label == size_label)
     settings = lt.RunSettings(mode=mode, size=size, optimizer=optimizer, lr=None if lr == AUTO else float(lr))
     return Choice(SOURCES[label], text, settings)
+
+
+def _choice(widget: Any, label: str, options: list[str], key: str, help: str, **more: Any) -> Any:
+    """One of the live choices: a widget whose value lives in the page's link under `key`."""
+    return widget(label, options, key=key, bind="query-params", help=help, **more)
 
 
 def preset_help() -> str:
@@ -343,20 +348,20 @@ def transport(run: lt.LiveRun) -> None:
         help=f"Train live. A run stops by itself after {lt.MAX_STEPS:,} steps or {lt.MAX_SECONDS:.0f} seconds "
         "of training.",
     )
-    cols[1].button(
-        "✍️ New sample",
-        key="training_sample",
-        on_click=_new_sample,
-        width="stretch",
-        help="Have the model write a new sample now, with a new seed.",
-    )
-    cols[2].button(
-        "🔄 Reset",
-        key="training_reset",
-        on_click=_reset,
-        width="stretch",
-        help="Throw this model away and start again from step 0 (same settings, same seed).",
-    )
+    for col, (label, key, action, words) in zip(
+        cols[1:],
+        (
+            ("✍️ New sample", "training_sample", _new_sample, "Have the model write a new sample now, with a new seed."),
+            (
+                "🔄 Reset",
+                "training_reset",
+                _reset,
+                "Throw this model away and start again from step 0 (same settings, same seed).",
+            ),
+        ),
+        strict=True,
+    ):
+        col.button(label, key=key, on_click=action, width="stretch", help=words)
 
 
 # ----------------------------------------------------------------------------- live: the refreshing part
@@ -389,29 +394,46 @@ def _tick() -> None:
         return
     with timed("live training refresh (drawing, then training)"):
         _draw(run)
-        # Wait out the slot's rest after this visitor's own previous refresh (it lasts as long as that refresh
-        # worked): on a slow, busy server a short wait would only be refused while nobody else was working.
-        with live_slot(min(LIVE_WAIT_MAX_S, st.session_state.get(_LAST_WORK, 0.0) + LIVE_WAIT_S)) as ticket:
+        with live_slot(live_wait_s(st.session_state.get(_LAST_WORK))) as ticket:
             if ticket:
                 started = time.perf_counter()
                 run.train(seconds=TRAIN_S)
-                taken = st.session_state.get(_SAMPLE)
-                # Every few seconds, and only after a good slice of training since the last one: on a busy server
-                # a sample costs many refreshes' worth of the visitor's share, and would otherwise crowd out training.
-                due = (
-                    taken is None
-                    or run.finished
-                    or (time.monotonic() - taken[0] >= SAMPLE_EVERY_S and run.seconds - taken[2] >= SAMPLE_AFTER_S)
-                )
-                if due or st.session_state.pop(_WANT_SAMPLE, False):
+                if sample_due(st.session_state.get(_SAMPLE), run) or st.session_state.pop(_WANT_SAMPLE, False):
                     _take_sample(run)
                 st.session_state[_LAST_WORK] = time.perf_counter() - started
-            else:  # the picture stays; training resumes on a later refresh
+            else:  # the picture stays; training resumes on a later refresh, which waits in line the longest
+                st.session_state.pop(_LAST_WORK, None)
                 st.caption(f"⏳ {refusal(ticket)}")
                 time.sleep(LIVE_BACKOFF_S)
         if run.finished:  # a cap reached: stop the browser's timer with a full rerun
             st.session_state[_PLAYING] = False
             st.rerun(scope="app")
+
+
+def live_wait_s(last_work_s: float | None) -> float:
+    """How long a training refresh may wait in line for the live slot (sleeping, using no CPU).
+
+    After a refresh that trained: past the rest the limiter gives the slot after it (as long as it worked, capped
+    at 1 s), no longer, so a lone trainer keeps refreshing. Before the first, and after a refused one: as long as
+    a refresh may wait at all. Live refreshes are served first come, first served, and each trainer ahead in line
+    works and then rests; a newcomer that waited only 0.15 s was refused every time while four others kept the
+    slot busy (measured: with 5 trainers, the one that started last made 0 steps in 20 s)."""
+    if last_work_s is None:
+        return LIVE_WAIT_MAX_S
+    return min(LIVE_WAIT_MAX_S, max(0.0, last_work_s) + LIVE_WAIT_S)
+
+
+def sample_due(taken: tuple[float, lt.Sample, float] | None, run: lt.LiveRun, now: float | None = None) -> bool:
+    """Whether a training refresh also writes a sample: when the run ends, else every few seconds and only after a
+    good slice of training since the previous one (the first after SAMPLE_AFTER_S of training, not at step 0).
+    A sample costs many refreshes' worth of the visitor's share (a large model's: about a second), and would
+    otherwise crowd out training; the first refresh of a run must be short, or a newcomer waits longest."""
+    if run.finished:
+        return True
+    if taken is None:
+        return run.seconds >= SAMPLE_AFTER_S
+    now = time.monotonic() if now is None else now
+    return now - taken[0] >= SAMPLE_EVERY_S and run.seconds - taken[2] >= SAMPLE_AFTER_S
 
 
 def refusal(ticket: Any) -> str:
