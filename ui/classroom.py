@@ -313,7 +313,7 @@ def tools(key: str) -> None:
             with st.popover("📖 Words on this page"):
                 for name in words:
                     entry = content.term(name)
-                    st.markdown(f"**{entry.term}**: {entry.plain} [More]({url_path('glossary')}#{entry.slug})")
+                    st.markdown(f"**{entry.term}**: {entry.plain} [More]({term_href(entry)})")
 
 
 # ----------------------------------------------------------------------------- glossary words in the text

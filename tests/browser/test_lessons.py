@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from classroom import content
-from tests.browser.conftest import assert_clean, query_has, rerun, screenshot, wait_for_app
+from tests.browser.conftest import _watch, assert_clean, query_has, rerun, screenshot, wait_for_app
 from ui import classroom
 
 LESSONS = classroom.lessons()
@@ -145,3 +145,33 @@ def test_landing_and_glossary(open_page, width: int, height: int) -> None:
     words.get_by_text("The step that turns the model's scores into odds").wait_for()
     screenshot(words, f"words-on-page-{width}")
     assert_clean(words)
+
+
+def test_a_glossary_word_in_the_text_opens_its_entry(open_page, server_url: str) -> None:
+    """A word's first appearance in a page's text (ui.classroom.glossary_links) carries its meaning as the link's
+    title (hover, screen readers) and shows it under the link when reached with Tab; a click opens the Glossary
+    (in a new tab: the reader keeps their page) at that entry, first, above the list."""
+    page = open_page("Generate")
+    entry = content.term("greedy")
+    link = page.locator(f'a[href="{classroom.term_href(entry)}"]')
+    assert link.count() == 1, "linked once, at the word's first appearance"
+    assert link.get_attribute("title") == f"{entry.term}: {entry.plain}"
+    link.focus()
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("Tab")  # by keyboard, so :focus-visible applies
+    shown = link.evaluate("(a) => getComputedStyle(a, '::after').content")
+    assert entry.plain in shown, f"no meaning under the focused link: {shown}"
+    screenshot(page, "glossary-link-focused")
+    page.context.on("page", lambda tab: _watch(tab, server_url))  # the new tab records errors like any test page
+    with page.context.expect_page() as opened:
+        link.click()
+    glossary = opened.value
+    wait_for_app(glossary)
+    assert _query(glossary.url)["term"] == [entry.term]
+    card = glossary.locator(".st-key-gb_opened_word")
+    assert card.get_by_role("heading", name=entry.term).is_visible()
+    assert card.get_by_text(entry.plain).is_visible()
+    assert card.bounding_box()["y"] < 800, "the opened word is on the first screen"
+    screenshot(glossary, "glossary-opened-word")
+    assert_clean(page)
+    assert_clean(glossary)
