@@ -3,9 +3,12 @@ under tests/browser marked `browser` (so `pytest -m "not browser"` is the fast l
 
 from __future__ import annotations
 
+import base64
 import sys
+import threading
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -25,8 +28,8 @@ def pytest_collection_modifyitems(config, items) -> None:  # noqa: ANN001 - pyte
             item.add_marker(pytest.mark.browser)
 
 
-def open_script(script: str, timeout: float = 120):
-    """Run app.py or a pages/ file under AppTest, as a page of the app.
+def open_script(script: str, timeout: float = 120, params: dict[str, str] | None = None):
+    """Run app.py or a pages/ file under AppTest, as a page of the app, with these settings in the URL.
 
     Pages link back to app.py with st.page_link, which only resolves inside the multipage app,
     so a page is reached through app.py and AppTest.switch_page rather than run on its own."""
@@ -35,5 +38,34 @@ def open_script(script: str, timeout: float = 120):
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
     if script != "app.py":
         at.switch_page(script)
+    for key, value in (params or {}).items():
+        at.query_params[key] = value
     at.run()
     return at
+
+
+def open_page(script: str, params: dict[str, str] | None = None, timeout: float = 300):
+    """`open_script`, failing the test if the page raised."""
+    at = open_script(script, timeout, params)
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def values(data: object) -> np.ndarray:
+    """A Plotly trace's array as sent to the browser: a list, or Plotly's base64 typed array (with its shape)."""
+    if isinstance(data, dict) and "bdata" in data:
+        flat = np.frombuffer(base64.b64decode(data["bdata"]), dtype=np.dtype(data["dtype"]))
+        shape = data.get("shape")
+        return flat.reshape([int(n) for n in str(shape).split(",")]) if shape else flat
+    return np.asarray(data)
+
+
+def wait_until(condition, limit: float = 10.0, pause: float = 0.005) -> None:  # noqa: ANN001 - any callable
+    """Wait for another thread to reach a state (polling `condition`); fail after `limit` seconds, which only a
+    broken test reaches: tests coordinate threads this way instead of sleeping for a fixed time."""
+    tick = threading.Event()
+    for _ in range(int(limit / pause)):
+        if condition():
+            return
+        tick.wait(pause)
+    raise AssertionError("condition not reached")

@@ -1,6 +1,6 @@
 """The heavy-work limiter: bounded concurrency, non-blocking answers in plain words, fairness between visitors.
 
-No test asserts on wall-clock time: threads coordinate by waiting for a condition (`_wait_until`), the duty
+No test asserts on wall-clock time: threads coordinate by waiting for a condition (`wait_until`), the duty
 cycle is checked on a fake clock, and timeouts are only generous safety nets.
 """
 
@@ -11,6 +11,7 @@ import threading
 import pytest
 
 from serving.limiter import HEAVY, HeavyWorkLimiter, Ticket, default_slots
+from tests.conftest import wait_until
 
 SAFETY = 10.0  # seconds; only hit if something is broken
 
@@ -106,7 +107,7 @@ def test_a_waiter_gets_the_slot_when_it_frees_up() -> None:
     result: list[Ticket] = []
     waiting = threading.Thread(target=lambda: result.append(limiter.try_acquire(timeout=SAFETY)))
     waiting.start()
-    _wait_until(lambda: limiter.queued == 1)
+    wait_until(lambda: limiter.queued == 1)
     assert not limiter.try_acquire(timeout=0)  # a newcomer does not jump the line
     limiter.release(held)
     waiting.join(timeout=SAFETY)
@@ -131,7 +132,7 @@ def test_waiters_are_served_first_come_first_served() -> None:
         thread = threading.Thread(target=wait)
         thread.start()
         threads.append(thread)
-        _wait_until(lambda n=index + 1: limiter.queued == n)  # enqueue in a known order
+        wait_until(lambda n=index + 1: limiter.queued == n)  # enqueue in a known order
     limiter.release(held)
     for thread in threads:
         thread.join(timeout=SAFETY)
@@ -167,7 +168,7 @@ def test_a_waiting_visitor_does_not_block_other_visitors() -> None:
     results: dict[str, Ticket] = {}
     bob = threading.Thread(target=lambda: results.setdefault("bob", limiter.try_acquire("bob", timeout=SAFETY)))
     bob.start()
-    _wait_until(lambda: limiter.queued == 1)
+    wait_until(lambda: limiter.queued == 1)
     # alice is already running and waiting would exceed her share: refused at once, bob keeps his place.
     assert limiter.try_acquire("alice", timeout=SAFETY).reason == "visitor_busy"
     limiter.release(held)
@@ -182,20 +183,11 @@ def test_close_wakes_waiters_with_a_clear_answer() -> None:
     result: list[Ticket] = []
     waiter = threading.Thread(target=lambda: result.append(limiter.try_acquire(timeout=SAFETY * 3)))
     waiter.start()
-    _wait_until(lambda: limiter.queued == 1)
+    wait_until(lambda: limiter.queued == 1)
     limiter.close()
     waiter.join(timeout=SAFETY)
     assert result and result[0].reason == "closed" and result[0].message
     assert limiter.try_acquire().reason == "closed"
-
-
-def _wait_until(condition, limit: float = SAFETY) -> None:
-    done = threading.Event()
-    for _ in range(int(limit / 0.01)):
-        if condition():
-            return
-        done.wait(0.01)
-    raise AssertionError("condition not reached")
 
 
 def test_set_slots_changes_capacity_and_rejects_zero() -> None:
@@ -268,10 +260,10 @@ def test_background_work_lets_visitors_requests_go_first() -> None:
 
     live = threading.Thread(target=ask, args=("live refresh", True))
     live.start()
-    _wait_until(lambda: limiter.queued == 1)  # the live refresh is first in line...
+    wait_until(lambda: limiter.queued == 1)  # the live refresh is first in line...
     visitor = threading.Thread(target=ask, args=("visitor", False))
     visitor.start()
-    _wait_until(lambda: limiter.queued == 2)
+    wait_until(lambda: limiter.queued == 2)
     limiter.release(held)
     live.join(SAFETY)
     visitor.join(SAFETY)
@@ -327,7 +319,7 @@ def test_a_resting_visitor_does_not_block_the_line() -> None:
         target=lambda: results.setdefault("hog", limiter.try_acquire("ip:10.0.0.66", timeout=SAFETY))
     )
     waiter.start()
-    _wait_until(lambda: limiter.queued == 1)  # first in line, but resting...
+    wait_until(lambda: limiter.queued == 1)  # first in line, but resting...
     other = limiter.try_acquire("ip:10.0.0.7", timeout=0)
     assert other  # ...so a newcomer from another address goes past it at once
     clock.now += 20.0  # rested; the release below wakes the waiter, which now takes the slot
@@ -414,7 +406,7 @@ def test_a_waiting_heavy_user_does_not_hold_the_reserve_line() -> None:
         target=lambda: results.setdefault("hog", limiter.try_acquire("ip:10.0.0.66", timeout=SAFETY))
     )
     waiter.start()
-    _wait_until(lambda: limiter.queued == 1)
+    wait_until(lambda: limiter.queued == 1)
     newcomer = limiter.try_acquire("ip:10.0.0.7", timeout=0)
     assert newcomer and newcomer.running == 2
     limiter.release(newcomer)

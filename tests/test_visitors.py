@@ -18,6 +18,7 @@ from serving.visitors import (
     trust_setting,
     visitor_key,
 )
+from tests.conftest import wait_until
 
 SAFETY = 10.0
 XFF = "X-Forwarded-For"
@@ -137,9 +138,9 @@ def test_waiting_tabs_take_turns_in_order() -> None:
         thread.start()
         threads.append(thread)
         waiting = len(threads)
-        _wait_until(lambda: len(gate._waiting.get("ip:10.0.0.66", ())) == waiting)  # noqa: SLF001, B023
+        wait_until(lambda: len(gate._waiting.get("ip:10.0.0.66", ())) == waiting)  # noqa: SLF001, B023
     runs["a"].going = False
-    _wait_until(lambda: order == ["b"])
+    wait_until(lambda: order == ["b"])
     runs["b"].going = False
     for thread in threads:
         thread.join(SAFETY)
@@ -178,12 +179,3 @@ def test_a_broken_probe_does_not_hold_the_line() -> None:
 
     assert gate.enter("ip:10.0.0.66", broken, timeout=0)
     assert gate.enter("ip:10.0.0.66", Run(), timeout=0)
-
-
-def _wait_until(condition, limit: float = SAFETY) -> None:
-    pause = threading.Event()
-    for _ in range(int(limit / 0.005)):
-        if condition():
-            return
-        pause.wait(0.005)
-    raise AssertionError("condition not reached")
