@@ -4,7 +4,6 @@ the shipped models; one page run is shared by the checks that only read it."""
 
 from __future__ import annotations
 
-import base64
 import json
 import math
 
@@ -19,28 +18,13 @@ from explainers.datasets import get_dataset, real_pictures
 from explainers.image_quality import memorization
 from explainers.judge import load_judge
 from explainers.store import read_config
-from tests.conftest import ROOT
+from tests.conftest import open_page, values
 
 PAGE = "pages/9_Evaluation.py"
 
 
 def run_page(params: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=600)
-    at.switch_page(PAGE)
-    for key, value in (params or {}).items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def values(data: object) -> np.ndarray:
-    """A trace's array as sent to the browser: a list, or Plotly's base64 typed array."""
-    if isinstance(data, dict) and "bdata" in data:
-        flat = np.frombuffer(base64.b64decode(data["bdata"]), dtype=np.dtype(data["dtype"]))
-        shape = data.get("shape")
-        return flat.reshape([int(n) for n in str(shape).split(",")]) if shape else flat
-    return np.asarray(data)
+    return open_page(PAGE, params, timeout=600)
 
 
 def chart(at: AppTest, key: str) -> dict:

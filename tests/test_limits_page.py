@@ -3,7 +3,6 @@ controls work from the URL, and a missing model is explained in its own section 
 
 from __future__ import annotations
 
-import base64
 import json
 import shutil
 from pathlib import Path
@@ -17,7 +16,7 @@ from explainers import corpus
 from explainers import limits as lx
 from explainers.datasets import load_arrays
 from explainers.store import read_config
-from tests.conftest import ROOT
+from tests.conftest import ROOT, open_page, values
 from ui import limits as ui
 
 PAGE = "pages/10_Limits.py"
@@ -30,13 +29,7 @@ def measured_once() -> None:
 
 
 def run_page(params: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
-    at.switch_page(PAGE)
-    for key, value in (params or {}).items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return open_page(PAGE, params, timeout=300)
 
 
 def charts(at: AppTest) -> dict[str, dict]:
@@ -51,12 +44,6 @@ def charts(at: AppTest) -> dict[str, dict]:
 def title(fig: dict) -> str:
     t = fig["layout"]["title"]
     return (t["text"] if isinstance(t, dict) else t).replace("<br>", " ")
-
-
-def values(data: object) -> np.ndarray:
-    if isinstance(data, dict) and "bdata" in data:
-        return np.frombuffer(base64.b64decode(data["bdata"]), dtype=np.dtype(data["dtype"])).astype(float)
-    return np.asarray(data, dtype=float)
 
 
 def text_of(at: AppTest) -> str:
