@@ -121,17 +121,9 @@ def import_cycles() -> list[list[str]]:
     return groups
 
 
-# Cycles known and left for their owner; each entry must still be a cycle (the test says when it is gone).
-# loadtest.py --fairness imports bench_fairness, which imports loadtest's client code: issue 13, for the load-test
-# owner (move the shared client code into a module both import, or drop the --fairness shortcut).
-KNOWN_CYCLES = [["benchmarks.bench_fairness", "benchmarks.loadtest"]]
-
-
 def test_no_import_cycles() -> None:
     # A cycle means two modules can only be understood (and imported) together; it also made warm-up order fragile.
-    cycles = import_cycles()
-    assert [c for c in cycles if c not in KNOWN_CYCLES] == []
-    assert [c for c in KNOWN_CYCLES if c not in cycles] == [], "a known cycle is gone: remove it from KNOWN_CYCLES"
+    assert import_cycles() == []
 
 
 def test_the_cycle_finder_sees_our_imports() -> None:
