@@ -10,20 +10,11 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from figures.style import ACCENT, MUTED, PRIMARY, figure
+from figures.style import ACCENT, MUTED, PRIMARY, figure, percent
 
 RNN_COLOUR = ACCENT  # orange: the RNN everywhere on the page
 GPT_COLOUR = PRIMARY  # blue: the transformer
 NO_BAR = {"displayModeBar": False}
-
-
-def _pct(p: float) -> str:
-    """Rounded for people, with the decimals that matter near 0% and 100%."""
-    if p >= 0.9995:
-        return "over 99.9%"
-    if p < 0.0005:
-        return "under 0.1%"
-    return f"{p:.1%}" if p >= 0.95 or p < 0.095 else f"{p:.0%}"
 
 
 LOG_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100)  # percent
@@ -80,7 +71,7 @@ def long_range_chart(
     else:
         ry, gy = r * 100, g * 100
         fmt = ".1f"
-        title = f"Both remember the friend's name {d[-1]:.0f} words later: transformer {_pct(g[-1])}, RNN {_pct(r[-1])}"
+        title = f"Both remember the friend's name {d[-1]:.0f} words later: transformer {percent(g[-1])}, RNN {percent(r[-1])}"
         yaxis = {"range": [0, 102], "title": "chance of the right name", "ticksuffix": "%"}
     traces = [
         go.Scatter(
@@ -125,7 +116,7 @@ def next_word_bars(
     shown = [_shown(lab) for lab in labels]
     right = [answer is not None and s == answer for s in shown]
     colours = [colour if (r or answer is None) else MUTED for r in right]
-    title = f"{who}: '{labels[0].replace('␣', ' ').strip()}' ({_pct(float(probs[0]))})"
+    title = f"{who}: '{labels[0].replace('␣', ' ').strip()}' ({percent(float(probs[0]))})"
     text, layout = _titled(
         title,
         {
@@ -140,8 +131,8 @@ def next_word_bars(
             y=[f"{s} ✓" if r else s for s, r in zip(shown, right, strict=True)][::-1],
             orientation="h",
             marker={"color": colours[::-1]},
-            text=[_pct(float(p)) for p in probs][::-1],
-            # long bars carry their label inside ("over 99.9%" beside a full bar runs off a phone-width chart)
+            text=[percent(float(p)) for p in probs][::-1],
+            # long bars carry their label inside (beside a full bar it runs off a phone-width chart)
             textposition=["inside" if p >= INSIDE_FROM else "outside" for p in probs][::-1],
             insidetextanchor="end",
             insidetextfont={"color": "white"},
@@ -224,7 +215,7 @@ def attention_strip(
     hit = [answer is not None and s == answer for s in shown]
     colours = [GPT_COLOUR if h else MUTED for h in hit] if any(hit) else [GPT_COLOUR] * len(shown)
     named = [i for i, h in enumerate(hit) if h]
-    title = f"The transformer's {head} looks straight back at '{labels[top].replace('␣', ' ').strip()}' ({_pct(float(weights[top]))})"
+    title = f"The transformer's {head} looks straight back at '{labels[top].replace('␣', ' ').strip()}' ({percent(float(weights[top]))})"
     text, layout = _titled(
         title,
         {

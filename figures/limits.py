@@ -42,6 +42,30 @@ def share(p: float) -> str:
     return percent(p)
 
 
+def _dotted_line(x: float, label: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A dotted vertical line at `x` across the plot, and its label just above the plot."""
+    line = {
+        "type": "line",
+        "x0": x,
+        "x1": x,
+        "yref": "paper",
+        "y0": 0,
+        "y1": 1,
+        "line": {"color": "#444", "width": 2, "dash": "dot"},
+    }
+    note = {
+        "x": x,
+        "y": 1,
+        "yref": "paper",
+        "yanchor": "bottom",
+        "xanchor": "left",
+        "text": label,
+        "showarrow": False,
+        "font": {"size": 13, "color": "#444"},
+    }
+    return line, note
+
+
 def _legend_below(extra: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0, **(extra or {})}
 
@@ -68,29 +92,9 @@ def fact_odds(
         labels.append(f"{esc(c)} ✓" if right else esc(c))
     shapes, notes = [], []
     if even is not None:
-        shapes.append(
-            {
-                "type": "line",
-                "x0": even * 100,
-                "x1": even * 100,
-                "yref": "paper",
-                "y0": 0,
-                "y1": 1,
-                "line": {"color": "#444", "width": 2, "dash": "dot"},
-            }
-        )
-        notes.append(
-            {
-                "x": even * 100,
-                "y": 1,
-                "yref": "paper",
-                "yanchor": "bottom",
-                "xanchor": "left",
-                "text": f"even odds ({percent(even)})",
-                "showarrow": False,
-                "font": {"size": 13, "color": "#444"},
-            }
-        )
+        line, note = _dotted_line(even * 100, f"even odds ({percent(even)})")
+        shapes.append(line)
+        notes.append(note)
     text, layout = titled(
         title,
         {
@@ -140,34 +144,14 @@ def top_odds_histogram(
                 hovertemplate="favourite gets %{x:.0f}% (±2.5): %{y:.1f}% of stories<extra>" + esc(name) + "</extra>",
             )
         )
-    line = {"color": "#444", "width": 2, "dash": "dot"}
-    note = {
-        "x": chance * 100,
-        "y": 1,
-        "yref": "paper",
-        "yanchor": "bottom",
-        "xanchor": "left",
-        "text": f"the truth: 1 in {round(1 / chance)}",
-        "showarrow": False,
-        "font": {"size": 13, "color": "#444"},
-    }
+    line, note = _dotted_line(chance * 100, f"the truth: 1 in {round(1 / chance)}")
     text, layout = titled(
         title,
         {
             "barmode": "overlay",
             "xaxis": {"title": "odds on its favourite answer, fact cut", "range": [0, 102], "ticksuffix": "%"},
             "yaxis": {"title": "share of stories", "ticksuffix": "%"},
-            "shapes": [
-                {
-                    "type": "line",
-                    "x0": chance * 100,
-                    "x1": chance * 100,
-                    "yref": "paper",
-                    "y0": 0,
-                    "y1": 1,
-                    "line": line,
-                }
-            ],
+            "shapes": [line],
             "annotations": [note],
             "legend": _legend_below(),
             "margin": {"b": 70},

@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
@@ -253,6 +254,7 @@ def removed_by(temperature: float, top_k: int, top_p: float) -> str:
 
 # Fixed 0 to 100%, room on the right for the numbers; grid lines at the quarters, labelled at the halves so the
 # labels never need turning on a phone.
+ATTENTION_SCALE = {"colorscale": SEQUENTIAL, "zmin": 0, "zmax": 1}  # attention weights: one colour scale, 0 to 100%
 PROB_AXIS = {"range": [0, 1.27], "tickvals": [0, 0.25, 0.5, 0.75, 1.0], "ticktext": ["0%", "", "50%", "", "100%"]}
 
 
@@ -272,55 +274,53 @@ def next_token_bars(
     names = [f"{esc(quoted(lab))}" for lab in labels]
     top = int(np.argmax(probs)) if n else 0
     title = f"Most likely next: {quoted(labels[top])} ({percent(float(probs[top]))})" if n else ""
-    label_font = {"size": 15}
-    traces = [
-        go.Bar(
+
+    def bar(x: Sequence[float], text: list[str], when: str, **style: Any) -> go.Bar:
+        # Every bar's number is written beside it at full size, readable from the back of a room.
+        return go.Bar(
             y=names,
-            x=list(probs),
+            x=list(x),
             orientation="h",
+            text=text,
+            textposition="outside",
+            constraintext="none",
+            cliponaxis=False,
+            textfont={"size": 15},
+            hovertemplate=f"%{{y}}: %{{x:.1%}} {when}<extra></extra>",
+            **style,
+        )
+
+    traces = [
+        bar(
+            probs,
+            [percent(float(p)) if k else "" for p, k in zip(probs, kept, strict=True)],
+            "after your settings",
             name="model, after your settings",
             marker_color=PRIMARY,
             offsetgroup="model",  # shares its slot with the grey bar: a token is either kept or removed
-            text=[percent(float(p)) if k else "" for p, k in zip(probs, kept, strict=True)],
-            textposition="outside",
-            constraintext="none",  # full-size numbers, readable from the back of a room
-            cliponaxis=False,
-            textfont=label_font,
-            hovertemplate="%{y}: %{x:.1%} after your settings<extra></extra>",
         ),
-        go.Bar(
-            y=names,
-            x=[b if not k else 0 for b, k in zip(base, kept, strict=True)],
-            orientation="h",
+        # The page draws this chart static (no hover), so the odds a token lost are written on its bar.
+        bar(
+            [b if not k else 0 for b, k in zip(base, kept, strict=True)],
+            [f"was {percent(float(b))}" if not k else "" for b, k in zip(base, kept, strict=True)],
+            "before the cut",
             name=removed_by,
             showlegend=not all(kept),  # no legend entry for a cut that removed nothing
             marker_color=MUTED,
             opacity=0.6,
             offsetgroup="model",
-            # The page draws this chart static (no hover), so the odds a token lost are written on its bar.
-            text=[f"was {percent(float(b))}" if not k else "" for b, k in zip(base, kept, strict=True)],
-            textposition="outside",
-            constraintext="none",
-            cliponaxis=False,
-            textfont=label_font,
-            hovertemplate="%{y}: %{x:.1%} before the cut<extra></extra>",
         ),
     ]
     if true_probs is not None:
+        truth = [percent(float(p)) if p > 0 else "" for p in true_probs]
         traces.append(
-            go.Bar(
-                y=names,
-                x=list(true_probs),
-                orientation="h",
+            bar(
+                true_probs,
+                truth,
+                "in the stories' grammar",
                 name="the data's true odds",
                 marker_color=ACCENT,
                 offsetgroup="data",
-                text=[percent(float(p)) if p > 0 else "" for p in true_probs],
-                textposition="outside",
-                constraintext="none",
-                cliponaxis=False,
-                textfont=label_font,
-                hovertemplate="%{y}: %{x:.1%} in the stories' grammar<extra></extra>",
             )
         )
     text, layout = titled(title)
@@ -515,9 +515,7 @@ def attention_heatmap(
         z=z,
         x=columns,
         y=ticks,
-        colorscale=SEQUENTIAL,
-        zmin=0,
-        zmax=1,
+        **ATTENTION_SCALE,
         hoverongaps=False,
         colorbar={"tickformat": ".0%", "thickness": 10, "tickfont": {"size": 12}, "xpad": 4},
         hovertemplate="%{y} looks at %{x}: %{z:.0%}<extra></extra>",
@@ -557,9 +555,7 @@ def head_grid(att: np.ndarray, labels: Sequence[str], highlight: tuple[int, int]
             z=np.where(mask, att[li, h], np.nan),
             x=ticks,
             y=ticks,
-            colorscale=SEQUENTIAL,
-            zmin=0,
-            zmax=1,
+            **ATTENTION_SCALE,
             showscale=False,
             hovertemplate=f"layer {li + 1}, head {h + 1}: %{{y}} looks at %{{x}}: %{{z:.0%}}<extra></extra>",
             xaxis=x,

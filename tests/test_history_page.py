@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 
 import numpy as np
@@ -15,25 +14,12 @@ from explainers import lm as lmx
 from explainers.long_range import DISTANCE_FILLERS
 from explainers.rnn import load_rnn_lm
 from figures import history as figs
-from tests.conftest import ROOT
+from tests.conftest import open_page, values
 from ui.history import DEFAULT_TEXT, OWN
 
 
 def run_page(params: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=240)
-    at.switch_page("pages/11_History.py")
-    for key, value in (params or {}).items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def values(data: object) -> np.ndarray:
-    """A trace's array as sent to the browser: a list, or Plotly's base64 typed array."""
-    if isinstance(data, dict) and "bdata" in data:
-        return np.frombuffer(base64.b64decode(data["bdata"]), dtype=np.dtype(data["dtype"]))
-    return np.asarray(data)
+    return open_page("pages/11_History.py", params, timeout=240)
 
 
 def charts(at: AppTest) -> list[dict]:
@@ -120,10 +106,10 @@ def test_figures_escape_and_state_their_finding() -> None:
 
 
 def test_long_odds_bars_carry_their_label_inside() -> None:
-    """'over 99.9%' beside a full-length bar ran 22 px off a half-width chart at 1280 px (layout check)."""
+    """A label beside a full-length bar ran 22 px off a half-width chart at 1280 px (layout check)."""
     fig = figs.next_word_bars(["␣Anna", "␣Tom", "␣Zoe"], [0.9996, 0.0003, 0.0001], "Anna", "Transformer", "#0072B2")
     bar = fig.data[0]
-    assert list(bar.text) == ["under 0.1%", "under 0.1%", "over 99.9%"]  # drawn bottom-up
+    assert list(bar.text) == ["<0.1%", "<0.1%", "100%"]  # drawn bottom-up, worded as on every page (style.percent)
     assert list(bar.textposition) == ["outside", "outside", "inside"]
 
 
