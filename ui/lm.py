@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import NamedTuple
 
 import streamlit as st
 
@@ -44,20 +45,25 @@ def cached_attention(prompt: str) -> lmx.AttentionView:
     return lmx.attention(load_gpt(), prompt)
 
 
+class Sampling(NamedTuple):
+    """What decides a story besides its length and the visitor's picks: the prompt, the seed and the knobs."""
+
+    prompt: str
+    seed: int
+    temperature: float
+    top_k: int
+    top_p: float
+
+
 @st.cache_data(max_entries=128, ttl=3600, show_spinner=False)
 def cached_generation(
-    prompt: str,
-    n_steps: int,
-    seed: int,
-    temperature: float,
-    top_k: int,
-    top_p: float,
-    overrides: tuple[tuple[int, int], ...],
-    _resume: lmx.Generation | None = None,
+    s: Sampling, n_steps: int, overrides: tuple[tuple[int, int], ...], _resume: lmx.Generation | None = None
 ) -> lmx.Generation:
     # `_resume` is left out of the cache key (leading underscore): it only saves work, never changes the result.
     with heavy_slot():  # only on a cache miss: a story already written costs no wait
-        return lmx.generate(load_gpt(), prompt, n_steps, seed, temperature, top_k, top_p, dict(overrides), _resume)
+        return lmx.generate(
+            load_gpt(), s.prompt, n_steps, s.seed, s.temperature, s.top_k, s.top_p, dict(overrides), _resume
+        )
 
 
 _LAST_GENERATION = "_glassbox_last_generation"
@@ -74,7 +80,7 @@ def generation(
 ) -> lmx.Generation:
     """The story for these settings, building on this visitor's previous, shorter one when it matches,
     so pressing "next token" runs the model once instead of once per token so far."""
-    settings = (prompt, seed, temperature, top_k, top_p)
+    settings = Sampling(prompt, seed, temperature, top_k, top_p)
     last = st.session_state.get(_LAST_GENERATION)
     resume = None
     if last is not None and last[0] == settings:
@@ -82,7 +88,7 @@ def generation(
         done = len(previous.steps)
         if done <= n_steps and previous_overrides == tuple((k, v) for k, v in overrides if k < done):
             resume = previous
-    result = cached_generation(prompt, n_steps, seed, temperature, top_k, top_p, overrides, resume)
+    result = cached_generation(settings, n_steps, overrides, resume)
     kept = tuple((k, v) for k, v in overrides if k < len(result.steps))
     st.session_state[_LAST_GENERATION] = (settings, kept, result)
     return result
