@@ -9,7 +9,12 @@ Bars:
 - finetune: fine-tuning our story model on 300 new stories reaches the from-scratch run's final held-out loss
   (nats per character, so the two vocabularies compare) in at most a third of the steps;
 - copies: with 3,000 stories the copied share of samples is far lower than with 30 (both quoted);
-- memory: one training session holds at most 60 MB (resident memory measured in a fresh process per case).
+- memory: one training session holds at most 60 MB (resident memory measured in a fresh process per case);
+- browser: in Chromium, live training refreshes the page at least 2 times a second (after the server's warm-up),
+  and a closed tab's run is freed: asked inside the server (benchmarks/server_probe), no training run is left
+  once the tab's session has expired, and the tab's run added at most 60 MB of tensors while it trained;
+- fairness: with 5 visitors training live, another visitor's next-token p95 stays within 2x of idle, and every one
+  of the 5 trained (each trainer's refused refreshes and their reasons are recorded).
 All on one torch thread. The machine is shared: the load average is recorded with every part.
 """
 
@@ -334,18 +339,59 @@ def _server_rss(port: int) -> int:
     raise RuntimeError(f"no streamlit server on port {port}")
 
 
+PROBE = ROOT / "benchmarks" / "server_probe"  # its sitecustomize.py answers what the server holds
+WARM_UP_DONE = re.compile(r"Glassbox warm-up (finished|left)")
+# In the page, every 50 ms: is a "⏳" message (this refresh did not train) showing? The share of time it is.
+WATCH_REFUSED_JS = """
+() => {
+  window.__polls = 0; window.__refused = 0;
+  setInterval(() => {
+    window.__polls += 1;
+    const texts = [...document.querySelectorAll('[data-testid="stCaptionContainer"]')].map(e => e.textContent);
+    if (texts.some(t => t.startsWith('⏳'))) window.__refused += 1;
+  }, 50);
+}
+"""
+
+
+def _wait_for_warm_up(log_path: Path, timeout: float = 600.0) -> float:
+    """Seconds until the server's background warm-up (started by the first visit) logged that it is done."""
+    started = time.monotonic()
+    while not WARM_UP_DONE.search(log_path.read_text() if log_path.exists() else ""):
+        if time.monotonic() - started > timeout:
+            raise RuntimeError(f"the server's warm-up did not finish in {timeout:.0f} s; see {log_path}")
+        time.sleep(0.5)
+    return time.monotonic() - started
+
+
 def browser(seconds: float = 12.0, rounds: int = 3) -> dict:
     """Chromium on the live page: refreshes a second while training (the step counter changing), then memory:
-    `rounds` times a tab trains (fine-tuning, the biggest run) and is closed mid-run; the server's resident memory
-    is read after each, once the closed tab's session has expired (server.disconnectedSessionTTL + 10 s)."""
+    `rounds` times a tab trains (fine-tuning, the biggest run) and is closed mid-run; once the closed tab's session
+    has expired (server.disconnectedSessionTTL, then the app's 15 s tidy-up), the server is asked what it still
+    holds (benchmarks/server_probe: live training runs, sessions, tensors, resident memory)."""
+    import tempfile
+
     from playwright.sync_api import sync_playwright
 
     from benchmarks.harness import CHROMIUM, CHROMIUM_ARGS, disconnected_session_ttl, serve
 
     out: dict = {}
-    with serve(log_path=ROOT / "artifacts" / "training-bench-server.log") as url, sync_playwright() as pw:
-        port = int(url.rsplit(":", 1)[1])
+    log_path = ROOT / "artifacts" / "training-bench-server.log"
+    probe_dir = Path(tempfile.mkdtemp(prefix="glassbox-probe-"))
+    env = {
+        "GLASSBOX_PROBE_DIR": str(probe_dir),
+        "PYTHONPATH": os.pathsep.join(p for p in (str(PROBE), os.environ.get("PYTHONPATH", "")) if p),
+    }
+    with serve(log_path=log_path, env=env) as url, sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        # A visitor on the landing page keeps the app warm all along; no training there. Their first visit starts
+        # the server's warm-up, which loads every model and computes each page's default view for about 30 s
+        # (longer on a busy machine). That is a visitor's own kind of work, so live training (background work,
+        # which never goes before it) waits until it is done: measured on 2026-12-02, a run started then stayed
+        # at step 0 until the warm-up logged "finished". The bar is about the server the rest of its life.
+        landing = chromium.new_page()
+        landing.goto(url)
+        out["warm_up_waited_s"] = round(_wait_for_warm_up(log_path), 1)
 
         def open_live(query: str):
             page = chromium.new_page(viewport={"width": 1280, "height": 800})
@@ -354,57 +400,114 @@ def browser(seconds: float = 12.0, rounds: int = 3) -> dict:
             page.wait_for_selector("text=of at most", timeout=600_000)
             return page
 
+        def train_until_first_step(page) -> float:
+            pressed = time.perf_counter()
+            page.get_by_role("button", name="▶️ Train").click()
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('[data-testid=\"stMarkdownContainer\"] strong')]"
+                ".some(el => /^Step [1-9][0-9,]*$/.test(el.textContent))",
+                timeout=120_000,
+            )
+            return time.perf_counter() - pressed
+
         for label, query in (
             ("from scratch, poem", "text=A+short+poem"),
             ("fine-tune, 300 stories", "text=300+stories&start=Fine-tune+our+story+model"),
         ):
             page = open_live(query)
+            first_step_s = train_until_first_step(page)
+            page.wait_for_timeout(3000)  # the first refreshes (the first sample, the chart's first redraws)
             page.evaluate(WATCH_STEP_JS)
-            page.get_by_role("button", name="▶️ Train").click()
-            page.wait_for_timeout(3000)  # warm-up
-            page.evaluate("() => { window.__steps = []; }")
+            page.evaluate(WATCH_REFUSED_JS)
             page.wait_for_timeout(int(seconds * 1000))
             samples = page.evaluate("() => window.__steps")
+            refused = page.evaluate("() => window.__refused / Math.max(1, window.__polls)")
             page.close()
-            span = (samples[-1][0] - samples[0][0]) / 1000 if len(samples) > 1 else float("nan")
+            span = (samples[-1][0] - samples[0][0]) / 1000 if len(samples) > 1 else None
             gaps = [(b[0] - a[0]) / 1000 for a, b in zip(samples, samples[1:], strict=False)]
             out[label] = {
-                "refreshes_per_s": round((len(samples) - 1) / span, 2) if gaps else 0.0,
+                "first_step_after_pressing_train_s": round(first_step_s, 2),
+                "refreshes_per_s": round((len(samples) - 1) / span, 2) if span else 0.0,
                 "median_gap_ms": round(statistics.median(gaps) * 1000, 1) if gaps else None,
                 "p90_gap_ms": round(sorted(gaps)[int(0.9 * (len(gaps) - 1))] * 1000, 1) if gaps else None,
-                "steps_per_s_on_page": round((samples[-1][1] - samples[0][1]) / span, 1) if gaps else 0.0,
-                "seconds_measured": round(span, 1),
+                "steps_per_s_on_page": round((samples[-1][1] - samples[0][1]) / span, 1) if span else 0.0,
+                "seconds_measured": round(span, 1) if span else 0.0,
+                "share_of_time_showing_refused": round(refused, 3),
             }
-        wait_s = disconnected_session_ttl() + 10
-        page = chromium.new_page()
-        page.goto(url)  # a visitor on the landing page keeps the app warm; no training there
-        page.wait_for_timeout(int(wait_s * 1000))
-        memory = [{"after": "idle (earlier sessions expired)", "rss_mb": round(_server_rss(port) / 2**20, 1)}]
-        for k in range(rounds):
-            page = open_live("text=300+stories&start=Fine-tune+our+story+model")
-            page.get_by_role("button", name="▶️ Train").click()
-            page.wait_for_timeout(8000)
-            during = _server_rss(port)
-            page.close()  # mid-run
-            page_wait = chromium.new_page()
-            page_wait.wait_for_timeout(int(wait_s * 1000))
-            page_wait.close()
-            memory.append(
-                {
-                    "after": f"tab {k + 1} trained 8 s, closed mid-run, session expired",
-                    "rss_while_training_mb": round(during / 2**20, 1),
-                    "rss_mb": round(_server_rss(port) / 2**20, 1),
-                }
-            )
+        out["memory"] = _memory_in_browser(chromium, open_live, train_until_first_step, probe_dir, rounds)
         chromium.close()
-    out["memory_after_closing_tabs"] = memory
-    out["rss_growth_over_rounds_mb"] = round(memory[-1]["rss_mb"] - memory[1]["rss_mb"], 1)
-    out["bar"] = ">= 2 refreshes a second while training; a closed tab's run is freed (no growth round after round)"
-    out["met"] = all(
+    ttl = disconnected_session_ttl()
+    refresh_met = all(
         v["refreshes_per_s"] >= 2 for k, v in out.items() if isinstance(v, dict) and "refreshes_per_s" in v
     )
+    out["bar"] = (
+        ">= 2 refreshes a second while training; a training session holds at most 60 MB and frees it when the tab "
+        "closes"
+    )
+    out["how"] = (
+        "refreshes: Chromium, after the server's warm-up, the times the page's step counter changed during "
+        f"{seconds:.0f} s of training (after 3 s of it). Memory: asked inside the server (benchmarks/server_probe, "
+        "after a full garbage collection): the training runs alive and what their weights, gradients and optimizer "
+        f"state take, all tensors, sessions, resident memory; after each closed tab's session expired ({ttl:.0f} s "
+        "reconnect window, then the app's 15 s tidy-up). Resident memory is recorded too, but glibc keeps freed "
+        "memory, so it is not the verdict"
+    )
+    out["met"] = refresh_met and out["memory"]["met"]
     out["load_average_1min_after"] = load()
     return out
+
+
+def _memory_in_browser(chromium, open_live, train_until_first_step, probe_dir: Path, rounds: int) -> dict:  # noqa: ANN001
+    from benchmarks.harness import disconnected_session_ttl
+    from benchmarks.server_probe.sitecustomize import ask
+
+    # The app shuts a closed tab's session down on its 15 s tidy-up after the reconnect window: wait for both.
+    wait_s = disconnected_session_ttl() + 20
+    idle_page = chromium.new_page()
+    idle_page.wait_for_timeout(int(wait_s * 1000))  # the tabs above: closed, and past their reconnect window
+    idle_page.close()
+    idle = ask(probe_dir, "idle")
+    rows = [{"after": "idle (earlier tabs closed and expired; one visitor on the landing page)", **idle}]
+    for k in range(rounds):
+        page = open_live("text=300+stories&start=Fine-tune+our+story+model")
+        train_until_first_step(page)
+        page.wait_for_timeout(8000)
+        during = ask(probe_dir, f"during{k}")
+        page.close()  # mid-run
+        page_wait = chromium.new_page()
+        page_wait.wait_for_timeout(int(wait_s * 1000))
+        page_wait.close()
+        after = ask(probe_dir, f"after{k}")
+        rows.append(
+            {
+                "after": f"tab {k + 1} trained 8 s, closed mid-run, its session expired",
+                "while_training": during,
+                **after,
+            }
+        )
+    # What the open tab's session added: against the row before it (idle, or the previous tab closed), so a run
+    # an earlier tab leaked is not counted twice.
+    tensors_added = [r["while_training"]["tensor_mb"] - p["tensor_mb"] for p, r in zip(rows, rows[1:], strict=False)]
+    run_added = [r["while_training"]["live_runs_mb"] - p["live_runs_mb"] for p, r in zip(rows, rows[1:], strict=False)]
+    held = max(*tensors_added, *run_added)
+    freed = all(
+        r["live_runs"] == 0 and r["app_sessions"] <= idle["app_sessions"] and r["tensor_mb"] <= idle["tensor_mb"] + 1
+        for r in rows
+    )
+    kept = None
+    if rows[-1]["live_runs"]:  # say what keeps a closed tab's run: the chains of references, shortest first
+        chains = ask(probe_dir, "why", timeout=180, question="why")["why"]
+        kept = [" <- ".join(c) for c in sorted(chains, key=len)[:2]]
+    return {
+        "rounds": rows,
+        "what_keeps_a_closed_tabs_run_alive": kept,
+        "run_weights_gradients_optimizer_mb": round(max(run_added), 2),
+        "tensors_added_while_training_mb": round(max(tensors_added), 2),
+        "every_closed_tab_freed": freed,
+        "training_runs_alive_after_the_last_tab_closed": rows[-1]["live_runs"],
+        "rss_after_trim_growth_over_rounds_mb": round(rows[-1]["rss_after_trim_mb"] - rows[1]["rss_after_trim_mb"], 1),
+        "met": freed and held <= 60,
+    }
 
 
 # Five visitors training live on this page while another visitor uses Next token (the fairness bar). The trainers
@@ -447,9 +550,15 @@ async def _training_trainer(url: str, address: str, query: str, stop_event, tall
             await asyncio.sleep(interval)
             result = await session.run_fragment(fragment_id, timeout=timeout)
             tally["refreshes"] += 1
+            mine = tally["by_trainer"].setdefault(address, {"refreshes": 0, "refused": 0, "refusals": {}})
+            mine["refreshes"] += 1
             texts = [e.text for e in result.page if e.kind == "markdown"]
-            if any(t.startswith("⏳") for t in texts):
+            refused = [t for t in texts if t.startswith("⏳")]
+            if refused:
                 tally["refused"] += 1
+                mine["refused"] += 1
+                words = refused[0][2:50]
+                mine["refusals"][words] = mine["refusals"].get(words, 0) + 1
             for t in texts:
                 m = re.match(r"\*\*Step ([0-9,]+)\*\* of at most", t)
                 if m:
@@ -481,7 +590,7 @@ async def _fairness(reps: int, timeout: float = 120.0) -> dict:
         stats = Stats()
         for phase in ("alone", "with_5_trainers"):
             stop_event = asyncio.Event()
-            tally: dict = {"refreshes": 0, "refused": 0, "resets": 0, "missing_play": 0, "steps": {}}
+            tally: dict = {"refreshes": 0, "refused": 0, "resets": 0, "missing_play": 0, "steps": {}, "by_trainer": {}}
             trainers = []
             if phase != "alone":
                 trainers = [
