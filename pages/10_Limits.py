@@ -5,13 +5,14 @@ from ui import limits as ui
 from ui.frame import go_deeper, load_or_stop, model_card, what_you_are_seeing
 from ui.lm import load_gpt
 from ui.page_setup import setup_page
+from ui.presenter import secondary
 
 linked = classroom.glossary_links  # a word's first appearance on the page links to its Glossary entry
 
 setup_page("limits")
 load_or_stop("gpt", load_gpt)
 record = load_or_stop("fact_gaps", ui.fact_record)
-st.markdown(
+secondary("intro").markdown(  # a presenter says it: the hallucination chart comes up into the first screen
     linked(
         "The articles about generative AI spend as much time on what it gets wrong as on how it works. Here every "
         "limit is **measured on our own models**: we wrote the stories and chose the pictures they learned from, so we "
@@ -21,7 +22,7 @@ st.markdown(
 
 st.header("1 · Hallucination: fluent, confident, and wrong", anchor="hallucination")
 st.subheader(ui.hallucination_finding(record))
-st.markdown(
+secondary("fact_intro").markdown(
     linked(
         "A story states a fact, such as the name of the hero's friend. Later it needs that fact again. Cut the "
         "sentence that states it and see what the model writes, and how sure it is."

@@ -5,8 +5,9 @@ from figures import lm as figs
 from ui import classroom
 from ui import lm as story
 from ui.compute import heavy_work
-from ui.frame import go_deeper, load_or_stop, model_card, show_chart, timed, what_you_are_seeing
+from ui.frame import go_deeper, load_or_stop, model_card, presenting, show_chart, timed, what_you_are_seeing
 from ui.page_setup import setup_page
+from ui.presenter import secondary
 
 setup_page("generate")
 lm = load_or_stop("gpt", story.load_gpt)
@@ -53,8 +54,8 @@ temperature = c3.slider(
     help="Below 1: safer choices. Above 1: wilder ones. Greedy ignores it: it always takes the favourite.",
 )
 n = c4.slider("Tokens per 'generate'", 1, 50, 20, 1, key="n", bind="query-params")
-steps = st.slider(  # no default value: it starts at 0, and the buttons' callbacks set it
-    "Tokens written so far",
+steps = secondary("written").slider(  # no default value: it starts at 0, and the buttons' callbacks set it
+    "Tokens written so far",  # hidden in presenter mode: the buttons below write the story
     0,
     lmx.MAX_GENERATE_STEPS,
     step=1,
@@ -81,7 +82,7 @@ b2.button(f"⏩ Generate {n}", on_click=story.add_steps, args=(n,), width="stret
 b3.button("↩️ Reset", on_click=story.reset, width="stretch")
 
 labels = [lmx.label(lm, s.token) for s in gen.steps]
-st.markdown("**The story so far** (your start, then the model's tokens):")
+secondary("story_label").markdown("**The story so far** (your start, then the model's tokens):")
 st.code(prompt + lmx.decode(lm, gen.token_ids), language=None, wrap_lines=True)
 model_ended = bool(gen.finished and gen.steps and gen.steps[-1].token == lm.eot)
 if not lmx.in_story_world(prompt):
@@ -94,10 +95,11 @@ elif gen.finished:
 
 if gen.steps:
     at = len(gen.steps) - 1  # a slider needs two or more steps to choose from
+    above = st.container() if presenting() else st  # on a projector the chart comes first, on the first screen
     if len(gen.steps) > 1:
         at = st.slider("Look at step", 1, len(gen.steps), len(gen.steps), key="at_slider") - 1
     show_chart(
-        st,
+        above,
         figs.timeline(
             labels, [s.prob for s in gen.steps], [s.rank for s in gen.steps], [s.forced for s in gen.steps], at, greedy
         ),

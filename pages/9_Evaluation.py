@@ -6,9 +6,10 @@ import streamlit as st
 from ui import classroom
 from ui import evaluation as ui
 from ui.compute import heavy_work
-from ui.frame import go_deeper, load_or_stop, model_card, what_you_are_seeing
+from ui.frame import go_deeper, load_or_stop, model_card, presenting, what_you_are_seeing
 from ui.image_data import choose_dataset, get_judge
 from ui.page_setup import setup_page
+from ui.presenter import secondary
 
 setup_page("evaluation")
 data = choose_dataset("Clothes: 28×28 photos of 10 kinds (Fashion-MNIST). Digits: 8×8 handwriting.")
@@ -23,15 +24,17 @@ intro = (
     "by step). A good generator makes pictures that look real, of every kind, varied, new rather than copied, and "
     "quickly. Each of those is measured below, for all three and for **real pictures** the models never saw."
 )
-st.markdown(classroom.glossary_links(intro))  # each word's first appearance links to its Glossary entry
+# Each word's first appearance links to its Glossary entry; a presenter says this paragraph aloud.
+secondary("intro").markdown(classroom.glossary_links(intro))
 
-st.header("1 · Pictures side by side", anchor="pictures")
-with heavy_work():
-    ui.sample_grids(data)
-
-st.header("2 · Five measures", anchor="measures")
+projector = presenting()  # on a projector the quality chart comes first, then the pictures it measured
+if not projector:
+    ui.pictures_section(data, projector)
+ui.section_header(2, "Five measures", "measures", projector)
 st.caption(ui.source_note(data, evaluation))
 ui.quality_section(data, evaluation)
+if projector:
+    ui.pictures_section(data, projector)
 ui.diversity_section(data, evaluation)
 ui.distance_section(data, evaluation)
 ui.memorization_section(data, evaluation)
@@ -39,11 +42,11 @@ ui.speed_section(data, evaluation, speed)
 st.subheader("The trade-off, in the numbers above")
 st.markdown("\n".join(f"- {line}" for line in ui.tradeoffs(data, evaluation, speed)))
 
-st.header("3 · Real or fake? You be the judge", anchor="game")
+ui.section_header(3, "Real or fake? You be the judge", "game", projector)
 with heavy_work():
     ui.game(data)
 
-st.header("4 · Text: how surprised is each model by a new story?", anchor="text")
+ui.section_header(4, "Text: how surprised is each model by a new story?", "text", projector)
 text_intro = (
     "For text, the measure is **perplexity**: how unsure a model is, on average, about the next word of stories it "
     "never saw, as if choosing among that many equally likely words. Lower is better. Our stories come from a "

@@ -192,8 +192,21 @@ def tradeoffs(data: ImageDataset, e: ev.ImageEvaluation, speed: dict[str, ev.Spe
 # ---------------------------------------------------------------------------------------------- image sections
 
 
-def sample_grids(data: ImageDataset) -> None:
-    """Real pictures and each model's, side by side (two a row on a wide screen, stacked on a phone)."""
+def section_header(number: int, title: str, anchor: str, presenting: bool) -> None:
+    """A section's header, numbered; on a projector without numbers, as the sections come in another order there."""
+    st.header(title if presenting else f"{number} · {title}", anchor=anchor)
+
+
+def pictures_section(data: ImageDataset, presenting: bool) -> None:
+    """Section 1, the pictures side by side. On a projector it comes after the quality chart (the page's key chart,
+    then on the first screen) as one row of four."""
+    section_header(1, "Pictures side by side", "pictures", presenting)
+    with heavy_work():
+        sample_grids(data, per_row=4 if presenting else 2)
+
+
+def sample_grids(data: ImageDataset, per_row: int = 2) -> None:
+    """Real pictures and each model's, side by side (`per_row` a row on a wide screen, stacked on a phone)."""
     st.html("<style>.st-key-eval_grids img{image-rendering:pixelated}</style>")
     panels = [("real", f"Real held-out {data.title}", real_grid(data.key))]
     for role in ev.ROLES:
@@ -202,9 +215,9 @@ def sample_grids(data: ImageDataset) -> None:
         except Exception:  # noqa: BLE001 - a model that fails to load is explained in its own section
             continue
     with st.container(key="eval_grids"):
-        for i in range(0, len(panels), 2):
-            cols = st.columns(2)
-            for col, (role, title, images) in zip(cols, panels[i : i + 2], strict=False):
+        for i in range(0, len(panels), per_row):
+            cols = st.columns(per_row, vertical_alignment="bottom")  # grids line up under a two-line name
+            for col, (role, title, images) in zip(cols, panels[i : i + per_row], strict=False):
                 note = " (2 of each kind asked for)" if role == "diffusion" else ""
                 col.markdown(f"**{title}**{note}")
                 col.image(data_uri(figs.sample_grid_png(images, GRID_COLS)), width="stretch")

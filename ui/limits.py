@@ -31,8 +31,9 @@ from figures import limits as figs
 from figures.style import percent
 from serving.limiter import HEAVY
 from ui.compute import heavy_slot, heavy_work, keep_last_good
-from ui.frame import show_chart, show_load_error, timed
+from ui.frame import presenting, show_chart, show_load_error, timed
 from ui.lm import load_gpt
+from ui.presenter import secondary
 from ui.tour import live_pages
 
 log = get_logger(__name__)
@@ -197,7 +198,12 @@ def hallucination_finding(r: FactRecord) -> str:
 
 def _fact_controls() -> tuple[int, str, str, bool]:
     labels = story_labels()
-    c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
+    projector = presenting()
+    if projector:  # on a projector: the chosen story stays, its picker goes, the other three share one row
+        c2, c3, c4 = st.columns([1.3, 2, 2], vertical_alignment="bottom")
+        c1 = secondary("story")
+    else:
+        c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
     story = c1.selectbox(
         "Story",
         labels,
@@ -214,7 +220,8 @@ def _fact_controls() -> tuple[int, str, str, bool]:
         help="Cuts the sentence that states the fact from the story. Switch off to restore it. The two charts below "
         "always show both versions.",
     )
-    c3, c4 = st.columns(2)
+    if not projector:
+        c3, c4 = st.columns(2)
     question = c3.segmented_control(
         "Question", list(QUESTIONS), default=next(iter(QUESTIONS)), required=True, key="lim_q", bind="query-params"
     )

@@ -1,8 +1,9 @@
 """Presenter mode, for a projector: one switch in the page menu, or `?present=true` in the link.
 
 When on: larger type; hidden are the page menu, Streamlit's top bar, captions, expanders ("Go deeper", the model
-card, "Show as table"), the blue and green notes ("What you are seeing": the presenter says it) and the page's
-tools row (copy link, words), the page pulled up so its key chart is on the first screen, and every chart's text
+card, "Show as table"), the blue and green notes ("What you are seeing": the presenter says it), the page's
+tools row (copy link, words) and what a page marks `secondary` (a control that can keep its default, a paragraph the
+presenter says), and a page may draw its key chart higher (`presenting()`, e.g. Generate, Evaluation); the page pulled up so its key chart is on the first screen, and every chart's text
 enlarged to at least 18 px (ui.frame.show_chart with figures.presenter). All of it is CSS and a chart copy, so
 leaving presenter mode (the switch, the "Leave" button at the top right, or `?present=false`) gives back the page
 exactly as it was. The mode follows the visitor from page to page (session state), and the URL says so.
@@ -11,6 +12,7 @@ exactly as it was. The mode follows the visitor from page to page (session state
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from ui.frame import PRESENT_KEY, presenting
 
@@ -18,6 +20,7 @@ PARAM = "present"
 SWITCH_KEY = "glassbox_present_switch"
 LEAVE_KEY = "glassbox_present_leave"
 _ON = ("1", "true", "yes", "on")
+SECONDARY = "gb_presenter_hides_"  # key prefix of `secondary` containers
 
 # Always: a chart's screen-reader summary (ui.frame.chart_as_text) is taken out of the page flow, so it adds no gap;
 # the container of the script below takes no room.
@@ -68,12 +71,20 @@ html { font-size: 19px; }
 .stElementContainer:has(> .stAlert [data-testid="stAlertContentSuccess"]),
 [data-testid="stVerticalBlock"] > div:has(> [data-testid="stExpander"]),
 [data-testid="stVerticalBlock"] > div:has(> .st-key-gb_tools),
-.stElementContainer:has(> [data-testid="stHtml"] > script:only-child) { display: none !important; }
+.stElementContainer:has(> [data-testid="stHtml"] > script:only-child),
+[class*="st-key-gb_presenter_hides_"] { display: none !important; }
 [data-testid="stMainBlockContainer"] { padding-top: 1rem !important; padding-bottom: 2rem !important; max-width: 100% !important; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.15rem; }
 h1 { font-size: 2.1rem !important; padding-top: 0 !important; padding-bottom: 0.3rem !important; }
 .st-key-glassbox_present_leave { position: fixed; top: 0.4rem; right: 1rem; z-index: 999990; width: auto !important; }
 """
+
+
+def secondary(name: str, where: DeltaGenerator | None = None) -> DeltaGenerator:
+    """A container whose contents presenter mode hides, so the page's key chart comes up into the first screen:
+    secondary controls (their defaults or the URL still apply) and text the presenter says aloud. Hidden by CSS,
+    as the rest of the mode, so leaving it gives the page back as it was."""
+    return (where or st).container(key=f"{SECONDARY}{name}")
 
 
 def _wanted() -> bool:
