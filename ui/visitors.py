@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 
 import streamlit as st
 from streamlit import runtime
@@ -72,8 +73,17 @@ def take_turn(wait_s: float | None = None) -> None:
     if marker is not None and getattr(_thread, "granted", None) is marker:
         return  # this run already has its turn (setup_page called twice)
 
+    # The gate keeps this probe until the visitor's next page run, which may never come: it must not keep the run
+    # alive. The context and its coordinator lead to the session's whole state (a training run, pictures), so the
+    # probe holds them weakly; a run whose context is gone is over.
+    ctx_ref, thread_ref = weakref.ref(ctx), weakref.ref(thread)
+    marker_ref = weakref.ref(marker) if marker is not None else None
+
     def still_going() -> bool:
-        return thread.is_alive() and (marker is None or getattr(ctx, "parallel_coordinator", None) is marker)
+        now_ctx, now_thread = ctx_ref(), thread_ref()
+        if now_ctx is None or now_thread is None or not now_thread.is_alive():
+            return False
+        return marker_ref is None or getattr(now_ctx, "parallel_coordinator", None) is marker_ref()
 
     wait_s = TURN_WAIT_S if wait_s is None else wait_s
     turn = GATE.enter(visitor_id(ctx), still_going, wait_s, interrupt=get_run_yield_check())
