@@ -233,14 +233,16 @@ def test_live_wait_and_sample_timing() -> None:
     assert not sample_due(taken, SimpleNamespace(finished=False, seconds=1.5), now=200.0)
 
 
-def _closed_session_run(forget_finished_runs: bool) -> tuple:
-    """A fine-tuning run trained a little and paused; then its session is dropped (as the server drops a closed
-    tab's session once its reconnect window passes). Weak references to the run and its model."""
+def test_a_closed_sessions_run_is_freed() -> None:
+    """Nothing outside the session (a cache, the limiter, the visitor gate, a fragment, a module) keeps a visitor's
+    run: once their session is dropped (as the server drops a closed tab's session when its reconnect window has
+    passed), the run (model, optimizer, data, history) is garbage. Until 2026-12-02 the visitor gate's "is this
+    page run still going?" callable (ui/visitors.py) held the run's context and so the whole session, for good.
+    The real server is checked the same way by benchmarks/bench_training.py browser (benchmarks/server_probe)."""
     import gc
     import weakref
 
     from ui import training
-    from ui.visitors import GATE
 
     at = _live(text="300 stories", start="Fine-tune our story model")
     at.button(key="training_play").click().run()
@@ -249,28 +251,5 @@ def _closed_session_run(forget_finished_runs: bool) -> tuple:
     run = weakref.ref(at.session_state[training._RUN])
     model = weakref.ref(run().model)
     del at
-    if forget_finished_runs:
-        for visitor in list(GATE._running):
-            GATE.running(visitor)  # the gate forgets a visitor's finished page runs when it looks at them
     gc.collect()
-    return run, model
-
-
-def test_a_closed_sessions_run_is_freed_once_the_visitor_gate_forgets_it() -> None:
-    """Nothing of the Training page (a cache, the limiter, a fragment, a module) keeps a visitor's run: once their
-    session is gone, the run (model, optimizer, data, history) is garbage. The real server is checked the same way
-    by benchmarks/bench_training.py browser (benchmarks/server_probe counts the live runs after a tab closed)."""
-    run, model = _closed_session_run(forget_finished_runs=True)
-    assert run() is None and model() is None
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="leak in ui/visitors.py (not the Training page's): take_turn's still_going closure holds the page run's "
-    "ScriptRunContext, and through it the session's whole state (here a training run); serving/visitors.py's "
-    "VisitorGate keeps that closure in _running[visitor] until the same visitor's next page run, so every visitor "
-    "who left keeps their last session alive (seen 2026-12-02)",
-)
-def test_a_closed_sessions_run_is_freed() -> None:
-    run, model = _closed_session_run(forget_finished_runs=False)
     assert run() is None and model() is None
