@@ -24,7 +24,21 @@ def page_url_keys() -> set[str]:
     for path in [*ROOT.glob("pages/*.py"), *ROOT.glob("ui/*.py")]:
         keys |= literal_keys(path)
         keys |= _fstring_keys(path)
+        keys |= _prompt_box_keys(path)
     return keys
+
+
+def _prompt_box_keys(path: Path) -> set[str]:
+    """Keys handed to ui.lm.prompt_box (its first argument), whose text area is bound to the URL under that key."""
+    return {
+        node.args[0].value
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", getattr(node.func, "attr", "")) == "prompt_box"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+    }
 
 
 def _fstring_keys(path: Path) -> set[str]:
