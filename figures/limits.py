@@ -33,15 +33,6 @@ def titled(title: str, layout: dict[str, Any], chars: int = TITLE_CHARS) -> tupl
     return text, {**layout, "margin": margin, "title": pinned}
 
 
-def share(p: float) -> str:
-    """A probability on a bar: 48%, 99.6%, >99.9%."""
-    if 0.9995 <= p < 1:
-        return ">99.9%"
-    if 0.995 <= p < 1:
-        return f"{p:.1%}"
-    return percent(p)
-
-
 def _dotted_line(x: float, label: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """A dotted vertical line at `x` across the plot, and its label just above the plot."""
     line = {
@@ -116,7 +107,7 @@ def fact_odds(
         y=labels,
         orientation="h",
         marker={"color": colours},
-        text=[share(float(x)) if x >= 0.005 else "" for x in p],  # tiny odds unlabelled: no clutter over the line
+        text=[percent(float(x)) if x >= 0.005 else "" for x in p],  # tiny odds unlabelled: no clutter over the line
         textposition="outside",
         cliponaxis=False,
         hovertemplate="%{y}: %{x:.2f}%<extra></extra>",

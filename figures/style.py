@@ -237,9 +237,14 @@ def axis_ids(rows: int, cols: int) -> list[tuple[str, str]]:
 
 
 def percent(p: float) -> str:
-    """Probabilities and shares for people: 48%, 0.3%, <0.1%, and 0% for none at all."""
+    """Probabilities and shares for people: 48%, 0.3%, <0.1%, 0% for none at all; near certain 99.6%, >99.9%,
+    so that only a sure thing reads 100%."""
     if p == 0:
         return "0%"
+    if 0.9995 <= p < 1:
+        return ">99.9%"
+    if 0.995 <= p < 1:
+        return f"{p * 100:.1f}%"
     if p >= 0.095:
         return f"{p * 100:.0f}%"
     if p >= 0.001:

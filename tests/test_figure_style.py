@@ -38,3 +38,11 @@ def test_category_and_heatmap_axes_get_the_themes_defaults() -> None:
     assert "tickcolor" not in bars["xaxis"]  # an explicit tick colour would switch ticks on
     heat = spec(attention_heatmap(np.eye(3), ["a", "b", "c"], "t"))["layout"]
     assert heat["xaxis"]["tickcolor"] == LINE_COLOUR and heat["yaxis"]["tickcolor"] == LINE_COLOUR
+
+
+def test_percent_words_for_people() -> None:
+    """Only a sure thing reads 100%: near-certain odds keep their decimals, as tiny ones read <0.1%."""
+    from figures.style import percent
+
+    cases = {0: "0%", 0.0004: "<0.1%", 0.003: "0.3%", 0.48: "48%", 0.9951: "99.5%", 0.9996: ">99.9%", 1.0: "100%"}
+    assert {p: percent(p) for p in cases} == cases

@@ -109,7 +109,7 @@ def test_long_odds_bars_carry_their_label_inside() -> None:
     """A label beside a full-length bar ran 22 px off a half-width chart at 1280 px (layout check)."""
     fig = figs.next_word_bars(["␣Anna", "␣Tom", "␣Zoe"], [0.9996, 0.0003, 0.0001], "Anna", "Transformer", "#0072B2")
     bar = fig.data[0]
-    assert list(bar.text) == ["<0.1%", "<0.1%", "100%"]  # drawn bottom-up, worded as on every page (style.percent)
+    assert list(bar.text) == ["<0.1%", "<0.1%", ">99.9%"]  # bottom-up, worded as on every page (style.percent)
     assert list(bar.textposition) == ["outside", "outside", "inside"]
 
 
