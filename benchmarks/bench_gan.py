@@ -119,14 +119,15 @@ def _picture_run(page, data):
         return DigitsTraining(
             split().train_images[:, 0].numpy(), seed=0, max_steps=DIGITS_LIVE_MAX_STEPS, display=display
         )
-    real = real_pictures(data).images[:, 0].numpy()
+    real = real_pictures(data)
     return ImageGanTraining(
-        real,
+        real.images[:, 0].numpy(),
         seed=0,
         batch_size=page.CLOTHES_LIVE_BATCH,
         max_steps=LIVE_MAX_STEPS,
-        arch=page._clothes_arch(),
         display=display,
+        labels=real.labels,
+        **page.clothes_recipe(),
     )
 
 

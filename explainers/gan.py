@@ -28,8 +28,8 @@ from explainers.digits import to_signed, to_unit
 from explainers.gan_points import EXTENT, sample_points
 from explainers.image_quality import CONFIDENT
 
-LossKind = Literal["non_saturating", "minimax"]
-LOSS_KINDS: tuple[str, ...] = ("non_saturating", "minimax")
+LossKind = Literal["non_saturating", "minimax", "hinge"]
+LOSS_KINDS: tuple[str, ...] = ("non_saturating", "minimax", "hinge")
 
 
 # ----------------------------------------------------------------------------- networks
@@ -83,12 +83,17 @@ class Discriminator(nn.Module):
 
 
 def init_weights_(module: nn.Module, generator: torch.Generator) -> None:
-    """PyTorch's default Linear init, but drawn from `generator` (no global RNG)."""
+    """PyTorch's default initialisation of linear, convolution and embedding layers, but drawn from `generator`
+    (no global RNG). Batch-norm layers keep their defaults (scale 1, shift 0)."""
     for layer in module.modules():
-        if isinstance(layer, nn.Linear):
+        if isinstance(layer, nn.Linear | nn.Conv2d | nn.ConvTranspose2d):
             nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
-            bound = 1 / math.sqrt(layer.in_features)
-            nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+            if layer.bias is not None:
+                fan_in, _ = nn.init._calculate_fan_in_and_fan_out(layer.weight)
+                bound = 1 / math.sqrt(fan_in)
+                nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+        elif isinstance(layer, nn.Embedding):
+            nn.init.normal_(layer.weight, generator=generator)
 
 
 def build_generator(arch: dict[str, Any]) -> Generator:
@@ -102,11 +107,17 @@ def build_discriminator(arch: dict[str, Any]) -> Discriminator:
 # ----------------------------------------------------------------------------- losses and one training step
 
 
-def discriminator_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+def discriminator_loss(
+    real_logits: torch.Tensor, fake_logits: torch.Tensor, kind: LossKind = "non_saturating"
+) -> torch.Tensor:
     """The detective maximises log D(x) + log(1 - D(G(z))) (Goodfellow et al. 2014, eq. 1); we minimise the negative.
 
     With D = sigmoid(logit): -log D = softplus(-logit) and -log(1 - D) = softplus(logit).
+    hinge (Lim & Ye 2017; Miyato et al. 2018): scores above +1 on real and below -1 on fake cost nothing, so the
+    detective stops pushing once it is sure, which keeps the game calmer.
     """
+    if kind == "hinge":
+        return F.relu(1 - real_logits).mean() + F.relu(1 + fake_logits).mean()
     return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
 
 
@@ -122,20 +133,41 @@ def generator_loss(fake_logits: torch.Tensor, kind: LossKind = "non_saturating")
         return -F.softplus(fake_logits).mean()
     if kind == "non_saturating":
         return F.softplus(-fake_logits).mean()
+    if kind == "hinge":  # raise the detective's score of the fakes (its partner in discriminator_loss)
+        return -fake_logits.mean()
     raise ValueError(f"unknown generator loss {kind!r}; choose one of {', '.join(LOSS_KINDS)}")
 
 
 def discriminator_step(
-    gen: Generator, disc: Discriminator, opt_d: torch.optim.Optimizer, real: torch.Tensor, z: torch.Tensor
+    gen: nn.Module,
+    disc: nn.Module,
+    opt_d: torch.optim.Optimizer,
+    real: torch.Tensor,
+    z: torch.Tensor,
+    kind: LossKind = "non_saturating",
+    real_labels: torch.Tensor | None = None,
+    fake_labels: torch.Tensor | None = None,
+    kind_weight: float = 0.0,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """One update of the detective only. The forger's output is computed without gradients."""
+    """One update of the detective only. The forger's output is computed without gradients.
+
+    A class-conditional pair (labels given) is told each picture's kind: the forger draws the kind asked for,
+    the detective judges a picture together with the kind it claims to be. With `kind_weight`, the detective
+    also learns to name the kind of real pictures (an auxiliary classifier, Odena et al. 2017), weighted so."""
     with torch.no_grad():
-        fake = gen(z)
-    if disc.minibatch_std:  # batch statistics must not mix real and fake samples
+        fake = gen(z) if fake_labels is None else gen(z, fake_labels)
+    aux = torch.zeros(())
+    if real_labels is not None and kind_weight:
+        real_logits, kind_logits = disc(real, real_labels, with_kinds=True)
+        fake_logits = disc(fake, fake_labels)
+        aux = kind_weight * F.cross_entropy(kind_logits, real_labels)
+    elif real_labels is not None:
+        real_logits, fake_logits = disc(real, real_labels), disc(fake, fake_labels)
+    elif disc.minibatch_std:  # batch statistics must not mix real and fake samples
         real_logits, fake_logits = disc(real), disc(fake)
     else:  # one pass over both halves is faster for the tiny 2-D nets
         real_logits, fake_logits = disc(torch.cat([real, fake])).split([len(real), len(fake)])
-    loss = discriminator_loss(real_logits, fake_logits)
+    loss = discriminator_loss(real_logits, fake_logits, kind) + aux
     opt_d.zero_grad(set_to_none=True)
     loss.backward()
     opt_d.step()
@@ -143,12 +175,25 @@ def discriminator_step(
 
 
 def generator_step(
-    gen: Generator, disc: Discriminator, opt_g: torch.optim.Optimizer, z: torch.Tensor, kind: LossKind
+    gen: nn.Module,
+    disc: nn.Module,
+    opt_g: torch.optim.Optimizer,
+    z: torch.Tensor,
+    kind: LossKind,
+    labels: torch.Tensor | None = None,
+    kind_weight: float = 0.0,
 ) -> torch.Tensor:
-    """One update of the forger only. Gradients flow *through* the frozen detective into the forger."""
+    """One update of the forger only. Gradients flow *through* the frozen detective into the forger.
+    With `kind_weight`, the forger is also scored on whether the detective's classifier names the kind asked for."""
     disc.requires_grad_(False)  # the detective is the forger's scoring rule here, not a learner
     try:
-        loss = generator_loss(disc(gen(z)), kind)
+        if labels is None:
+            loss = generator_loss(disc(gen(z)), kind)
+        elif kind_weight:
+            logits, kind_logits = disc(gen(z, labels), labels, with_kinds=True)
+            loss = generator_loss(logits, kind) + kind_weight * F.cross_entropy(kind_logits, labels)
+        else:
+            loss = generator_loss(disc(gen(z, labels), labels), kind)
         opt_g.zero_grad(set_to_none=True)
         loss.backward()
         opt_g.step()
@@ -157,9 +202,11 @@ def generator_step(
     return loss.detach()
 
 
-def make_optimizer(module: nn.Module, lr: float) -> torch.optim.Adam:
-    # beta1 = 0.5 as in DCGAN (Radford et al. 2016): less momentum keeps the two-player game stable.
-    return torch.optim.Adam(module.parameters(), lr=lr, betas=(0.5, 0.999), fused=True)
+DCGAN_BETAS = (0.5, 0.999)  # beta1 = 0.5 as in DCGAN (Radford et al. 2016): less momentum keeps the game stable
+
+
+def make_optimizer(module: nn.Module, lr: float, betas: tuple[float, float] = DCGAN_BETAS) -> torch.optim.Adam:
+    return torch.optim.Adam(module.parameters(), lr=lr, betas=betas, fused=True)
 
 
 def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
@@ -208,7 +255,10 @@ class _History:
 
 
 class _Run:
-    """Shared machinery of a live run: two networks, two optimisers, a seeded RNG and a hard step cap."""
+    """Shared machinery of a live run: two networks, two optimisers, a seeded RNG and a hard step cap.
+
+    With `labels` (one kind per real sample) and an architecture with `num_classes`, the pair is class-conditional:
+    every fake is asked to be a kind drawn at random, and the detective sees the kind with each sample."""
 
     def __init__(
         self,
@@ -221,25 +271,38 @@ class _Run:
         batch_size: int,
         max_steps: int,
         display: int,
+        labels: torch.Tensor | None = None,
+        betas: tuple[float, float] = DCGAN_BETAS,
     ) -> None:
         if loss not in LOSS_KINDS:
             raise ValueError(f"unknown generator loss {loss!r}")
         self.arch = dict(arch)
+        self.num_classes = int(self.arch.get("num_classes", 0))
+        self.kind_weight = float(self.arch.get("kind_weight", 0.0))  # auxiliary classifier's weight (conditional)
+        if self.num_classes and labels is None:
+            raise ValueError("a class-conditional GAN needs the kind of every real picture (labels)")
         self.seed = seed
         self.rng = torch.Generator().manual_seed(seed)
-        self.gen = build_generator(arch)
-        self.disc = build_discriminator(arch)
-        init_weights_(self.gen, self.rng)
-        init_weights_(self.disc, self.rng)
-        self.opt_g = make_optimizer(self.gen, lr_g)
-        self.opt_d = make_optimizer(self.disc, lr_d)
+        self.gen, self.disc = self._networks()
+        self.opt_g = make_optimizer(self.gen, lr_g, betas)
+        self.opt_d = make_optimizer(self.disc, lr_d, betas)
         self.lr_g, self.lr_d = lr_g, lr_d
         self.loss: LossKind = loss
-        self.real = real  # (N, data_dim) the pool real batches are drawn from
+        self.real = real  # (N, ...) the pool real batches are drawn from
+        self.labels = None if not self.num_classes else torch.as_tensor(labels, dtype=torch.int64)  # (N,)
         self.batch_size = batch_size
         self.max_steps = max_steps
         self.display_z = torch.randn(display, arch["z_dim"], generator=self.rng)  # fixed: the same fakes move over time
+        # Conditional: the fixed fakes ask for the kinds in turn (0, 1, ..., 9, 0, ...), equally many of each.
+        self.display_labels = balanced_labels(display, self.num_classes) if self.num_classes else None
         self.history = _History(max_steps)
+
+    def _networks(self) -> tuple[nn.Module, nn.Module]:
+        """The forger and the detective, initialised from self.rng (the MLPs here; conv nets in gan_images)."""
+        gen, disc = build_generator(self.arch), build_discriminator(self.arch)
+        init_weights_(gen, self.rng)
+        init_weights_(disc, self.rng)
+        return gen, disc
 
     @property
     def step(self) -> int:
@@ -264,6 +327,10 @@ class _Run:
                 raise ValueError(f"unknown generator loss {loss!r}")
             self.loss = loss
 
+    def _kinds(self, n: int) -> torch.Tensor | None:
+        """Kinds asked of n fresh fakes (uniform at random), or None for an unconditional pair (no RNG drawn)."""
+        return torch.randint(0, self.num_classes, (n,), generator=self.rng) if self.num_classes else None
+
     def train(self, n_steps: int, d_steps: int = 1, g_steps: int = 1) -> int:
         """Run up to `n_steps` rounds (each: `d_steps` detective updates, then `g_steps` forger updates).
 
@@ -272,6 +339,7 @@ class _Run:
         n = max(0, min(int(n_steps), self.max_steps - self.step))
         if n == 0:
             return 0
+        self.gen.train()
         stats = torch.zeros(n, 4)
         z_dim, b = self.arch["z_dim"], self.batch_size
         nan_z = torch.zeros(1)
@@ -280,18 +348,70 @@ class _Run:
             for _ in range(d_steps):
                 idx = torch.randint(0, len(self.real), (b,), generator=self.rng)
                 z = torch.randn(b, z_dim, generator=self.rng)
-                d_loss, d_real, d_fake = discriminator_step(self.gen, self.disc, self.opt_d, self.real[idx], z)
+                real_kinds = None if self.labels is None else self.labels[idx]
+                fake_kinds = self._kinds(b)
+                d_loss, d_real, d_fake = discriminator_step(
+                    self.gen,
+                    self.disc,
+                    self.opt_d,
+                    self.real[idx],
+                    z,
+                    self.loss,
+                    real_kinds,
+                    fake_kinds,
+                    self.kind_weight,
+                )
             for _ in range(g_steps):
                 z = torch.randn(b, z_dim, generator=self.rng)
-                g_loss = generator_step(self.gen, self.disc, self.opt_g, z, self.loss)
+                kinds = self._kinds(b)
+                g_loss = generator_step(self.gen, self.disc, self.opt_g, z, self.loss, kinds, self.kind_weight)
             stats[i, 0], stats[i, 1], stats[i, 2], stats[i, 3] = d_loss, g_loss, d_real, d_fake
+            self._after_step(self.step + i + 1)
         self.history.add(stats)
         return n
+
+    def _after_step(self, step: int) -> None:
+        """Called after every round with the number of rounds done (the image GAN keeps a weight average here)."""
 
     def state_tensors(self, prefix_g: str = "generator.", prefix_d: str = "discriminator.") -> dict[str, torch.Tensor]:
         tensors = {prefix_g + k: v.detach().clone() for k, v in self.gen.state_dict().items()}
         tensors.update({prefix_d + k: v.detach().clone() for k, v in self.disc.state_dict().items()})
         return tensors
+
+
+def balanced_labels(n: int, num_classes: int) -> torch.Tensor:
+    """Kinds 0, 1, ..., K-1, 0, 1, ... for n conditional fakes: every kind equally often (n a multiple of K)."""
+    return torch.arange(n, dtype=torch.int64) % num_classes
+
+
+@dataclass(frozen=True)
+class PicturesView:
+    """A picture run as it is now (digits or clothes)."""
+
+    step: int
+    max_steps: int
+    images: np.ndarray  # (n, S, S) in [0, 1], from the fixed noise batch
+    steps: np.ndarray  # loss curves, averaged into buckets
+    d_loss: np.ndarray
+    g_loss: np.ndarray
+
+
+class PicturesRun(_Run):
+    """A run on pictures: `samples()` draws the fixed fakes; `view()` is what the page shows."""
+
+    def samples(self) -> np.ndarray:
+        raise NotImplementedError
+
+    def view(self, max_curve_points: int = 200) -> PicturesView:
+        curves = self.history.curves(max_curve_points)
+        return PicturesView(
+            step=self.step,
+            max_steps=self.max_steps,
+            images=self.samples(),
+            steps=curves["steps"],
+            d_loss=curves["d_loss"],
+            g_loss=curves["g_loss"],
+        )
 
 
 # ----------------------------------------------------------------------------- 2-D points
@@ -503,17 +623,7 @@ def from_images(images: np.ndarray) -> torch.Tensor:
     return to_signed(torch.as_tensor(np.asarray(images, dtype=np.float32)).reshape(len(images), -1))
 
 
-@dataclass(frozen=True)
-class DigitsView:
-    step: int
-    max_steps: int
-    images: np.ndarray  # (n, 8, 8) in [0, 1], from the fixed noise batch
-    steps: np.ndarray
-    d_loss: np.ndarray
-    g_loss: np.ndarray
-
-
-class DigitsTraining(_Run):
+class DigitsTraining(PicturesRun):
     """A digits GAN trained from scratch: used live on the page (capped) and by training/gan_digits.py."""
 
     def __init__(
@@ -536,53 +646,45 @@ class DigitsTraining(_Run):
         with torch.no_grad():
             return to_images(self.gen(self.display_z))
 
-    def view(self, max_curve_points: int = 200) -> DigitsView:
-        curves = self.history.curves(max_curve_points)
-        return DigitsView(
-            step=self.step,
-            max_steps=self.max_steps,
-            images=self.samples(),
-            steps=curves["steps"],
-            d_loss=curves["d_loss"],
-            g_loss=curves["g_loss"],
-        )
 
+class ShippedGan:
+    """A GAN we trained and ship (read-only, shared by all sessions): its two networks, the replay's snapshots
+    (what the forger drew from one fixed batch of noise as it trained) and its loss curves."""
 
-class ShippedDigitsGan:
-    """The digits GAN we trained (read-only, shared by all sessions)."""
-
-    def __init__(self, tensors: dict[str, torch.Tensor], config: dict[str, Any]) -> None:
+    def __init__(self, tensors: dict[str, torch.Tensor], config: dict[str, Any], gen: nn.Module, disc: nn.Module):
         self.arch = config["architecture"]
-        self.gen = build_generator(self.arch)
-        self.gen.load_state_dict(
-            {k.removeprefix("generator."): v for k, v in tensors.items() if k.startswith("generator.")}
-        )
-        self.gen.eval()
-        self.disc = build_discriminator(self.arch)
-        self.disc.load_state_dict(
-            {k.removeprefix("discriminator."): v for k, v in tensors.items() if k.startswith("discriminator.")}
-        )
-        self.disc.eval()
-        self.snapshot_steps = tensors["snapshots.step"].numpy().astype(np.int64)  # (S,)
-        self.snapshot_images = tensors["snapshots.images"]  # (S, n, 8, 8) uint8
-        self.fixed_z = tensors["snapshots.noise"]  # (n, z_dim): the noise every snapshot was drawn from
+        self.gen, self.disc = gen, disc
+        for net, prefix in ((gen, "generator."), (disc, "discriminator.")):
+            net.load_state_dict({k.removeprefix(prefix): v for k, v in tensors.items() if k.startswith(prefix)})
+            net.eval()
+        self.snapshot_steps = tensors["snapshots.step"].numpy().astype(np.int64)  # (K,)
+        self.snapshot_images = tensors["snapshots.images"]  # (K, n, S, S) uint8
+        self.fixed_z = tensors["snapshots.noise"].float()  # (n, z_dim): the noise every snapshot was drawn from
         self.curve_steps = tensors["history.step"].numpy()
-        self.curve_d = tensors["history.d_loss"].numpy()
-        self.curve_g = tensors["history.g_loss"].numpy()
+        self.curve_d = tensors["history.d_loss"].float().numpy()
+        self.curve_g = tensors["history.g_loss"].float().numpy()
         self.config = config
 
     @property
     def image_size(self) -> int:
-        return 8
+        return int(self.arch["image_size"])
 
     @property
     def snapshots(self) -> int:
         return len(self.snapshot_steps)
 
     def snapshot(self, index: int) -> np.ndarray:
-        """Images (n, 8, 8) in [0, 1] that the forger drew from the fixed noise at snapshot `index`."""
+        """Pictures (n, S, S) in [0, 1] that the forger drew from the fixed noise at snapshot `index`."""
         index = int(np.clip(index, 0, self.snapshots - 1))
         return self.snapshot_images[index].numpy().astype(np.float32) / 255.0
+
+
+class ShippedDigitsGan(ShippedGan):
+    """The digits GAN we trained."""
+
+    def __init__(self, tensors: dict[str, torch.Tensor], config: dict[str, Any]) -> None:
+        arch = config["architecture"]
+        super().__init__(tensors, config, build_generator(arch), build_discriminator(arch))
 
     def sample(self, n: int, seed: int) -> np.ndarray:
         """`n` fresh samples (n, 8, 8) in [0, 1] from noise drawn with `seed`."""

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # the verdicts' types only: figures never need the model code
 REAL_COLOUR = PALETTE[0]  # blue: real data
 FAKE_COLOUR = PALETTE[5]  # vermilion: the forger's fakes
 STALEMATE_D = 2 * math.log(2)  # detective's loss when it can only guess (D = 0.5 everywhere)
+GUESSING = (STALEMATE_D, "2 ln 2")  # (loss when guessing, how to write it); hinge loss: (2.0, "hinge: 2")
 
 # Traces are plain dicts (type=...): go.Figure would validate a go.Scatter object a second time.
 
@@ -116,15 +117,19 @@ def _plural(noun: str) -> str:
     return noun.replace("kind of", "kinds of") if noun.startswith("kind of") else noun + "s"
 
 
-def image_loss_finding(d_loss: float | None, verdict: CoverageVerdict | None) -> tuple[str, str]:
+def image_loss_finding(
+    d_loss: float | None, verdict: CoverageVerdict | None, guessing: tuple[float, str] = GUESSING
+) -> tuple[str, str]:
     """(finding, numbers) for a picture GAN's losses at one step. Only the detective's loss is recorded there, so
-    'stalemate' needs both: a loss near guessing AND fakes the judge reads as every kind."""
+    'stalemate' needs both: a loss near guessing AND fakes the judge reads as every kind. `guessing`: the
+    detective's loss when it can only guess, for the loss this GAN plays with."""
     if d_loss is None or not np.isfinite(d_loss):
         return "No training yet", "the losses appear once training starts"
-    detail = f"detective's loss {d_loss:.2f} · pure guessing: {STALEMATE_D:.2f}"
-    if d_loss < STALEMATE_D - 0.35:
+    guess = guessing[0]
+    detail = f"detective's loss {d_loss:.2f} · pure guessing: {guess:.2f}"
+    if d_loss < guess - 0.35:
         return "The detective is winning", detail
-    if d_loss > STALEMATE_D + 0.15:
+    if d_loss > guess + 0.15:
         return "The forger is fooling the detective", detail
     if verdict is not None and verdict.good:
         return "Stalemate: the detective is guessing", detail
@@ -145,9 +150,11 @@ def loss_figure(
     g_loss: np.ndarray,
     height: int = 320,
     marker_step: int | None = None,
+    guessing: tuple[float, str] = GUESSING,
 ) -> go.Figure:
     """Both players' losses over training, the 'pure guessing' line for the detective, and a dotted line at the
-    step being shown. No title: the page writes the finding above the chart, where it wraps on a phone."""
+    step being shown. No title: the page writes the finding above the chart, where it wraps on a phone. A hinge
+    forger's loss can go below zero; the axis then goes down with it."""
     traces = [
         dict(type="scatter", x=steps, y=loss.astype(np.float32), mode="lines", name=name, line={"color": c, "width": 3})
         for name, loss, c in (("detective (D)", d_loss, REAL_COLOUR), ("forger (G)", g_loss, FAKE_COLOUR))
@@ -158,19 +165,20 @@ def loss_figure(
         dict(
             type="scatter",
             x=[0, end],
-            y=[STALEMATE_D, STALEMATE_D],
+            y=[guessing[0], guessing[0]],
             mode="lines",
-            name="guessing (2 ln 2)",
+            name=f"guessing ({guessing[1]})",
             line={"color": MUTED, "dash": "dash", "width": 2},
             hoverinfo="skip",
         )
     )
     shapes = [] if marker_step is None else [vline(marker_step, {"color": "#444444", "dash": "dot", "width": 2})]
-    top = max([STALEMATE_D * 1.25, *(float(np.max(v)) * 1.05 for v in (d_loss, g_loss) if len(v))])
+    top = max([guessing[0] * 1.25, *(float(np.max(v)) * 1.05 for v in (d_loss, g_loss) if len(v))])
+    bottom = min([0.0, *(float(np.min(v)) * 1.05 for v in (d_loss, g_loss) if len(v))])
     layout = {
         "shapes": shapes,
         "xaxis": {"title": {"text": "training step"}, "rangemode": "tozero"},
-        "yaxis": {"title": {"text": "loss (lower = better)"}, "range": [0, top]},
+        "yaxis": {"title": {"text": "loss (lower = better)"}, "range": [bottom, top]},
         "legend": {"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "font": {"size": 14}},
         "uirevision": "losses",
         "margin": {"t": 36, "b": 10},

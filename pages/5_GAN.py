@@ -97,14 +97,7 @@ else:
         run = gan.pictures_run(data)
         gan.transport_buttons(gan.RUN_KIND[data.key], run.finished)
         gan.live_pictures(data)
-    what_you_are_seeing(
-        f"Each square is a fake {data.item} painted by the forger from random numbers; the noise stays fixed, so you "
-        "see the same fakes change as the forger learns. A separate model, the judge, reads every fake; the bar "
-        f"chart counts a fake as a kind only when the judge is at least {gan.CONFIDENT:.0%} sure, and shows the rest "
-        "as 'unreadable' (a blob still gets a guess from the judge, just not a confident one). Even bars and few "
-        "unreadable fakes mean every kind gets made. Tall bars and missing kinds mean mode collapse: the forger "
-        "found a few easy wins and stopped making the rest."
-    )
+    what_you_are_seeing(gan.pictures_seeing(data))
 
 go_deeper(gan.GO_DEEPER)
 if data is None:

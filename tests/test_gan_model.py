@@ -315,3 +315,90 @@ def test_a_collapsed_run_is_named_a_collapse_never_a_stalemate() -> None:
             assert arena.startswith("Collapse: every fake sits in one clump")
             assert loss.endswith("every fake sits in one clump") or view.verdict.detective != "guessing"
     assert "clump" in kinds, kinds
+
+
+# ----------------------------------------------------------------------------- the class-conditional clothes GAN
+
+TINY_CONDITIONAL = {
+    "kind": "conv",
+    "z_dim": 8,
+    "g_channels": [8, 8, 4],
+    "d_channels": [4, 8],
+    "image_size": 28,
+    "minibatch_std": False,
+    "num_classes": 10,
+    "spectral_norm": True,
+    "kind_weight": 1.0,
+}
+
+
+def _conditional_run(seed: int = 1, **kwargs):
+    from explainers.gan_images import ImageGanTraining
+
+    rng = np.random.default_rng(0)
+    real, labels = rng.random((40, 28, 28), dtype=np.float32), np.arange(40) % 10
+    options = {"batch_size": 8, "max_steps": 6, "arch": TINY_CONDITIONAL, "display": 20, "loss": "hinge"}
+    return ImageGanTraining(real, seed=seed, labels=labels, betas=(0.0, 0.9), **{**options, **kwargs})
+
+
+def test_hinge_losses_at_guessing() -> None:
+    zero = torch.zeros(4)
+    assert float(discriminator_loss(zero, zero, "hinge")) == pytest.approx(2.0)  # the clothes charts' dashed line
+    assert float(generator_loss(torch.full((4,), 0.5), "hinge")) == pytest.approx(-0.5)
+
+
+def test_conditional_run_needs_labels_and_asks_for_every_kind_in_turn() -> None:
+    from explainers.gan_images import ImageGanTraining
+
+    with pytest.raises(ValueError, match="labels"):
+        ImageGanTraining(np.zeros((10, 28, 28), np.float32), arch=TINY_CONDITIONAL)
+    run = _conditional_run()
+    assert run.display_labels.tolist() == [k % 10 for k in range(20)]
+    assert _conditional_run().train(6) == 6
+
+
+def test_conditional_run_is_deterministic_with_ema() -> None:
+    a, b = _conditional_run(ema_decay=0.9), _conditional_run(ema_decay=0.9)
+    a.train(4), b.train(4)
+    assert np.array_equal(a.samples(), b.samples())
+    assert not np.array_equal(a.samples(), _conditional_run(seed=2, ema_decay=0.9).samples())
+    view = a.view()
+    assert view.images.shape == (20, 28, 28) and view.step == 4 and len(view.d_loss) == len(view.steps)
+
+
+def test_shipped_conditional_gan_draws_what_the_run_drew(tmp_path, monkeypatch) -> None:
+    """The detective's spectral norm is folded into plain weights; the forger's kinds survive the round trip."""
+    from explainers.gan_images import ShippedImageGan
+
+    run = _conditional_run(ema_decay=0.9)
+    run.train(6)
+    tensors = run.state_tensors()
+    assert not any("parametrizations" in k or k.endswith(".u") for k in tensors)
+    tensors.update(
+        {
+            "snapshots.step": torch.tensor([0, 6]),
+            "snapshots.images": torch.zeros(2, 20, 28, 28, dtype=torch.uint8),
+            "snapshots.noise": run.display_z,
+            "snapshots.labels": run.display_labels,
+            "history.step": torch.tensor([3, 6]),
+            "history.d_loss": torch.tensor([2.0, 1.9]),
+            "history.g_loss": torch.tensor([0.1, 0.2]),
+        }
+    )
+    gan = ShippedImageGan(tensors, {"architecture": TINY_CONDITIONAL, "training": {}})
+    assert np.allclose(gan.replay_frame(), run.samples(), atol=1e-6)
+    run.disc.eval()  # eval: the power iteration stops, as in the folded copy
+    x, kinds = to_signed_pictures(run.samples()), run.display_labels
+    with torch.no_grad():
+        assert torch.allclose(gan.disc(x, kinds), run.disc(x, kinds), atol=1e-5)
+    fresh = gan.sample(20, seed=3)
+    assert fresh.shape == (20, 28, 28) and np.array_equal(fresh, gan.sample(20, seed=3))
+    assert gan.kinds(20).tolist() == [k % 10 for k in range(20)]
+    assert gan.sample(3, seed=3, labels=np.array([4, 4, 4])).shape == (3, 28, 28)
+    with pytest.raises(ValueError):
+        gan.sample(2, seed=3, labels=np.array([0, 10]))
+    assert gan.realness(fresh).shape == (20,)
+
+
+def to_signed_pictures(images: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(images)[:, None] * 2 - 1

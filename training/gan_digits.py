@@ -13,10 +13,11 @@ import numpy as np
 import torch
 
 from explainers.digits import SOURCE, split
-from explainers.gan import DIGITS_ARCH, DigitsTraining, downsample, snapshot_schedule, to_images
+from explainers.gan import DCGAN_BETAS, DIGITS_ARCH, DigitsTraining, snapshot_schedule, to_images
 from explainers.judge import frechet_to_heldout, judge_report, load_judge
 from explainers.store import read_config
-from training.runner import Trainer, TrainResult, progress
+from training.gan_replay import adam_record, replay_tensors, train_with_snapshots
+from training.runner import Trainer, TrainResult
 
 STEPS = 30_000
 BATCH = 64
@@ -56,32 +57,12 @@ def train(seed: int) -> TrainResult:
     real = data.train_images[:, 0].numpy()  # (1438, 8, 8) in [0, 1]
     run = DigitsTraining(real, seed=seed, lr_g=LR, lr_d=LR, batch_size=BATCH, max_steps=STEPS, display=SNAPSHOT_SAMPLES)
     schedule = snapshot_schedule(STEPS, SNAPSHOTS)
-    snapshots: list[np.ndarray] = []
-    bar = progress(total=STEPS, desc="gan_digits")
-    for target in schedule:
-        while run.step < target:
-            done = run.train(min(250, target - run.step))
-            bar.update(done)
-            recent = slice(max(0, run.step - 250), run.step)
-            bar.set_postfix(
-                loss_d=f"{run.history.d_loss[recent].mean():.3f}", loss_g=f"{run.history.g_loss[recent].mean():.3f}"
-            )
-        snapshots.append(np.round(run.samples() * 255).astype(np.uint8))  # (n, 8, 8)
-    bar.close()
-    metrics = measure(run)
-    curve_steps, curve_d = downsample(run.history.d_loss[: run.step], CURVE_POINTS)
-    _, curve_g = downsample(run.history.g_loss[: run.step], CURVE_POINTS)
-    tensors = run.state_tensors()
-    tensors.update(
-        {
-            "snapshots.step": torch.tensor(schedule, dtype=torch.int64),
-            "snapshots.images": torch.from_numpy(np.stack(snapshots)),  # (S, n, 8, 8) uint8
-            "snapshots.noise": run.display_z.clone(),  # (n, z_dim)
-            "history.step": torch.from_numpy(curve_steps),
-            "history.d_loss": torch.from_numpy(curve_d),
-            "history.g_loss": torch.from_numpy(curve_g),
-        }
+    snapshots = train_with_snapshots(  # (n, 8, 8) uint8 at each schedule step
+        run, schedule, lambda: np.round(run.samples() * 255).astype(np.uint8), "gan_digits", chunk=250
     )
+    metrics = measure(run)
+    tensors = run.state_tensors()
+    tensors.update(replay_tensors(run, schedule, np.stack(snapshots), CURVE_POINTS))  # (S, n, 8, 8) uint8
     notes = {
         "min_class_share": f"share of the rarest digit among {EVAL_SAMPLES:,} fresh fakes, read by the judge "
         "(bar: at least 0.04)",
@@ -119,16 +100,7 @@ the steps in `snapshots.step`, stored as 8-bit images; `history.*` holds the los
     return TrainResult(
         tensors=tensors,
         architecture=dict(DIGITS_ARCH),
-        training={
-            "steps": STEPS,
-            "batch_size": BATCH,
-            "optimizer": "Adam",
-            "lr_g": LR,
-            "lr_d": LR,
-            "betas": [0.5, 0.999],
-            "generator_loss": "non_saturating",
-            "snapshots": schedule,
-        },
+        training=adam_record(run, STEPS, schedule, DCGAN_BETAS),
         data={
             "description": "1,438 real 8x8 handwritten digits (the fixed training split); no labels are used.",
             "source": SOURCE,

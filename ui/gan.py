@@ -30,6 +30,7 @@ from explainers.datasets import ImageDataset, get_dataset, real_pictures
 from explainers.gan import (
     DIGITS_LIVE_MAX_STEPS,
     EARLY_STEPS,
+    LOSS_KINDS,
     POINTS_MAX_STEPS,
     RARE_SHARE,
     CoverageVerdict,
@@ -49,6 +50,7 @@ from explainers.store import ModelLoadError, load_model, read_config
 from figures.animation import frame_indices, gif_bytes
 from figures.gan import (
     FAKE_COLOUR,
+    GUESSING,
     REAL_COLOUR,
     arena_finding,
     coverage_headline,
@@ -87,9 +89,11 @@ LOSS_BY_LABEL = {"non-saturating": "non_saturating", "minimax": "minimax"}
 SHAPE_BY_LABEL = {d.label: d.key for d in SHAPES.values()}
 REPLAY, LIVE = "Replay our training", "Train one yourself"
 # The fakes' grid, drawn big: (columns, pictures) on a wide screen and on a phone (where fewer, bigger ones fit).
-SHOWN = {"fashion": ((8, 24), (4, 16)), "digits": ((10, 40), (5, 20))}
+# The clothes forger is asked for the kinds in turn (0, 1, ..., 9, 0, ...): on a wide screen each column is one
+# kind; a phone keeps four big pictures a row, the kinds in the same order, row by row.
+SHOWN = {"fashion": ((10, 30), (4, 16)), "digits": ((10, 40), (5, 20))}
 NARROW_PX = 640  # below this width the page shows the phone's grid
-LIVE_DISPLAY = {"fashion": 48, "digits": 100}  # fakes the judge reads on every live refresh
+LIVE_DISPLAY = {"fashion": 60, "digits": 100}  # fakes the judge reads on every live refresh (clothes: 6 per kind)
 FRESH_FAKES, FRESH_SEED = 1000, 2024  # the finished forger is measured on this many fresh fakes
 RUN_KIND = {"fashion": "clothes", "digits": "digits"}  # session key and button keys of a live picture run
 _BY_RUN_KIND = {kind: key for key, kind in RUN_KIND.items()}
@@ -182,17 +186,28 @@ def points_run(shape: str, lr_g: float, lr_d: float, loss: str) -> PointsTrainin
     return live.training
 
 
-def _clothes_arch() -> dict[str, Any]:
-    """The shipped clothes GAN's networks (trained here from scratch), or the default size if it is not shipped."""
+def clothes_recipe() -> dict[str, Any]:
+    """How a live clothes run is set up: the shipped clothes GAN's networks and game (trained here from scratch),
+    or the default unconditional networks if it is not shipped."""
     try:
-        return dict(read_config(get_dataset("fashion").model("gan"))["architecture"])
-    except (ModelLoadError, KeyError):
-        return dict(FASHION_GAN_ARCH)
+        config = read_config(get_dataset("fashion").model("gan"))
+    except ModelLoadError:
+        return {"arch": dict(FASHION_GAN_ARCH)}
+    training = config.get("training", {})
+    recipe: dict[str, Any] = {"arch": dict(config["architecture"])}
+    if training.get("generator_loss") in LOSS_KINDS:
+        recipe["loss"] = training["generator_loss"]
+    if isinstance(training.get("betas"), list) and len(training["betas"]) == 2:
+        recipe["betas"] = tuple(float(b) for b in training["betas"])
+    for key in ("lr_g", "lr_d"):
+        if isinstance(training.get(key), int | float):
+            recipe[key] = float(training[key])
+    return recipe
 
 
 def pictures_run(data: ImageDataset) -> DigitsTraining | ImageGanTraining:
     """The visitor's live run on `data`: digits learn from the 1,438 training digits, clothes from the 2,000 real
-    pictures the app ships (the full training set is not shipped)."""
+    pictures the app ships (the full training set is not shipped), with their kinds."""
     kind = RUN_KIND[data.key]
     live = _live(kind)
     if live is None:
@@ -200,9 +215,15 @@ def pictures_run(data: ImageDataset) -> DigitsTraining | ImageGanTraining:
         if data.key == "digits":
             run = DigitsTraining(training_images(), seed=0, max_steps=DIGITS_LIVE_MAX_STEPS, display=display)
         else:
-            real = real_pictures(data).images[:, 0].numpy()  # (2000, 28, 28)
+            real = real_pictures(data)
             run = ImageGanTraining(
-                real, seed=0, max_steps=CLOTHES_LIVE_MAX_STEPS, arch=_clothes_arch(), display=display
+                real.images[:, 0].numpy(),  # (2000, 28, 28)
+                seed=0,
+                batch_size=CLOTHES_LIVE_BATCH,
+                max_steps=CLOTHES_LIVE_MAX_STEPS,
+                display=display,
+                labels=real.labels,
+                **clothes_recipe(),
             )
         live = _start(kind, run)
     return live.training
@@ -351,9 +372,19 @@ def heading(finding: str, detail: str) -> None:
     st.markdown(f"**{finding}**  \n:gray[{detail}]")
 
 
-def losses_picture(steps: np.ndarray, d_loss: np.ndarray, g_loss: np.ndarray) -> bytes:
+def guessing(loss: str) -> tuple[float, str]:
+    """The detective's loss when it can only guess, for the loss a GAN plays with, and how to write it."""
+    return (2.0, "hinge: 2") if loss == "hinge" else GUESSING
+
+
+def _shipped_loss(gan: ShippedDigitsGan | ShippedImageGan) -> str:
+    return str(gan.config.get("training", {}).get("discriminator_loss", "non_saturating"))
+
+
+def losses_picture(steps: np.ndarray, d_loss: np.ndarray, g_loss: np.ndarray, loss: str = "non_saturating") -> bytes:
     curves = [("detective (D)", d_loss, REAL_COLOUR), ("forger (G)", g_loss, FAKE_COLOUR)]
-    return to_png(lines_raster(steps, curves), colours=LIVE_COLOURS)
+    value, words = guessing(loss)
+    return to_png(lines_raster(steps, curves, reference=(value, f"guessing ({words})")), colours=LIVE_COLOURS)
 
 
 def crisp_pictures() -> None:
@@ -478,6 +509,45 @@ def _sample_words(n: int) -> str:
     return f"a sample of the {n} fakes; the bar chart counts all of them"
 
 
+def _fixed_words(conditional: bool) -> str:
+    return "the same noise and kinds at every step" if conditional else "the same noise at every step"
+
+
+def kinds_caption(data: ImageDataset) -> None:
+    """Which kind each fake was asked for (a conditional forger draws the kinds in turn)."""
+    names = ", ".join(data.class_names)
+    st.caption(
+        f"👕 This forger is told which kind to draw, each kind in turn: on a wide screen each column asks for one "
+        f"kind ({names}, from left to right); on a phone the kinds come in that order, row by row."
+    )
+
+
+def _conditional(gan_or_run: Any) -> bool:
+    return getattr(gan_or_run, "fixed_labels", getattr(gan_or_run, "display_labels", None)) is not None
+
+
+def pictures_seeing(data: ImageDataset) -> str:
+    """The "What you are seeing" text of the pictures mode."""
+    text = (
+        f"Each square is a fake {data.item} painted by the forger from random numbers; the noise stays fixed, so you "
+        "see the same fakes change as the forger learns. A separate model, the judge, reads every fake; the bar "
+        f"chart counts a fake as a kind only when the judge is at least {CONFIDENT:.0%} sure, and shows the rest "
+        "as 'unreadable' (a blob still gets a guess from the judge, just not a confident one). "
+    )
+    if data.key == "fashion":
+        return text + (
+            "Our clothes forger is told which kind to draw (a *conditional* GAN), so every kind gets asked for "
+            "equally often: even bars come by construction, and what the chart shows is whether the judge can "
+            "read the kind in each fake. The unconditional version of these small networks left more than half "
+            "of its fakes unreadable. The digits forger is not told: there, tall bars and missing kinds mean mode "
+            "collapse, the forger found a few easy wins and stopped making the rest."
+        )
+    return text + (
+        "Even bars and few unreadable fakes mean every kind gets made. Tall bars and missing kinds mean mode "
+        "collapse: the forger found a few easy wins and stopped making the rest."
+    )
+
+
 def training_gif(gan: ShippedDigitsGan | ShippedImageGan, data: ImageDataset) -> bytes:
     """Our training run as a GIF: the same fakes (same noise) at each saved step, captioned with the step."""
     (cols, n), _ = SHOWN[data.key]
@@ -495,8 +565,10 @@ def replay(gan: ShippedDigitsGan | ShippedImageGan, data: ImageDataset, index: i
     with heavy_work():
         verdict = _snapshot_verdict(data.key, index, gan)
     finding = f"The forger's {data.title} after {step:,} training steps" if step else "Before training: noise"
-    heading(finding, f"{_sample_words(len(images))} · the same noise at every step")
+    heading(finding, f"{_sample_words(len(images))} · {_fixed_words(_conditional(gan))}")
     fakes_picture(_grid_uris(images, data))
+    if _conditional(gan):
+        kinds_caption(data)
     gif_button(  # built only when clicked
         st,
         functools.partial(training_gif, gan, data),
@@ -518,10 +590,11 @@ def replay(gan: ShippedDigitsGan | ShippedImageGan, data: ImageDataset, index: i
             config={"displayModeBar": False},
         )
     with right:
-        heading(*image_loss_finding(_loss_at(gan, step), verdict if step >= EARLY_STEPS else None))
+        reference = guessing(_shipped_loss(gan))
+        heading(*image_loss_finding(_loss_at(gan, step), verdict if step >= EARLY_STEPS else None, reference))
         show_chart(
             st,
-            loss_figure(gan.curve_steps, gan.curve_d, gan.curve_g, height=400, marker_step=step),
+            loss_figure(gan.curve_steps, gan.curve_d, gan.curve_g, height=400, marker_step=step, guessing=reference),
             key="gan_replay_loss",
             width="stretch",
             config={"displayModeBar": False},
@@ -539,6 +612,13 @@ def finished_note(gan: ShippedDigitsGan | ShippedImageGan, data: ImageDataset) -
     m = gan.config.get("metrics", {})
     rare = int(np.argmin(v.shares))
     fd, floor = m.get("frechet_to_heldout"), m.get("frechet_real_vs_real")
+    requested = m.get("requested_share")
+    asked = (
+        f" Asked for each kind equally often, the judge reads {percent(requested)} of {m.get('eval_samples', 2000):,} "
+        "fakes as the kind that was asked for (at training time)."
+        if isinstance(requested, int | float)
+        else ""
+    )
     frechet = (
         f" Fréchet distance to real held-out {data.title}: {fd:.1f} (real against real: {floor:.1f}; lower is closer)."
         if isinstance(fd, int | float) and isinstance(floor, int | float)
@@ -548,6 +628,7 @@ def finished_note(gan: ShippedDigitsGan | ShippedImageGan, data: ImageDataset) -
         f"**The finished forger, measured on {FRESH_FAKES:,} fresh fakes:** the judge reads "
         f"{percent(1 - v.unreadable)} of them confidently (bar: at least 85%); the rarest kind is "
         f"{data.class_names[rare]} at {percent(v.shares[rare])} of all fakes (bar: at least {RARE_SHARE:.0%})."
+        + asked
         + frechet
     )
 
@@ -575,7 +656,7 @@ def _render_pictures(run: DigitsTraining | ImageGanTraining) -> tuple[Any, ...]:
         verdict,
         _grid_uris(view.images, data),
         data_uri(bars),
-        data_uri(losses_picture(view.steps, view.d_loss, view.g_loss)),
+        data_uri(losses_picture(view.steps, view.d_loss, view.g_loss, run.loss)),
     )
 
 
@@ -585,15 +666,17 @@ def _draw_pictures(run: DigitsTraining | ImageGanTraining, pictures: tuple[Any, 
     headline = coverage_headline(verdict, data.class_names, noun(data), trained=trained)
     st.markdown(f"**Step {view.step:,}** of at most {view.max_steps:,}.")
     finding = f"Your forger after {view.step:,} steps" if view.step else "Your forger before training: noise"
-    heading(finding, f"{_sample_words(len(view.images))} · the same noise at every step")
+    heading(finding, f"{_sample_words(len(view.images))} · {_fixed_words(_conditional(run))}")
     fakes_picture(grid)
+    if _conditional(run):
+        kinds_caption(data)
     left, right = st.columns(2, gap="medium")
     with left:
         heading(headline, f"what the judge reads in the {len(view.images)} fakes; {JUDGE_RULE}")
         st.image(bars, width="stretch")
     with right:
         d_loss = float(view.d_loss[-1]) if len(view.d_loss) else None
-        heading(*image_loss_finding(d_loss, verdict if trained else None))
+        heading(*image_loss_finding(d_loss, verdict if trained else None, guessing(run.loss)))
         st.image(losses, width="stretch")
     if trained and verdict.kind in ("mode_collapse", "partial_collapse"):
         st.warning(
@@ -655,12 +738,25 @@ there, so the forger learns almost nothing. In practice the forger minimises $-\
 point, strong gradients when it is losing. Switch "Forger's loss" to *minimax* on the points view to compare.
 
 **Training.** Alternate one Adam step on $D$ (with $G$ frozen) and one on $G$ (gradients flow *through* the frozen
-$D$); $\beta_1 = 0.5$ as in DCGAN (Radford et al. 2016). The black ticks on the points view are exactly
-$-\nabla_{x} \mathcal{L}_G$ at each fake: where the detective's surface tells the forger to move.
+$D$); $\beta_1 = 0.5$ as in DCGAN (Radford et al. 2016) for the points and digits. The black ticks on the points
+view are exactly $-\nabla_{x} \mathcal{L}_G$ at each fake: where the detective's surface tells the forger to move.
 
 **Mode collapse.** Nothing in the loss asks the forger to cover *every* mode; it only has to fool the current
-detective. So it can park on a few kinds or blobs. Our picture detectives also see the batch's spread
+detective. So it can park on a few kinds or blobs. Our digits detective also sees the batch's spread
 (*minibatch standard deviation*, Karras et al. 2018), which makes a low-variety batch easy to catch.
+
+**Telling the forger the kind (clothes).** Our clothes GAN is *class-conditional* (Mirza & Osindero 2014): the
+forger gets the kind to draw along with its noise, and the detective judges a picture together with the kind it
+claims to be, by comparing its features with a learned vector for that kind (a *projection discriminator*, Miyato &
+Koyama 2018). The detective also has a second head that names the kind of real pictures, and the forger is scored on
+it too (an *auxiliary classifier*, Odena et al. 2017). Its weights are kept in check by *spectral normalisation*
+(Miyato et al. 2018), and both players use the *hinge* loss: the detective is satisfied once it scores real pictures
+above +1 and fakes below −1, so pure guessing (score 0) costs it 2, the dashed line on the clothes charts; its
+recorded loss also counts its kind classifier's loss, so it sits a little above that line. The unconditional
+version of these small networks left more than half of its fakes unreadable, even with longer training; told the
+kind, the forger spends its few parameters on drawing each kind well. The pictures come from a running average of
+the forger's weights, with the noise drawn a little narrower than in training (*truncation*, Brock et al. 2019):
+more typical pictures, a little less variety. The model card below has the numbers.
 
 **Reading the fakes.** The judge is a classifier: shown a grey blob, it still names a kind, sometimes with high
 confidence. Counting only verdicts of at least 80% and showing the rest as "unreadable" keeps blobs from passing as

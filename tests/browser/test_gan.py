@@ -121,7 +121,7 @@ def test_clothes_replay_on_desktop_and_phone(open_page) -> None:
         rendering = picture.evaluate("img => getComputedStyle(img).imageRendering")
         assert rendering == "pixelated", rendering  # upscaled with hard pixel edges, not blurred
         box = picture.bounding_box()
-        per_picture = box["width"] / (8 if grid == "wide" else 4)
+        per_picture = box["width"] / (10 if grid == "wide" else 4)
         assert per_picture >= 80, per_picture  # each fake drawn at least 80 px wide
         assert text_problems(page) == []
         screenshot(page, f"gan-clothes-replay-{width}", whole_page=True)
