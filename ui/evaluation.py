@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from html import escape
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -227,6 +229,32 @@ def _table(rows: dict[str, list], index: list[str]) -> None:
     st.table(pd.DataFrame(rows, index=pd.Index(index)))
 
 
+def _measure_chart(
+    rows: Sequence[ev.ImageScore],
+    values: list[float],
+    title: str,
+    axis: str,
+    texts: list[str],
+    key: str,
+    **options: Any,
+) -> None:
+    """A measure's bars, one per model and one for real pictures, drawn without a toolbar."""
+    labels, roles = [r.label for r in rows], [r.role for r in rows]
+    show_chart(
+        st,
+        figs.measure_bars(labels, values, roles, title, axis, texts, **options),
+        key=key,
+        width="stretch",
+        config=figs.NO_BAR,
+    )
+
+
+def _numbers(rows: Sequence[ev.ImageScore], columns: dict[str, list], caption: str) -> None:
+    """A measure's numbers as a table, one row per model, then what they mean."""
+    _table(columns, [r.label for r in rows])
+    st.caption(caption)
+
+
 def source_note(data: ImageDataset, e: ev.ImageEvaluation) -> str:
     if all(r.source == "card" for r in e.models):
         sizes = ", ".join(f"{r.label} {r.samples:,}" for r in e.models)
@@ -243,29 +271,26 @@ def source_note(data: ImageDataset, e: ev.ImageEvaluation) -> str:
 def quality_section(data: ImageDataset, e: ev.ImageEvaluation) -> None:
     rows = e.rows
     st.subheader("Quality: can the judge tell what each picture shows?")
-    fig = figs.measure_bars(
-        [r.label for r in rows],
+    _measure_chart(
+        rows,
         [r.readable for r in rows],
-        [r.role for r in rows],
         "Share of pictures the judge reads with confidence",
         "read confidently",
         [percent(r.readable) for r in rows],
         reference=e.real.readable,
         as_share=True,
+        key="eval_quality",
     )
-    show_chart(st, fig, key="eval_quality", width="stretch", config=figs.NO_BAR)
-    _table(
+    _numbers(
+        rows,
         {
             "read confidently": [percent(r.readable) for r in rows],
             "the kind asked for": [percent(r.requested) if r.requested is not None else "—" for r in rows],
             "pictures measured": [f"{r.samples:,}" for r in rows],
         },
-        [r.label for r in rows],
-    )
-    st.caption(
         "The judge is a small classifier trained on real pictures. A picture it cannot put in one kind with at least "
         f"{CONFIDENT:.0%} confidence is muddled or blurry. Only diffusion is told which kind to draw; for real "
-        "pictures, 'the kind asked for' is their true kind. The dotted line: real pictures."
+        "pictures, 'the kind asked for' is their true kind. The dotted line: real pictures.",
     )
 
 
@@ -276,82 +301,76 @@ def diversity_section(data: ImageDataset, e: ev.ImageEvaluation) -> None:
         data.class_names, [r.label for r in rows], np.stack([r.kind_shares for r in rows]), "Each kind's share"
     )
     show_chart(st, fig, key="eval_kinds", width="stretch", config=figs.NO_BAR)
-    spread = figs.measure_bars(
-        [r.label for r in rows],
+    _measure_chart(
+        rows,
         [r.spread for r in rows],
-        [r.role for r in rows],
         "Spread within a kind: how different two pictures of one kind are",
         "distance (0 to 1)",
         [f"{r.spread:.3f}" for r in rows],
         reference=e.real.spread,
+        key="eval_spread",
     )
-    show_chart(st, spread, key="eval_spread", width="stretch", config=figs.NO_BAR)
 
     def rarest(r: ev.ImageScore) -> str:
         i = int(np.argmin(r.kind_shares))
         return f"{data.class_names[i]} ({percent(float(r.kind_shares[i]))})"
 
-    _table(
+    _numbers(
+        rows,
         {
             f"kinds at {ev.KIND_SHARE:.0%} or more": [f"{r.kinds_present} of {data.num_classes}" for r in rows],
             "rarest kind": [rarest(r) for r in rows],
             "spread within a kind": [f"{r.spread:.3f}" for r in rows],
         },
-        [r.label for r in rows],
-    )
-    st.caption(
         "Top: the share of each model's pictures the judge reads confidently as each kind (a fair share is "
         f"{1 / data.num_classes:.0%}; the rest it could not read). A pale cell is a kind the model rarely draws: "
         "the GAN's known failure, *mode collapse*. Diffusion is asked for every kind equally, so its row shows the "
-        "share read as the kind asked for. Bottom: a model that draws one T-shirt over and over has a small spread."
+        "share read as the kind asked for. Bottom: a model that draws one T-shirt over and over has a small spread.",
     )
 
 
 def distance_section(data: ImageDataset, e: ev.ImageEvaluation) -> None:
     rows = e.models
     st.subheader("Distance: how far the cloud of fakes sits from the cloud of real pictures")
-    fig = figs.measure_bars(
-        [r.label for r in rows],
+    _measure_chart(
+        rows,
         [r.frechet for r in rows],
-        [r.role for r in rows],
         "Fréchet distance to real pictures: lower is closer (black tick: the floor)",
         "Fréchet distance",
         [f"{r.frechet:.1f} (floor {r.floor:.1f})" for r in rows],
         floors=[r.floor for r in rows],
+        key="eval_frechet",
     )
-    show_chart(st, fig, key="eval_frechet", width="stretch", config=figs.NO_BAR)
-    _table(
+    _numbers(
+        rows,
         {
             "Fréchet distance": [f"{r.frechet:.1f}" for r in rows],
             "real against real (floor)": [f"{r.floor:.2f}" for r in rows],
             "times the floor": [f"{r.frechet / r.floor:.1f}×" for r in rows],
             "pictures measured": [f"{r.samples:,}" for r in rows],
         },
-        [r.label for r in rows],
-    )
-    st.caption(
         "The judge turns every picture into a list of numbers it uses to tell kinds apart. Picture the real "
         "pictures as a cloud of points, and a model's pictures as another: the Fréchet distance measures how far "
         "apart the two clouds sit and how differently they are shaped. Even two sets of real pictures are not at "
         "zero (the floor, black tick), and fewer pictures give a bigger floor, so each model is compared with "
-        "real pictures of the same number."
+        "real pictures of the same number.",
     )
 
 
 def memorization_section(data: ImageDataset, e: ev.ImageEvaluation) -> None:
     rows = e.rows
     st.subheader("Memorization: new pictures, or copies of its training pictures?")
-    fig = figs.measure_bars(
-        [r.label for r in rows],
+    _measure_chart(
+        rows,
         [r.memorization for r in rows],
-        [r.role for r in rows],
         "Distance to the nearest training picture, relative to real new pictures",
         "ratio to real pictures",
         [f"{r.memorization:.2f}" + (" (by definition)" if r.role == "real" else "") for r in rows],
         reference=1.0,
+        key="eval_memo",
     )
-    show_chart(st, fig, key="eval_memo", width="stretch", config=figs.NO_BAR)
-    _table(
+    _numbers(
+        rows,
         {
             "ratio": [f"{r.memorization:.2f}" for r in rows],
             "reading": [
@@ -361,12 +380,9 @@ def memorization_section(data: ImageDataset, e: ev.ImageEvaluation) -> None:
                 for r in rows
             ],
         },
-        [r.label for r in rows],
-    )
-    st.caption(
         "For each picture, we find the most similar of the training pictures. Real pictures the models never saw "
         "sit at some typical distance: that is 1 on this scale. Near 0 would mean copies (the Limits page shows a "
-        "diffusion model trained on 40 pictures doing just that); well above 1, pictures unlike anything real."
+        "diffusion model trained on 40 pictures doing just that); well above 1, pictures unlike anything real.",
     )
 
 

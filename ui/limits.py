@@ -30,8 +30,9 @@ from explainers.store import ModelLoadError, read_config
 from figures import limits as figs
 from figures.style import percent
 from serving.limiter import HEAVY
+from ui.classroom import glossary_links
 from ui.compute import heavy_slot, heavy_work, keep_last_good
-from ui.frame import presenting, show_chart, show_load_error, timed
+from ui.frame import go_deeper, presenting, show_chart, show_load_error, timed, what_you_are_seeing
 from ui.lm import load_gpt
 from ui.presenter import secondary
 from ui.tour import live_pages
@@ -196,6 +197,29 @@ def hallucination_finding(r: FactRecord) -> str:
     )
 
 
+def _pick(where: Any, label: str, options: dict[str, str], key: str, help: str | None = None) -> str | None:
+    """One of `options` (their labels), the first by default, always one chosen, kept in the URL under `key`."""
+    return where.segmented_control(
+        label, list(options), default=next(iter(options)), required=True, key=key, bind="query-params", help=help
+    )
+
+
+def opening(title: str, anchor: str, finding: str, intro: str = "") -> None:
+    """A section's start: its header, its measured finding, and what was done (glossary words linked; hidden in
+    presenter mode, where the presenter says it)."""
+    st.header(title, anchor=anchor)
+    st.subheader(finding)
+    if intro:
+        secondary(f"{anchor}_intro").markdown(glossary_links(intro))
+
+
+def closing(seeing: str, deeper: str | None) -> None:
+    """A section's end: "What you are seeing" (glossary words linked) and, when there are numbers, "Go deeper"."""
+    what_you_are_seeing(glossary_links(seeing))
+    if deeper is not None:
+        go_deeper(deeper)
+
+
 def _fact_controls() -> tuple[int, str, str, bool]:
     labels = story_labels()
     projector = presenting()
@@ -222,16 +246,12 @@ def _fact_controls() -> tuple[int, str, str, bool]:
     )
     if not projector:
         c3, c4 = st.columns(2)
-    question = c3.segmented_control(
-        "Question", list(QUESTIONS), default=next(iter(QUESTIONS)), required=True, key="lim_q", bind="query-params"
-    )
-    model = c4.segmented_control(
+    question = _pick(c3, "Question", QUESTIONS, key="lim_q")
+    model = _pick(
+        c4,
         "Model",
-        list(FACT_MODELS),
-        default=next(iter(FACT_MODELS)),
-        required=True,
+        FACT_MODELS,
         key="lim_model",
-        bind="query-params",
         help="The gap-trained GPT is our GPT after 300 more steps on stories where the friend or the toy is sometimes "
         "never introduced.",
     )
@@ -333,20 +353,17 @@ def calibration_view(record: FactRecord) -> None:
 def hallucination_numbers(r: FactRecord) -> dict[str, str]:
     m = r.metrics
     gpt_sha = load_gpt().config["weights"]["sha256"]
-    return {
-        "n": str(r.stories),
-        "gpt_present_f": _short(m["gpt_friend_present_mean_p_right"]),
-        "gpt_present_t": _short(m["gpt_toy_present_mean_p_right"]),
-        "gpt_cut_f": _short(m["gpt_friend_cut_mean_p_top"]),
-        "gpt_cut_t": _short(m["gpt_toy_cut_mean_p_top"]),
-        "gpt_right_f": _short(m["gpt_friend_cut_greedy_right"]),
-        "gpt_right_t": _short(m["gpt_toy_cut_greedy_right"]),
-        "gap_present_f": _short(m["friend_present_mean_p_right"]),
-        "gap_present_t": _short(m["toy_present_mean_p_right"]),
-        "gap_cut_f": _short(m["friend_cut_mean_p_top"]),
-        "gap_cut_t": _short(m["toy_cut_mean_p_top"]),
-        "gap_greedy_f": _short(m["friend_cut_greedy_names_one"]),
-        "gap_greedy_t": _short(m["toy_cut_greedy_names_one"]),
+    numbers = {"n": str(r.stories)}
+    for s, kind in (("f", "friend"), ("t", "toy")):  # the same six numbers for each fact
+        numbers |= {
+            f"gpt_present_{s}": _short(m[f"gpt_{kind}_present_mean_p_right"]),
+            f"gpt_cut_{s}": _short(m[f"gpt_{kind}_cut_mean_p_top"]),
+            f"gpt_right_{s}": _short(m[f"gpt_{kind}_cut_greedy_right"]),
+            f"gap_present_{s}": _short(m[f"{kind}_present_mean_p_right"]),
+            f"gap_cut_{s}": _short(m[f"{kind}_cut_mean_p_top"]),
+            f"gap_greedy_{s}": _short(m[f"{kind}_cut_greedy_names_one"]),
+        }
+    return numbers | {
         "p_gap": _short(m["p_gap"]),
         "ece_gpt": f"{m['gpt_fact_calibration_error']:.3f}",
         "ece_gap": f"{m['fact_calibration_error']:.3f}",
@@ -647,14 +664,7 @@ def memorization_finding() -> str:
 def memorization_explorer() -> None:
     data = get_dataset("fashion")
     c1, c2 = st.columns([2, 3])
-    choice = c1.segmented_control(
-        "Diffusion model",
-        list(MEM_MODELS),
-        default=next(iter(MEM_MODELS)),
-        required=True,
-        key="lim_mem",
-        bind="query-params",
-    )
+    choice = _pick(c1, "Diffusion model", MEM_MODELS, key="lim_mem")
     kinds = c2.pills(
         "Kinds to show",
         list(data.class_names),
