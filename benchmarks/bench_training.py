@@ -14,7 +14,8 @@ Bars:
   and a closed tab's run is freed: asked inside the server (benchmarks/server_probe), no training run is left
   once the tab's session has expired, and the tab's run added at most 60 MB of tensors while it trained;
 - fairness: with 5 visitors training live, another visitor's next-token p95 stays within 2x of idle, and every one
-  of the 5 trained (each trainer's refused refreshes and their reasons are recorded).
+  of the 5 trained (each trainer's refused refreshes and their reasons are recorded);
+- line: the same five trainers in the limiter's line, simulated with sleeps (no server): every one trains.
 All on one torch thread. The machine is shared: the load average is recorded with every part.
 """
 
@@ -620,6 +621,75 @@ async def _fairness(reps: int, timeout: float = 120.0) -> dict:
     return report
 
 
+# The fairness part's five trainers as the limiter sees them: seconds each refresh works (measured on one thread:
+# small, fine-tune, medium, small with SGD, large) and what its sample every few seconds adds.
+LINE_WORK_S = {"poem": 0.13, "fine-tune": 0.16, "medium": 0.3, "sgd": 0.14, "large": 0.2}
+LINE_SAMPLE_S = {"poem": 0.25, "fine-tune": 0.4, "medium": 0.6, "sgd": 0.4, "large": 1.0}
+
+
+def _old_wait_s(last_work_s: float | None) -> float:
+    """The page's rule before 2026-12-02: a trainer that had not trained yet waited 0.15 s, whatever happened."""
+    return min(1.05, (last_work_s or 0.0) + 0.15)
+
+
+def _line_once(new_rule: bool, seconds: float) -> dict[str, int]:
+    import threading
+
+    from serving.limiter import HeavyWorkLimiter
+    from ui import compute, training
+
+    limiter = HeavyWorkLimiter(
+        slots=1, duty=compute.HEAVY_DUTY, visitor_share=compute.VISITOR_SHARE, visitor_burst_s=compute.VISITOR_BURST_S
+    )
+    trained: dict[str, int] = dict.fromkeys(LINE_WORK_S, 0)
+    stop_at = time.monotonic() + seconds
+
+    def trainer(name: str) -> None:
+        last: float | None = None
+        sampled = time.monotonic()
+        while time.monotonic() < stop_at:
+            time.sleep(training.TICK_S + 0.03)  # the browser's timer, then drawing
+            wait = training.live_wait_s(last) if new_rule else _old_wait_s(last)
+            with limiter.slot(visitor=name, timeout=wait, background=True) as ticket:
+                if ticket:
+                    started = time.perf_counter()
+                    time.sleep(LINE_WORK_S[name])
+                    if time.monotonic() - sampled >= training.SAMPLE_EVERY_S:
+                        time.sleep(LINE_SAMPLE_S[name])
+                        sampled = time.monotonic()
+                    last = time.perf_counter() - started
+                    trained[name] += 1
+                else:
+                    last = None if new_rule else last
+                    time.sleep(training.LIVE_BACKOFF_S if new_rule else 0.5)
+
+    threads = [threading.Thread(target=trainer, args=(name,)) for name in LINE_WORK_S]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return trained
+
+
+def line(seconds: float = 20.0, reps: int = 3) -> dict:
+    """Five live trainers in the heavy-work limiter's line, simulated: the real limiter with the app's settings and
+    the page's wait rule, sleeps standing for the work (so it measures the line, not the CPU). Counts each trainer's
+    refreshes that trained, with the page's rule and with the rule before 2026-12-02 (a trainer that lost the
+    first race waited 0.15 s every time and could be refused for good: the fairness part's recipe/Large trainer
+    made 0 steps). Fast and free of Streamlit, so the rule can be checked on any machine."""
+    out: dict = {"seconds": seconds, "work_s_per_refresh": LINE_WORK_S, "sample_s": LINE_SAMPLE_S}
+    for label, new_rule in (("page_rule", True), ("rule_before_2026_12_02", False)):
+        rounds = [_line_once(new_rule, seconds) for _ in range(reps)]
+        out[label] = {
+            "trained_refreshes_per_round": rounds,
+            "rounds_where_a_trainer_never_trained": sum(1 for r in rounds if min(r.values()) == 0),
+        }
+    out["bar"] = "every one of the 5 trainers trains in every round (page's rule)"
+    out["met"] = out["page_rule"]["rounds_where_a_trainer_never_trained"] == 0
+    out["load_average_1min_after"] = load()
+    return out
+
+
 def _proc_cpu_s(pid: int) -> float:
     """User + system CPU seconds of a process and its threads (/proc/PID/stat)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -638,6 +708,7 @@ PARTS = {
     "speed": speed,
     "browser": browser,
     "fairness": fairness,
+    "line": line,
 }
 
 
