@@ -416,8 +416,9 @@ def live_wait_s(last_work_s: float | None) -> float:
     After a refresh that trained: past the rest the limiter gives the slot after it (as long as it worked, capped
     at 1 s), no longer, so a lone trainer keeps refreshing. Before the first, and after a refused one: as long as
     a refresh may wait at all. Live refreshes are served first come, first served, and each trainer ahead in line
-    works and then rests; a newcomer that waited only 0.15 s was refused every time while four others kept the
-    slot busy (measured: with 5 trainers, the one that started last made 0 steps in 20 s)."""
+    works and then rests; a trainer that had not trained yet waited only 0.15 s, was refused every time while the
+    others kept the slot busy, and never trained (benchmarks/bench_training.py: with 5 trainers, the recipe/Large
+    one made 0 steps in 20 s; in the 'line' part, one or more of the 5 never trained in 3 rounds of 3)."""
     if last_work_s is None:
         return LIVE_WAIT_MAX_S
     return min(LIVE_WAIT_MAX_S, max(0.0, last_work_s) + LIVE_WAIT_S)
