@@ -23,16 +23,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import os
 import random
 import re
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -350,6 +353,14 @@ def _wait_for_warm_up(log_path: Path, timeout: float = 600.0) -> float:
     return time.monotonic() - started
 
 
+@contextlib.contextmanager
+def _removed_after(folder: Path) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def browser(seconds: float = 12.0, rounds: int = 3) -> dict:
     """Chromium on the live page: refreshes a second while training (the step counter changing), then memory:
     `rounds` times a tab trains (fine-tuning, the biggest run) and is closed mid-run; once the closed tab's session
@@ -366,7 +377,7 @@ def browser(seconds: float = 12.0, rounds: int = 3) -> dict:
         "GLASSBOX_PROBE_DIR": str(probe_dir),
         "PYTHONPATH": os.pathsep.join(p for p in (str(PROBE), os.environ.get("PYTHONPATH", "")) if p),
     }
-    with serve(log_path=log_path, env=env) as url, sync_playwright() as pw:
+    with serve(log_path=log_path, env=env) as url, sync_playwright() as pw, _removed_after(probe_dir):
         chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         # A visitor on the landing page keeps the app warm all along; no training there. Their first visit starts
         # the server's warm-up, which loads every model and computes each page's default view for about 30 s
