@@ -344,6 +344,30 @@ PLANS: dict[str, PagePlan] = {
             ),
         ),
     ),
+    "history": PagePlan(
+        set={"hist_fillers": None, "hist_mistakes": None, "hist_story": None},
+        expect=(
+            Expect("the long-range curves", "chart:hist_curve", r"^The RNN's mistakes"),
+            Expect("the RNN's next-word odds", "chart:hist_bars_RNN", rf"^RNN: '.+' \({PERCENT}\)"),
+            Expect(
+                "the transformer's next-word odds", "chart:hist_bars_Transformer", rf"^Transformer: '.+' \({PERCENT}\)"
+            ),
+            Expect(
+                "the RNN's state, token by token",
+                "chart:hist_state",
+                r"^The RNN's memory: all \d+ numbers",
+                changes_with=("hist_fillers",),
+            ),
+            Expect("the transformer's name head", "chart:hist_attention", r"^The transformer's name head"),
+        ),
+    ),
+    "glossary": PagePlan(
+        set={"find": ["noise", "token", "attention", "softmax", "latent", ""]},
+        expect=(
+            Expect("how many words", "heading", r"^\d+ words, each in plain words first"),
+            Expect("an entry", "heading", r"^(?!\d+ words)\w"),
+        ),
+    ),
 }
 LIVE_PAGE = "gan"
 HOME = "home"
