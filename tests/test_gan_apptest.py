@@ -123,11 +123,14 @@ def test_pictures_open_on_the_clothes_replay_and_count_only_confident_readings()
     headings = _headings(at)
     assert headings[0] == "The forger's clothes after 3,000 training steps"
     texts = " ".join(_texts(at))
-    assert "a sample of the 128 fakes; the bar chart counts all of them" in texts
+    assert "a sample of the 120 fakes; the bar chart counts all of them" in texts
+    assert "the same noise and kinds at every step" in texts
+    assert any("each column asks for one kind" in c.value for c in at.caption)  # which kind each fake was asked for
     assert "at least 80% sure" in texts  # the rule for counting is on the page
     kinds = next(c for k, c in _charts(at).items() if "gan_replay_kinds" in k)
     assert kinds["data"][0]["y"][-1] == "unreadable" and "ankle boot" in kinds["data"][0]["y"]
     assert "measured on 1,000 fresh fakes" in texts and "Fréchet distance" in texts
+    assert "as the kind that was asked for" in texts  # the conditional forger's recorded hit rate
 
 
 @pytest.mark.quality

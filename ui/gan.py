@@ -537,8 +537,8 @@ def pictures_seeing(data: ImageDataset) -> str:
     if data.key == "fashion":
         return text + (
             "Our clothes forger is told which kind to draw (a *conditional* GAN), so every kind gets asked for "
-            "equally often: even bars come by construction, and what the chart shows is whether the judge can "
-            "read the kind in each fake. The unconditional version of these small networks left more than half "
+            "equally often: every kind gets drawn by construction, and what the chart shows is whether the judge "
+            "can read the kind in each fake. The unconditional version of these small networks left more than half "
             "of its fakes unreadable. The digits forger is not told: there, tall bars and missing kinds mean mode "
             "collapse, the forger found a few easy wins and stopped making the rest."
         )
@@ -755,8 +755,8 @@ above +1 and fakes below −1, so pure guessing (score 0) costs it 2, the dashed
 recorded loss also counts its kind classifier's loss, so it sits a little above that line. The unconditional
 version of these small networks left more than half of its fakes unreadable, even with longer training; told the
 kind, the forger spends its few parameters on drawing each kind well. The pictures come from a running average of
-the forger's weights, with the noise drawn a little narrower than in training (*truncation*, Brock et al. 2019):
-more typical pictures, a little less variety. The model card below has the numbers.
+the forger's weights, which draws cleaner pictures than the forger's own jittering weights. The model card below has
+the numbers.
 
 **Reading the fakes.** The judge is a classifier: shown a grey blob, it still names a kind, sometimes with high
 confidence. Counting only verdicts of at least 80% and showing the rest as "unreadable" keeps blobs from passing as
