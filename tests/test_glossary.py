@@ -117,10 +117,12 @@ def _without_links(markdown: str) -> str:
 
 
 def test_a_page_links_each_word_once_to_its_glossary_entry() -> None:
-    """Generate's "What you are seeing" goes through ui.classroom.glossary_links: its words link to the Glossary."""
+    """Generate's promise and "What you are seeing" go through ui.classroom.glossary_links: their words link to the
+    Glossary, each the first time it appears on the page."""
     at = open_at("generate")
-    seeing = next(t for t in texts(at) if t.startswith("**What you are seeing.**"))
-    links = re.findall(r'\[([^\]]*)\]\((Glossary\?term=[^ )]*) "([^"]*)"\)', seeing)
+    page_text = "\n".join(texts(at))
+    assert "**What you are seeing.**" in page_text
+    links = re.findall(r'\[([^\]]*)\]\((Glossary\?term=[^ )]*) "([^"]*)"\)', page_text)
     assert ("token", "Glossary?term=Token", f"Token: {content.term('token').plain}") in links
     assert {text.lower() for text, _, _ in links} >= {"token", "greedy", "seed"}
     assert len([h for _, h, _ in links if h == "Glossary?term=Token"]) == 1  # once, though 'token' comes back

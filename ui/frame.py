@@ -24,6 +24,7 @@ from explainers.store import ModelLoadError, read_config
 from figures import animation, describe
 from figures.presenter import enlarge
 from serving.limiter import HEAVY
+from ui import classroom
 from ui.visitors import visitor_id
 
 # pandas is imported above, by the first page run, before any chart is built and before the warm-up thread starts.
@@ -165,8 +166,8 @@ def chart_as_text(where: DeltaGenerator, fig: go.Figure, key: str) -> None:
 
 
 def what_you_are_seeing(text: str) -> None:
-    """2-4 plain sentences pointing at what just changed on screen."""
-    st.info(f"**What you are seeing.** {text}", icon="👁️")
+    """2-4 plain sentences pointing at what just changed on screen; glossary words link to their entry."""
+    st.info(f"**What you are seeing.** {classroom.glossary_links(text)}", icon="👁️")
 
 
 def go_deeper(markdown: str, title: str = "Go deeper: the technical version") -> None:

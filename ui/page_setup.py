@@ -60,7 +60,7 @@ def setup_page(key: str) -> None:
         with st.container(key="glassbox_back"):  # hidden in presenter mode
             st.page_link(HOME.path, label="Back to the tour", icon="⬅️")
         st.title(f"{entry.icon} {entry.title}")
-        st.markdown(f"**{entry.promise}**")
+        st.markdown(f"**{classroom.glossary_links(entry.promise)}**")
         classroom.first_screen(key)  # lesson bar, 'Predict first', words on this page, copy link
 
 
