@@ -15,9 +15,10 @@ Two versions of the same networks:
   batch norm's scale and shift depend on the kind (conditional batch norm, de Vries et al. 2017; as in Miyato &
   Koyama 2018). The detective is a *projection discriminator* (Miyato & Koyama 2018): its score is a plain
   "looks real" part plus the dot product of its features with a learned vector for the kind claimed, so a good
-  T-shirt labelled "trousers" scores low. While training, every detective weight is divided by its largest
-  singular value (*spectral normalisation*, Miyato et al. 2018), which keeps its judgements smooth; the
-  shipped file stores the divided weights.
+  T-shirt labelled "trousers" scores low. With `kind_weight`, a second head of the detective names the kind of
+  a picture (an auxiliary classifier, Odena et al. 2017), and the forger is also scored on it. While training,
+  the detective's scoring weights are divided by their largest singular value (*spectral normalisation*, Miyato
+  et al. 2018), which keeps its judgements smooth; the shipped file stores the divided weights.
 
 Pictures here are (B, 1, S, S) in [-1, 1] inside the networks; `to_images` gives (B, S, S) in [0, 1].
 """
