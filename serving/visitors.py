@@ -171,6 +171,8 @@ class VisitorGate:
         started = self._clock()
         deadline = started + max(0.0, float(timeout))
         with self._cond:
+            for other in [v for v in self._running if v != visitor]:  # visitors who left never come back to prune
+                self._prune(other)
             ticket = next(self._ids)
             line = self._waiting.setdefault(visitor, deque())
             line.append(ticket)

@@ -6,7 +6,7 @@ import time
 
 from streamlit.testing.v1 import AppTest
 
-from serving.limiter import HEAVY
+from serving.limiter import HEAVY, Ticket
 
 
 def _page() -> None:
@@ -24,7 +24,10 @@ def _page() -> None:
 
 def _hold_every_slot():
     # Wait out a slot's rest after an earlier test's job (duty cycle), or this can flake.
-    return [HEAVY.try_acquire(visitor=f"other-{i}", timeout=HEAVY.MAX_REST_S + 1) for i in range(HEAVY.slots + HEAVY.reserve)]
+    return [
+        HEAVY.try_acquire(visitor=f"other-{i}", timeout=HEAVY.MAX_REST_S + 1)
+        for i in range(HEAVY.slots + HEAVY.reserve)
+    ]
 
 
 def test_heavy_work_runs_when_a_slot_is_free() -> None:
@@ -158,3 +161,22 @@ def test_a_second_tab_waits_for_the_first_page_run(monkeypatch) -> None:
     at.button(key="_glassbox_turn_retry").click().run()
     assert any("the page ran" in m.value for m in at.markdown)
     assert not at.warning
+
+
+def test_heavy_work_outside_a_page_run_is_background_work(monkeypatch) -> None:
+    """The warm-up thread has no page run: its heavy work waits behind visitors and takes turns with live training."""
+    from ui import compute
+
+    asked = []
+
+    def record(**kwargs):
+        asked.append(kwargs["background"])
+        return Ticket(True, "granted", 1, 0, 1)
+
+    monkeypatch.setattr(compute.HEAVY, "try_acquire", record)
+    monkeypatch.setattr(compute.HEAVY, "release", lambda ticket: None)
+    with compute.heavy_slot():
+        pass
+    with compute.heavy_turn():
+        pass
+    assert asked == [True, True]

@@ -179,3 +179,14 @@ def test_a_broken_probe_does_not_hold_the_line() -> None:
 
     assert gate.enter("ip:10.0.0.66", broken, timeout=0)
     assert gate.enter("ip:10.0.0.66", Run(), timeout=0)
+
+
+def test_a_visitor_who_left_is_forgotten_when_anyone_comes() -> None:
+    """The gate must not remember every visitor who ever came: an ended run is dropped at the next anyone's entry."""
+    gate = VisitorGate(runs=1, poll_s=0.01)
+    gone = Run()
+    assert gate.enter("ip:10.0.0.66", gone, timeout=0)
+    gone.going = False  # their tab closed; they never come back
+    still = Run()
+    assert gate.enter("ip:10.0.0.7", still, timeout=0)
+    assert gate.visitors() == 1
