@@ -82,7 +82,8 @@ Draw = Callable[[int, int], tuple[torch.Tensor, "np.ndarray | None"]]
 
 def sampler(data: ImageDataset, role: str) -> Draw:
     """The shipped `role` model of the dataset, loaded once, as `draw(n, seed)`: `n` fresh pictures (n, 1, S, S) in
-    [0, 1] and the kinds asked for (diffusion: 0, 1, ..., 9, 0, ...; None for the unconditional GAN and VAE).
+    [0, 1] and the kinds asked for (diffusion and the clothes GAN: 0, 1, ..., 9, 0, ...; None for the unconditional
+    digit GAN and the VAEs).
     Raises ModelLoadError."""
     name = data.model(role)
     if role == "gan":
@@ -97,7 +98,13 @@ def sampler(data: ImageDataset, role: str) -> Draw:
             from explainers.gan_images import ShippedImageGan
 
             gan = ShippedImageGan(loaded.tensors, loaded.config)
-        return lambda n, seed: (torch.from_numpy(np.ascontiguousarray(gan.sample(n, seed), np.float32))[:, None], None)
+
+        def draw_gan(n: int, seed: int) -> tuple[torch.Tensor, np.ndarray | None]:
+            kinds = gan.kinds(n) if data.key != "digits" else None  # the clothes GAN is conditional: each in turn
+            pictures = torch.from_numpy(np.ascontiguousarray(gan.sample(n, seed), np.float32))[:, None]
+            return pictures, None if kinds is None else kinds.numpy()
+
+        return draw_gan
     if role == "vae":
         from explainers.vae import load_vae, sample_prior
 

@@ -324,8 +324,9 @@ def diversity_section(data: ImageDataset, e: ev.ImageEvaluation) -> None:
         },
         "Top: the share of each model's pictures the judge reads confidently as each kind (a fair share is "
         f"{1 / data.num_classes:.0%}; the rest it could not read). A pale cell is a kind the model rarely draws: "
-        "the GAN's known failure, *mode collapse*. Diffusion is asked for every kind equally, so its row shows the "
-        "share read as the kind asked for. Bottom: a model that draws one T-shirt over and over has a small spread.",
+        "the known failure of a GAN that is not told which kind to draw, *mode collapse* (see the digits). Diffusion "
+        "and the clothes GAN are asked for every kind equally (diffusion's row shows the share read as the kind "
+        "asked for). Bottom: a model that draws one T-shirt over and over has a small spread.",
     )
 
 
