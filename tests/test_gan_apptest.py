@@ -229,3 +229,12 @@ def test_a_live_refresh_waits_out_the_rest_after_its_own_previous_refresh(work_s
     wait = gan.live_wait_s(work_s)
     assert rest < wait <= HeavyWorkLimiter.MAX_REST_S + 0.1
     assert wait >= gan.LIVE_WAIT_S
+
+
+def test_a_live_run_that_has_not_trained_yet_waits_longest_in_line() -> None:
+    """Before its first refresh that trained, and after a refused one, a live run waits as long as any refresh may:
+    with a short wait, a newcomer behind runs that kept the slot busy was refused every time."""
+    from ui import gan
+
+    assert gan.live_wait_s(None) == gan.LIVE_WAIT_MAX_S
+    assert gan.live_wait_s(0.0) < gan.LIVE_WAIT_MAX_S

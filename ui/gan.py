@@ -117,7 +117,7 @@ class LiveRun:
     playing: bool = False
     rendered_step: int = -1
     pictures: tuple[Any, ...] = field(default=(), repr=False)
-    last_work_s: float = 0.0  # how long the previous refresh held the live slot
+    last_work_s: float | None = None  # how long the previous refresh held the live slot (None: none trained yet)
 
 
 # ----------------------------------------------------------------------------- shared, read-only models
@@ -339,7 +339,8 @@ def _tick(mode: LiveMode, speed: str) -> None:
                     mode.train(live.training, speed)
                     _pictures(live, mode)
                     live.last_work_s = time.perf_counter() - started
-                else:  # the picture stays; training resumes on a later refresh
+                else:  # the picture stays; training resumes on a later refresh, which waits longer in line
+                    live.last_work_s = None
                     st.caption(f"⏳ {_refusal(ticket)}")
                     time.sleep(LIVE_BACKOFF_S)
             if live.training.finished:  # hard cap reached: stop the browser's timer with a full rerun
@@ -347,9 +348,14 @@ def _tick(mode: LiveMode, speed: str) -> None:
                 st.rerun(scope="app")
 
 
-def live_wait_s(last_work_s: float) -> float:
-    """How long a live refresh may wait for the slot: past the rest the limiter gives the slot after this run's own
-    previous refresh (as long as that refresh worked, at the live duty cycle, capped at 1 s), never longer."""
+def live_wait_s(last_work_s: float | None) -> float:
+    """How long a live refresh may wait for the slot: after a refresh that trained, past the rest the limiter gives
+    the slot after it (as long as that refresh worked, at the live duty cycle, capped at 1 s), never longer; before
+    the first and after a refused one, as long as a refresh may wait at all. Live refreshes are served first come,
+    first served: a run that waited only 0.15 s while others kept the slot busy was refused every time and never
+    trained (seen on the Training page, which has the same rule: ui.training.live_wait_s)."""
+    if last_work_s is None:
+        return LIVE_WAIT_MAX_S
     return min(LIVE_WAIT_MAX_S, max(LIVE_WAIT_S, last_work_s + 0.05))
 
 
