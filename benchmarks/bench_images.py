@@ -101,6 +101,12 @@ def clothes_rows(reps: int) -> list[Row]:
             slow,
         ),
         (
+            f"clothes diffusion: the page's 8-picture grid (ui.diffusion.GRID_PICTURES), DDIM 20 steps, guidance {w:g}",
+            None,
+            lambda: sample(diffusion, [7] * 8, seed=1, sampler="ddim", steps=20),
+            slow,
+        ),
+        (
             f"clothes diffusion: one picture step by step, full DDPM ({steps} steps), all intermediates recorded",
             2000.0,
             lambda: sample(diffusion, [7], seed=1, sampler="ddpm", record=True),

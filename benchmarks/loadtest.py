@@ -225,9 +225,9 @@ PLANS: dict[str, PagePlan] = {
             Expect("the judge along the run", "chart:conf"),
             Expect("the replay", "chart:anim", r"^Replay: step 1 of (?P<n_steps>\d+)", check="picture"),
             Expect(
-                "16 pictures by DDIM",
+                "8 (clothes) or 16 (digits) pictures by DDIM",
                 "chart:gfast",
-                r"^DDIM, (?P<steps>\d+) steps: (?P<n_fast>\d+) of 16 read as (?:an? )?(?P<kind>.+)$",
+                r"^DDIM, (?P<steps>\d+) steps: (?P<n_fast>\d+) of (?:8|16) read as (?:an? )?(?P<kind>.+)$",
                 check="picture",
                 changes_with=("seed", "w", "kind", "steps"),
             ),

@@ -105,11 +105,12 @@ step_view(run)
 show_chart(st, anim, key="anim", **NO_TOOLS)
 
 st.subheader("3 · Many at once, and the price of steps")
+n_grid = ui.GRID_PICTURES[key]
 with heavy_work():
-    fast = ui.diffusion_batch(key, kind, guidance, seed, "ddim", steps, 16)
+    fast = ui.diffusion_batch(key, kind, guidance, seed, "ddim", steps, n_grid)
 g1, g2 = st.columns([3, 2])
-title = f"DDIM, {steps} steps:<br>{fast.judged} of 16 read as {prompt}"
-show_chart(g1, image_grid(fast.samples, title, cols=4, height=560), key="gfast", **NO_TOOLS)
+title = f"DDIM, {steps} steps:<br>{fast.judged} of {n_grid} read as {prompt}"
+show_chart(g1, image_grid(fast.samples, title, cols=4, height=70 + 122 * (n_grid // 4)), key="gfast", **NO_TOOLS)
 n_full = ui.DDPM_PICTURES
 compare = g2.toggle(
     "Compare with full DDPM",
@@ -122,7 +123,7 @@ if compare:
         full = ui.diffusion_batch(key, kind, guidance, seed, "ddpm", T, n_full)
     title = f"DDPM, {T} steps:<br>{full.judged} of {n_full} read as {prompt}"
     show_chart(g2, image_grid(full.samples, title, cols=2, height=330), key="gfull", **NO_TOOLS)
-    per = [full.seconds / n_full, fast.seconds / 16]
+    per = [full.seconds / n_full, fast.seconds / n_grid]
     title = f"Time per picture:<br>DDIM was {per[0] / max(per[1], 1e-6):.0f}× faster"
     fig = fx.timing_bars([f"DDPM ({T} steps)", f"DDIM ({steps} steps)"], per, title)
     show_chart(g2, fig, key="timing", **NO_TOOLS)

@@ -170,7 +170,7 @@ def test_diffusion_opens_on_clothes_with_a_stored_run_and_its_replay() -> None:
     assert anim["layout"]["updatemenus"][0]["buttons"][0]["method"] == "animate"
     assert len(json.dumps(anim)) < 200_000  # 20 frames of three 28x28 PNGs
     grid = _title_with(at, "DDIM, 20 steps:")
-    assert int(grid.split("steps: ")[1].split(" of")[0]) >= 14 and grid.endswith("read as a sneaker")
+    assert grid.split("steps: ")[1].split(" read")[0] in ("7 of 8", "8 of 8") and grid.endswith("read as a sneaker")
     assert "gfull" not in [el.key for el in at.get("plotly_chart")]  # the full DDPM runs only on request
     assert [p.caption for p in _pictures(at)] == ["t = 0", "t = 20", "t = 50", "t = 100", "t = 150", "t = 199"]
 

@@ -36,6 +36,10 @@ DEFAULT_KINDS = {"fashion": 7, "digits": 3}  # a sneaker, a 3
 DIFFUSION_DEFAULT_SEED = 0
 DIFFUSION_DEFAULT_SAMPLER = "DDIM"
 DIFFUSION_DEFAULT_DDIM_STEPS = 20
+# "Many at once": 8 clothes pictures, 16 digits. A 28x28 picture costs 20 network passes of a U-Net (with guidance,
+# twice), about 0.09 s of one core: with 16 a fresh seed took 1.7-2.5 s in all, too slow for a public 2-core
+# server (benchmarks/bench_fairness.py: a visitor's fresh picture within 2 s); with 8, about 1 s.
+GRID_PICTURES = {"fashion": 8, "digits": 16}
 DDPM_PICTURES = 4  # full DDPM runs on request: 200 steps for each picture (28x28: about 1 s of CPU per picture)
 
 
@@ -181,7 +185,7 @@ def default_diffusion_views() -> None:
         steps = DIFFUSION_DEFAULT_DDIM_STEPS
         recorded_run(dataset, kind, guidance, seed, "ddim", steps)  # the page starts on DDIM
         trajectory_animation_figure(dataset, kind, guidance, seed, "ddim", steps)
-        diffusion_batch(dataset, kind, guidance, seed, "ddim", steps, 16)
+        diffusion_batch(dataset, kind, guidance, seed, "ddim", steps, GRID_PICTURES[dataset])
 
 
 # ------------------------------------------------------------------------------- what a run did, in words
