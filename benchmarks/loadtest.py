@@ -1135,8 +1135,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--replicas", type=int, default=1, help="servers behind nginx (deploy/nginx.conf); 1 = no proxy"
     )
     parser.add_argument("--duration", type=float, default=180, help="seconds visitors stay active")
-    parser.add_argument("--think-min", type=float, default=1.0, help="shortest pause between actions (s)")
-    parser.add_argument("--think-max", type=float, default=4.0, help="longest pause between actions (s)")
+    # A reader looks at what changed before the next move: 3-10 s, the classroom the README's figures describe.
+    parser.add_argument("--think-min", type=float, default=3.0, help="shortest pause between actions (s)")
+    parser.add_argument("--think-max", type=float, default=10.0, help="longest pause between actions (s)")
     parser.add_argument("--ramp-up", type=float, default=10.0, help="visitors arrive over this many seconds")
     parser.add_argument("--live-ticks", type=int, default=30, help="live-training ticks a trainer follows")
     parser.add_argument("--max-actions", type=int, default=200, help="cap on actions per visitor")
