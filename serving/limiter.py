@@ -145,6 +145,7 @@ class HeavyWorkLimiter:
         self._by_visitor: dict[str, int] = {}
         self._queue: deque[int] = deque()  # waiting request ids, oldest first
         self._background: set[int] = set()  # ids in the queue that yield to every other request
+        self._idle: set[int] = set()  # background ids that also yield to all other background work (warm-up)
         self._ids = itertools.count(1)
         self._closed = False
         # Duty cycle for background work: a slot whose live refresh took d seconds rests d * (1/duty - 1) before
@@ -271,8 +272,10 @@ class HeavyWorkLimiter:
             return False
         ready = [j for j in self._queue if self._eligible(j, now)]
         foreground = [j for j in ready if j not in self._background]
+        if job in self._idle:  # only when no other request at all could go
+            return len(ready) == len([j for j in ready if j in self._idle]) and ready[0] == job
         if job in self._background:  # only when no visitor's own request could go, and then oldest first
-            return not foreground and ready[0] == job
+            return not foreground and [j for j in ready if j not in self._idle][0] == job
         return foreground[0] == job
 
     def _may_start(self, job: int, now: float) -> bool:
@@ -284,11 +287,16 @@ class HeavyWorkLimiter:
             return False
         return next(j for j in self._queue if self._in_good_standing(j, now)) == job
 
-    def try_acquire(self, visitor: str | None = None, timeout: float = 0.0, background: bool = False) -> Ticket:
+    def try_acquire(
+        self, visitor: str | None = None, timeout: float = 0.0, background: bool = False, idle: bool = False
+    ) -> Ticket:
         """Ask for a slot, waiting at most `timeout` seconds (0: answer at once). Never raises for 'busy'.
 
         `background=True` marks work that can simply try again later (a live-training refresh): it is granted
-        only while no other request waits, so it never delays a visitor's own request."""
+        only while no other request waits, so it never delays a visitor's own request. `idle=True` (implies
+        background) is work nobody waits for (the server's warm-up): it also lets every other background request
+        go first."""
+        background = background or idle
         timeout = max(0.0, float(timeout))
         started = self._clock()
         with self._cond:
@@ -301,6 +309,8 @@ class HeavyWorkLimiter:
             self._job_visitor[job] = visitor
             if background:
                 self._background.add(job)
+            if idle:
+                self._idle.add(job)
             if visitor is not None:  # counts waiting and running requests, so a visitor never fills the line
                 self._by_visitor[visitor] = self._by_visitor.get(visitor, 0) + 1
             deadline = started + timeout
@@ -314,6 +324,7 @@ class HeavyWorkLimiter:
                     if self._may_start(job, now):
                         self._queue.remove(job)
                         self._background.discard(job)
+                        self._idle.discard(job)
                         self._job_visitor.pop(job, None)
                         self._running += 1
                         granted = True
@@ -348,6 +359,7 @@ class HeavyWorkLimiter:
                 if job in self._queue:  # gave up (timeout or closed): leave the line, let the next one move up
                     self._queue.remove(job)
                     self._background.discard(job)
+                    self._idle.discard(job)
                     self._cond.notify_all()
                 self._job_visitor.pop(job, None)
 

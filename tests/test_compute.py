@@ -164,13 +164,13 @@ def test_a_second_tab_waits_for_the_first_page_run(monkeypatch) -> None:
 
 
 def test_heavy_work_outside_a_page_run_is_background_work(monkeypatch) -> None:
-    """The warm-up thread has no page run: its heavy work waits behind visitors and takes turns with live training."""
+    """The warm-up thread has no page run: its heavy work waits behind visitors and live training (idle work)."""
     from ui import compute
 
     asked = []
 
     def record(**kwargs):
-        asked.append(kwargs["background"])
+        asked.append(kwargs["idle"])
         return Ticket(True, "granted", 1, 0, 1)
 
     monkeypatch.setattr(compute.HEAVY, "try_acquire", record)

@@ -414,3 +414,26 @@ def test_a_waiting_heavy_user_does_not_hold_the_reserve_line() -> None:
     waiter.join(timeout=SAFETY + 1)
     assert results["hog"].granted
     limiter.release(results["hog"])
+
+
+def test_idle_work_lets_every_other_request_go_first() -> None:
+    """The warm-up (idle) waits behind live-training refreshes (background) as well as visitors' own requests."""
+    limiter = HeavyWorkLimiter(slots=1)
+    held = limiter.try_acquire("ip:10.0.0.9")
+    order: list[str] = []
+
+    def ask(name: str, **kwargs) -> None:
+        ticket = limiter.try_acquire(timeout=SAFETY, **kwargs)
+        order.append(name)
+        limiter.release(ticket)
+
+    warm = threading.Thread(target=ask, args=("warm-up",), kwargs={"idle": True})
+    warm.start()
+    wait_until(lambda: limiter.queued == 1)
+    live = threading.Thread(target=ask, args=("live",), kwargs={"visitor": "ip:10.0.0.5", "background": True})
+    live.start()
+    wait_until(lambda: limiter.queued == 2)
+    limiter.release(held)
+    warm.join(timeout=SAFETY + 1)
+    live.join(timeout=SAFETY + 1)
+    assert order == ["live", "warm-up"]

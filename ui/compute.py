@@ -105,10 +105,10 @@ def _wait(wait_s: float | None, run: dict[str, Any]) -> float:
     return HEAVY_WAIT_S if wait_s is None else wait_s
 
 
-def _outside_a_page() -> bool:
+def outside_a_page() -> bool:
     """Heavy work asked for outside any page run is the server's own warm-up: it waits behind every visitor's own
-    request, takes turns with live training (before, it went first for 30-70 s after a start and nobody could
-    train meanwhile) and never takes the slot reserved for visitors."""
+    request and every live-training refresh (before, it went first for 30-70 s after a start, and nobody could
+    train meanwhile), and never takes the slot reserved for visitors (serving.limiter: idle work)."""
     return get_script_run_ctx() is None
 
 
@@ -124,7 +124,7 @@ def heavy_slot(wait_s: float | None = None) -> Iterator[None]:
     if _simulated_busy.is_set():
         run["refused"] = True
         raise ServerBusy(Ticket(False, "busy", HEAVY.slots, 0, HEAVY.slots))
-    ticket = HEAVY.try_acquire(visitor=visitor_id(), timeout=_wait(wait_s, run), background=_outside_a_page())
+    ticket = HEAVY.try_acquire(visitor=visitor_id(), timeout=_wait(wait_s, run), idle=outside_a_page())
     if not ticket:
         run["refused"] = True
         raise ServerBusy(ticket)
@@ -141,7 +141,7 @@ def heavy_turn(wait_s: float | None = None) -> Iterator[None]:
     but if it gets no slot it runs anyway instead of failing the page."""
     try:
         ticket = HEAVY.try_acquire(
-            visitor=visitor_id(), timeout=_wait(wait_s, _this_run() or {}), background=_outside_a_page()
+            visitor=visitor_id(), timeout=_wait(wait_s, _this_run() or {}), idle=outside_a_page()
         )
     except Exception:  # the limiter is closing: never fail the page for this
         ticket = Ticket(False, "closed", 0, 0, 1)

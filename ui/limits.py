@@ -31,7 +31,7 @@ from figures import limits as figs
 from figures.style import percent
 from serving.limiter import HEAVY
 from ui.classroom import glossary_links
-from ui.compute import heavy_slot, heavy_work, keep_last_good
+from ui.compute import heavy_slot, heavy_work, keep_last_good, outside_a_page
 from ui.frame import go_deeper, presenting, show_chart, show_load_error, timed, what_you_are_seeing
 from ui.lm import load_gpt
 from ui.presenter import secondary
@@ -47,7 +47,7 @@ def server_work(wait_s: float = 60.0) -> Iterator[None]:
     """A heavy slot for a measurement made once for the whole server and cached for everyone (the doctor prompts'
     odds, the GAN's kinds, the cost table): it waits its turn in the same line as everyone's heavy work, but it is
     not charged to the visitor who happened to ask first, and after `wait_s` it runs anyway (it runs only once)."""
-    ticket = HEAVY.try_acquire(None, timeout=wait_s)
+    ticket = HEAVY.try_acquire(None, timeout=wait_s, idle=outside_a_page())  # the warm-up: after everyone else
     try:
         yield
     finally:
