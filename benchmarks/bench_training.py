@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from benchmarks.harness import RESULTS, WATCH_STEP_JS, machine_note  # noqa: E402
+from benchmarks.harness import RESULTS, WATCH_STEP_JS, machine_note, wait_for_warm_up  # noqa: E402
 from explainers import live_training as lt  # noqa: E402
 
 OUT = RESULTS / "training.json"
@@ -329,7 +329,6 @@ def speed() -> dict:
 
 
 PROBE = ROOT / "benchmarks" / "server_probe"  # its sitecustomize.py answers what the server holds
-WARM_UP_DONE = re.compile(r"Glassbox warm-up (finished|left)")
 # In the page, every 50 ms: is a "⏳" message (this refresh did not train) showing? The share of time it is.
 WATCH_REFUSED_JS = """
 () => {
@@ -341,16 +340,6 @@ WATCH_REFUSED_JS = """
   }, 50);
 }
 """
-
-
-def _wait_for_warm_up(log_path: Path, timeout: float = 600.0) -> float:
-    """Seconds until the server's background warm-up (started by the first visit) logged that it is done."""
-    started = time.monotonic()
-    while not WARM_UP_DONE.search(log_path.read_text() if log_path.exists() else ""):
-        if time.monotonic() - started > timeout:
-            raise RuntimeError(f"the server's warm-up did not finish in {timeout:.0f} s; see {log_path}")
-        time.sleep(0.5)
-    return time.monotonic() - started
 
 
 @contextlib.contextmanager
@@ -386,7 +375,7 @@ def browser(seconds: float = 12.0, rounds: int = 3) -> dict:
         # at step 0 until the warm-up logged "finished". The bar is about the server the rest of its life.
         landing = chromium.new_page()
         landing.goto(url)
-        out["warm_up_waited_s"] = round(_wait_for_warm_up(log_path), 1)
+        out["warm_up_waited_s"] = round(wait_for_warm_up(log_path), 1)
 
         def open_live(query: str):
             page = chromium.new_page(viewport={"width": 1280, "height": 800})

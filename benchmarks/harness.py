@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -184,3 +185,17 @@ WATCH_STEP_JS = """
   }, 10);
 }
 """
+
+
+WARM_UP_DONE = re.compile(r"Glassbox warm-up (finished|left)")
+
+
+def wait_for_warm_up(log_path: Path, timeout: float = 600.0) -> float:
+    """Seconds until the server's background warm-up (started by the first visit) logged that it is done. Measure
+    a warmed server's speed after it: while it runs, it shares the cores with the visitors being measured."""
+    started = time.monotonic()
+    while not WARM_UP_DONE.search(log_path.read_text() if log_path.exists() else ""):
+        if time.monotonic() - started > timeout:
+            raise RuntimeError(f"the server's warm-up did not finish in {timeout:.0f} s; see {log_path}")
+        time.sleep(0.5)
+    return time.monotonic() - started

@@ -83,3 +83,20 @@ def test_a_busy_first_view_says_so_and_retries() -> None:
     assert not at.exception
     assert not _busy_notices(at)
     assert {"anim", "gfull", "gfast"} <= set(_charts(at))
+
+
+def test_a_busy_history_step_keeps_its_charts() -> None:
+    """The load test saw History lose its long-range chart when the server was full: the fragment stopped before
+    drawing it. Its side-by-side reading now keeps the visitor's previous result, like every heavy view."""
+    from tests.conftest import open_page
+
+    at = open_page("pages/11_History.py", {"hist_fillers": "2"})
+    assert not at.exception, [e.value for e in at.exception]
+    before = _charts(at)
+    assert {"hist_curve", "hist_state", "hist_attention"} <= set(before)
+    at.slider(key="hist_fillers").set_value(4)
+    with simulate_busy():
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert _busy_notices(at) and _retry_buttons(at)
+    assert {"hist_curve", "hist_state", "hist_attention"} <= set(_charts(at))

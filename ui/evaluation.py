@@ -24,7 +24,11 @@ from explainers.store import ModelLoadError, read_config
 from figures import evaluation as figs
 from figures.pictures import data_uri, tile_pngs
 from figures.style import percent
-from ui.compute import heavy_slot, heavy_work  # also sets one torch thread per request, before any model runs
+from ui.compute import (  # also sets one torch thread per request, before any model runs
+    heavy_slot,
+    heavy_work,
+    keep_last_good,
+)
 from ui.frame import show_chart, show_load_error
 from ui.history import load_rnn
 from ui.image_data import get_judge
@@ -103,6 +107,7 @@ def perplexities() -> text_eval.PerplexityTable:
     return text_eval.perplexity_table(read_config("ngram"), read_config("rnn"), read_config("gpt"))
 
 
+@keep_last_good
 @st.cache_data(max_entries=32, show_spinner=False)
 def story_surprise(index: int) -> text_eval.Surprise:
     story = heldout_stories()[int(np.clip(index, 0, len(picker_labels()) - 1))]

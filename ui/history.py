@@ -11,7 +11,7 @@ from explainers import history as hx
 from explainers import lm as lmx
 from explainers.long_range import DISTANCE_FILLERS
 from explainers.rnn import load_rnn_lm
-from ui.compute import heavy_slot  # also sets one torch thread per request, before any model runs
+from ui.compute import heavy_slot, keep_last_good  # also sets one torch thread per request, before any model runs
 from ui.lm import load_gpt
 from ui.tour import live_pages
 
@@ -36,6 +36,7 @@ def long_range_curves() -> hx.LongRangeCurves:
         return hx.long_range(load_rnn(), load_gpt())
 
 
+@keep_last_good
 @st.cache_data(max_entries=128, ttl=3600, show_spinner=False)
 def cached_side_by_side(text: str) -> hx.SideBySide:
     with heavy_slot():  # only on a cache miss: two forward passes of ~300k-parameter models
