@@ -222,19 +222,19 @@ def test_a_live_refresh_waits_out_the_rest_after_its_own_previous_refresh(work_s
     next refresh must wait that rest out, or it shows 'busy' while nobody else is working. It never waits longer
     than the longest rest the limiter gives."""
     from serving.limiter import HeavyWorkLimiter
-    from ui import gan
+    from ui import compute, gan
     from ui.compute import HEAVY_DUTY
 
     rest = min(HeavyWorkLimiter.MAX_REST_S, work_s * (1 / HEAVY_DUTY - 1))
     wait = gan.live_wait_s(work_s)
     assert rest < wait <= HeavyWorkLimiter.MAX_REST_S + 0.1
-    assert wait >= gan.LIVE_WAIT_S
+    assert wait >= compute.LIVE_WAIT_S
 
 
 def test_a_live_run_that_has_not_trained_yet_waits_longest_in_line() -> None:
     """Before its first refresh that trained, and after a refused one, a live run waits as long as any refresh may:
     with a short wait, a newcomer behind runs that kept the slot busy was refused every time."""
-    from ui import gan
+    from ui import compute, gan
 
-    assert gan.live_wait_s(None) == gan.LIVE_WAIT_MAX_S
-    assert gan.live_wait_s(0.0) < gan.LIVE_WAIT_MAX_S
+    assert gan.live_wait_s(None) == compute.LIVE_WAIT_MAX_S
+    assert gan.live_wait_s(0.0) < compute.LIVE_WAIT_MAX_S

@@ -180,7 +180,7 @@ def test_a_refused_refresh_waits_longest_next_time(monkeypatch: pytest.MonkeyPat
     from contextlib import contextmanager
 
     from serving.limiter import Ticket
-    from ui import training
+    from ui import compute, training
 
     waits: list[float] = []
     refuse = [True]
@@ -199,17 +199,17 @@ def test_a_refused_refresh_waits_longest_next_time(monkeypatch: pytest.MonkeyPat
     at = _live(size="Large")
     at.button(key="training_play").click().run()  # pressing Train runs the first refresh at once
     assert not at.exception
-    assert waits == [training.LIVE_WAIT_MAX_S]
+    assert waits == [compute.LIVE_WAIT_MAX_S]
     assert _step(at) == 0 and any(c.value.startswith("⏳") for c in at.caption)
     at.run()
-    assert waits[-1] == training.LIVE_WAIT_MAX_S  # refused: the next one waits the longest again
+    assert waits[-1] == compute.LIVE_WAIT_MAX_S  # refused: the next one waits the longest again
     refuse[0] = False
     at.run()
-    assert waits[-1] == training.LIVE_WAIT_MAX_S
+    assert waits[-1] == compute.LIVE_WAIT_MAX_S
     worked = at.session_state[training._LAST_WORK]
     at.run()
     assert _step(at) > 0
-    assert waits[-1] == pytest.approx(min(training.LIVE_WAIT_MAX_S, worked + training.LIVE_WAIT_S))
+    assert waits[-1] == pytest.approx(min(compute.LIVE_WAIT_MAX_S, worked + compute.LIVE_WAIT_S))
     if at.session_state[training._RUN].seconds < training.SAMPLE_AFTER_S:  # (a very slow machine: maybe not)
         assert not any("copied** word for word" in t for t in _texts(at)), "no sample before a second of training"
 
@@ -217,7 +217,8 @@ def test_a_refused_refresh_waits_longest_next_time(monkeypatch: pytest.MonkeyPat
 def test_live_wait_and_sample_timing() -> None:
     from types import SimpleNamespace
 
-    from ui.training import LIVE_WAIT_MAX_S, LIVE_WAIT_S, SAMPLE_AFTER_S, SAMPLE_EVERY_S, live_wait_s, sample_due
+    from ui.compute import LIVE_WAIT_MAX_S, LIVE_WAIT_S, live_wait_s
+    from ui.training import SAMPLE_AFTER_S, SAMPLE_EVERY_S, sample_due
 
     assert live_wait_s(None) == LIVE_WAIT_MAX_S
     assert live_wait_s(0.1) == pytest.approx(0.1 + LIVE_WAIT_S)

@@ -62,7 +62,7 @@ from figures.gan import (
 from figures.gan_live import LIVE_COLOURS, arena_raster, bars_raster, fakes_grid, lines_raster
 from figures.pictures import data_uri, to_png
 from figures.style import percent
-from ui.compute import heavy_slot, heavy_work, live_slot
+from ui.compute import heavy_slot, heavy_work, live_slot, live_wait_s
 from ui.frame import gif_button, show_chart, timed
 from ui.image_data import DATASET_WORDS, choose_dataset, judge_images, training_images
 
@@ -80,8 +80,6 @@ PICTURES_BUDGET_S = {"digits": 0.12, "clothes": 0.08}  # a clothes refresh train
 CLOTHES_LIVE_BATCH = 32  # half the shipped run's batch: twice the steps a second, so the live page keeps moving
 # Live refreshes give way to visitors who asked for something: a refresh takes a heavy-work slot only if one is
 # free almost at once; otherwise it keeps its picture and sleeps (no CPU) before the browser asks again.
-LIVE_WAIT_S = 0.15  # long enough to outwait the slot's rest after this visitor's own previous refresh ...
-LIVE_WAIT_MAX_S = 1.05  # ... which lasts as long as that refresh worked (the limiter caps it at 1 s)
 LIVE_BACKOFF_S = 0.5
 LEARNING_RATES = ("0.0001", "0.0003", "0.001", "0.003", "0.01")
 # Labels double as URL values (bind="query-params" stores the label), so keep them short.
@@ -346,17 +344,6 @@ def _tick(mode: LiveMode, speed: str) -> None:
             if live.training.finished:  # hard cap reached: stop the browser's timer with a full rerun
                 live.playing = False
                 st.rerun(scope="app")
-
-
-def live_wait_s(last_work_s: float | None) -> float:
-    """How long a live refresh may wait for the slot: after a refresh that trained, past the rest the limiter gives
-    the slot after it (as long as that refresh worked, at the live duty cycle, capped at 1 s), never longer; before
-    the first and after a refused one, as long as a refresh may wait at all. Live refreshes are served first come,
-    first served: a run that waited only 0.15 s while others kept the slot busy was refused every time and never
-    trained (seen on the Training page, which has the same rule: ui.training.live_wait_s)."""
-    if last_work_s is None:
-        return LIVE_WAIT_MAX_S
-    return min(LIVE_WAIT_MAX_S, max(LIVE_WAIT_S, last_work_s + 0.05))
 
 
 def _refusal(ticket: Any) -> str:

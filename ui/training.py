@@ -27,6 +27,7 @@ from ui.compute import (  # also sets one torch thread per request, before any m
     heavy_work,
     keep_last_good,
     live_slot,
+    live_wait_s,
 )
 from ui.frame import show_chart, timed
 from ui.lm import load_gpt
@@ -39,8 +40,6 @@ TICK_S = 0.05
 TRAIN_S = 0.12  # training per refresh: with drawing and the slot's rest, 2-4 refreshes a second
 SAMPLE_EVERY_S = 3.0
 SAMPLE_AFTER_S = 1.0  # ... and after at least this much training since the previous sample
-LIVE_WAIT_S = 0.15  # outwait the slot's rest after this visitor's own previous refresh ...
-LIVE_WAIT_MAX_S = 1.05  # ... which lasts as long as that refresh worked (the limiter caps it at 1 s)
 LIVE_BACKOFF_S = 0.2  # after a refused refresh (which waited LIVE_WAIT_MAX_S in line), before the next one
 
 YOURS = "Your own text"
@@ -408,20 +407,6 @@ def _tick() -> None:
         if run.finished:  # a cap reached: stop the browser's timer with a full rerun
             st.session_state[_PLAYING] = False
             st.rerun(scope="app")
-
-
-def live_wait_s(last_work_s: float | None) -> float:
-    """How long a training refresh may wait in line for the live slot (sleeping, using no CPU).
-
-    After a refresh that trained: past the rest the limiter gives the slot after it (as long as it worked, capped
-    at 1 s), no longer, so a lone trainer keeps refreshing. Before the first, and after a refused one: as long as
-    a refresh may wait at all. Live refreshes are served first come, first served, and each trainer ahead in line
-    works and then rests; a trainer that had not trained yet waited only 0.15 s, was refused every time while the
-    others kept the slot busy, and never trained (benchmarks/bench_training.py: with 5 trainers, the recipe/Large
-    one made 0 steps in 20 s; in the 'line' part, one or more of the 5 never trained in 3 rounds of 3)."""
-    if last_work_s is None:
-        return LIVE_WAIT_MAX_S
-    return min(LIVE_WAIT_MAX_S, max(0.0, last_work_s) + LIVE_WAIT_S)
 
 
 def sample_due(taken: tuple[float, lt.Sample, float] | None, run: lt.LiveRun, now: float | None = None) -> bool:
