@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 
 from figures.style import (
     ACCENT,
+    FONT_SIZE,
     MUTED,
     PALETTE,
     PRIMARY,
@@ -258,6 +259,14 @@ ATTENTION_SCALE = {"colorscale": SEQUENTIAL, "zmin": 0, "zmax": 1}  # attention 
 PROB_AXIS = {"range": [0, 1.27], "tickvals": [0, 0.25, 0.5, 0.75, 1.0], "ticktext": ["0%", "", "50%", "", "100%"]}
 
 
+def _right_margin(labels: Sequence[str], probs: Sequence[float], size: int, least: int) -> int:
+    """Room on the right for the number written after a bar that nearly reaches 100%. PROB_AXIS leaves 27% of the
+    plot's width past 100%, but on a phone, beside long token names, that is a few pixels: the whole label must fit
+    in the margin (">99.9%" was cut off)."""
+    near_full = [lab for lab, p in zip(labels, probs, strict=True) if p >= 0.8]
+    return max(least, text_px(near_full, size))
+
+
 def next_token_bars(
     labels: Sequence[str],
     probs: Sequence[float],
@@ -331,7 +340,12 @@ def next_token_bars(
         "bargap": 0.2,
         "legend": {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0},
         # Margins with room for the labels, so Plotly draws once per knob move; see figures.style.text_px.
-        "margin": layout["margin"] | {"l": 24 + text_px(names, 15, monospace=True), "b": 120, "r": 16},
+        "margin": layout["margin"]
+        | {
+            "l": 24 + text_px(names, 15, monospace=True),
+            "b": 120,
+            "r": _right_margin([percent(float(p)) for p in probs], probs, 15, least=16),
+        },
         # Top token first. An explicit reversed range, not autorange="reversed": nothing for Plotly to recompute per move.
         "yaxis": {"range": [n - 0.5, -0.5], "tickfont": {"size": 15, "family": "monospace"}},
         "xaxis": {"title": {"text": "chance of coming next"}} | PROB_AXIS,
@@ -441,7 +455,8 @@ def alternatives_bars(labels: Sequence[str], probs: Sequence[float], chosen: int
     )
     text, layout = titled(f"Step {step + 1}: {quoted(labels[chosen])} was picked ({percent(float(probs[chosen]))})")
     layout |= {
-        "margin": layout["margin"] | {"l": 20 + text_px(names, 15, monospace=True), "b": 70, "r": 20},
+        "margin": layout["margin"]
+        | {"l": 20 + text_px(names, 15, monospace=True), "b": 70, "r": _right_margin(bars.text, probs, FONT_SIZE, 20)},
         "yaxis": {"range": [len(labels) - 0.5, -0.5], "tickfont": {"size": 15, "family": "monospace"}},  # top first
         "xaxis": {"title": {"text": "chance at this step"}} | PROB_AXIS,
     }

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from serving.limiter import HEAVY, Ticket
+
+
+@pytest.fixture(autouse=True)
+def _no_background_work() -> None:
+    """Earlier tests in this process may have left once-per-server work running in a background thread (the Limits
+    page measures its cost table for about 20 s, more on a loaded CI machine); it holds a heavy slot meanwhile, and
+    these tests count slots. Wait for it, as a visitor arriving after it would."""
+    deadline = time.monotonic() + 300
+    while (HEAVY.running or HEAVY.queued) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert HEAVY.running == 0, "background work still holds a heavy slot after 300 s"
 
 
 def _page() -> None:
