@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from figures.style import ACCENT, MUTED, PRIMARY, figure, percent
+from figures.style import ACCENT, FONT_SIZE, MUTED, PRIMARY, figure, percent, text_px
 
 RNN_COLOUR = ACCENT  # orange: the RNN everywhere on the page
 GPT_COLOUR = PRIMARY  # blue: the transformer
@@ -22,6 +22,14 @@ TITLE_CHARS = 34  # a bold 20 px title line that fits a 390 px phone; Plotly nev
 TITLE_LINE_PX = 26
 TITLE_PAD = 16  # px above the title
 INSIDE_FROM = 0.5  # a bar at least this long carries its label inside it
+# Margins with room for the labels and titles, so Plotly draws each chart once per slider move: with the style's
+# 10 px it measured the labels, grew every margin and drew the whole chart again (figures.style.text_px).
+AXIS_TITLE_PX = 46  # an axis title beside its tick labels: standoff, text and padding
+
+
+def _slanted_px(texts: Sequence[str]) -> int:
+    """The height of tick labels written at -60 degrees."""
+    return int(text_px(texts, FONT_SIZE) * 0.87) + 24
 
 
 def esc(text: str) -> str:
@@ -104,6 +112,7 @@ def long_range_chart(
             "yaxis": yaxis,
             "legend": {"orientation": "h", "y": -0.28, "x": 0},
             "shapes": shapes,
+            "margin": {"l": 58 + AXIS_TITLE_PX, "b": 132},
         },
     )
     return figure(traces, layout, title=text, height=460)
@@ -121,7 +130,7 @@ def next_word_bars(
         title,
         {
             "xaxis": {"title": "probability", "range": [0, 125], "ticksuffix": "%"},
-            "margin": {"r": 10},
+            "margin": {"r": 10, "l": 24 + text_px([f"{s} ✓" for s in shown], FONT_SIZE), "b": 74},
             "uniformtext": {"minsize": 12, "mode": "show"},
         },
     )
@@ -181,6 +190,7 @@ def state_heatmap(
         {
             "xaxis": _token_axis(labels, every, keep=[i for i, lab in enumerate(labels) if _shown(lab) == answer]),
             "yaxis": {"title": f"the {len(units)} busiest numbers", "showticklabels": False, "autorange": "reversed"},
+            "margin": {"l": 12 + AXIS_TITLE_PX, "r": 104, "b": _slanted_px([_shown(lab) for lab in labels])},
         },
     )
     return figure(
@@ -222,6 +232,7 @@ def attention_strip(
             "xaxis": _token_axis(labels, every, keep=[top, *named]),
             "yaxis": {"title": "attention", "range": [0, 100], "ticksuffix": "%"},
             "bargap": 0.1,
+            "margin": {"l": 50 + AXIS_TITLE_PX, "b": _slanted_px(shown)},
         },
     )
     return figure(

@@ -1,18 +1,18 @@
 import streamlit as st
 
-from explainers.history import busiest_units
 from explainers.long_range import DISTANCE_FILLERS
 from figures import history as figs
 from ui.compute import heavy_work
 from ui.frame import go_deeper, load_or_stop, model_card, show_chart, timed, what_you_are_seeing
 from ui.history import (
     GO_DEEPER,
-    cached_side_by_side,
     choose,
     deeper_numbers,
     load_rnn,
+    long_range_chart,
     long_range_curves,
     show_prompt,
+    side_charts,
     timeline,
 )
 from ui.lm import load_gpt
@@ -38,12 +38,11 @@ def compare() -> None:
     """The controls and everything they change: a slider move reruns only this part of the page."""
     choice = choose()
     with heavy_work(), timed("RNN and transformer reading your text"):
-        side = cached_side_by_side(choice.text)
+        charts = side_charts(choice.text)
 
     st.subheader("Can it repeat a name it read long ago?")
     selected = choice.prompt.distance if choice.prompt else None
-    fig = figs.long_range_chart(curves.distance, curves.rnn, curves.gpt, selected, choice.mistakes)
-    show_chart(st, fig, key="hist_curve", width="stretch", config=figs.NO_BAR)
+    show_chart(st, long_range_chart(selected, choice.mistakes), key="hist_curve", width="stretch", config=figs.NO_BAR)
     st.caption(
         f"Each point: the mean over {curves.prompts} held-out stories, with {', '.join(map(str, DISTANCE_FILLERS))} "
         "filler sentences."
@@ -52,30 +51,21 @@ def compare() -> None:
     )
     if choice.prompt:
         show_prompt(choice.prompt)
-    if side.truncated:
+    if charts.side.truncated:
         st.warning("Long text: both models read only its last 256 tokens.")
 
     st.subheader("Same text, both models' guesses for the next word")
     c1, c2 = st.columns(2)
-    for col, nxt, who, colour in (
-        (c1, side.rnn_next, "RNN", figs.RNN_COLOUR),
-        (c2, side.gpt_next, "Transformer", figs.GPT_COLOUR),
-    ):
-        bars = figs.next_word_bars(nxt.labels, nxt.probs, side.answer, who, colour)
-        show_chart(col, bars, key=f"hist_bars_{who}", width="stretch", config=figs.NO_BAR)
+    show_chart(c1, charts.rnn_bars, key="hist_bars_RNN", width="stretch", config=figs.NO_BAR)
+    show_chart(c2, charts.gpt_bars, key="hist_bars_Transformer", width="stretch", config=figs.NO_BAR)
 
     st.subheader("How each one remembers")
-    every = max(1, -(-len(side.labels) // 16))  # at most 16 token labels (plus the name): they fit a phone
-    units = busiest_units(side.states)
-    state_fig = figs.state_heatmap(side.states, side.labels, units, every, side.answer)
-    show_chart(st, state_fig, key="hist_state", width="stretch", config=figs.NO_BAR)
+    show_chart(st, charts.state, key="hist_state", width="stretch", config=figs.NO_BAR)
     st.caption(
         "Each column is the RNN's state after reading that token; each row is one of its numbers (blue above zero, "
         "red below). To keep the friend's name, the RNN must carry it through every one of these rewrites."
     )
-    head = f"name head (layer {side.head[0] + 1}, head {side.head[1] + 1})"
-    strip = figs.attention_strip(side.attention, side.labels, side.answer, head, every)
-    show_chart(st, strip, key="hist_attention", width="stretch", config=figs.NO_BAR)
+    show_chart(st, charts.attention, key="hist_attention", width="stretch", config=figs.NO_BAR)
     st.caption(
         "The transformer keeps every token it has read. From the last token, this head (found by measurement, see "
         "the Attention page) puts its attention straight on the earlier name, however far back it is."

@@ -124,3 +124,20 @@ def test_the_name_is_always_labelled_on_long_token_axes() -> None:
     states = np.zeros((len(labels), 8), dtype=np.float32)
     heat = figs.state_heatmap(states, labels, np.arange(4), every=2, answer="Anna")
     assert "Anna" in list(heat.layout.xaxis.ticktext)
+
+
+def test_shared_charts_are_never_changed_by_a_page_run() -> None:
+    """The page's figures are built once per text and shared by every visitor (ui.history.side_charts, a
+    cache_resource): drawing them, in presenter mode too, must leave them as they were."""
+    from ui.history import DEFAULT_FILLERS, long_range_chart, side_charts
+
+    prompt = hx.picked_prompt(0, DEFAULT_FILLERS)
+    run_page({"present": "true"})
+    shared = side_charts(corpus.render(prompt.words))
+    curve = long_range_chart(prompt.distance, True)
+    before = [f.to_json() for f in (curve, shared.rnn_bars, shared.gpt_bars, shared.state, shared.attention)]
+    for params in ({"present": "true"}, None):
+        at = run_page(params)
+        assert len(charts(at)) == 5
+    after = [f.to_json() for f in (curve, shared.rnn_bars, shared.gpt_bars, shared.state, shared.attention)]
+    assert after == before

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from explainers import corpus
@@ -11,6 +12,7 @@ from explainers import history as hx
 from explainers import lm as lmx
 from explainers.long_range import DISTANCE_FILLERS
 from explainers.rnn import load_rnn_lm
+from figures import history as figs
 from ui.compute import heavy_slot, keep_last_good  # also sets one torch thread per request, before any model runs
 from ui.lm import load_gpt
 from ui.tour import live_pages
@@ -41,6 +43,43 @@ def long_range_curves() -> hx.LongRangeCurves:
 def cached_side_by_side(text: str) -> hx.SideBySide:
     with heavy_slot():  # only on a cache miss: two forward passes of ~300k-parameter models
         return hx.side_by_side(load_rnn(), load_gpt(), text)
+
+
+# Building a Plotly figure validates every property: for this page's five charts that was about half the server's
+# work on a slider move. The charts depend only on the text (and the distance marker), so each is built once for
+# every visitor and shared read-only (st.cache_resource: no copy per call; show_chart never changes a figure).
+
+
+@dataclass(frozen=True)
+class SideCharts:
+    side: hx.SideBySide
+    rnn_bars: go.Figure
+    gpt_bars: go.Figure
+    state: go.Figure
+    attention: go.Figure
+
+
+@keep_last_good
+@st.cache_resource(max_entries=64, ttl=3600, show_spinner=False)
+def side_charts(text: str) -> SideCharts:
+    """Both models' reading of `text` (cached_side_by_side) and the four charts drawn from it."""
+    side = cached_side_by_side(text)
+    every = max(1, -(-len(side.labels) // 16))  # at most 16 token labels (plus the name): they fit a phone
+    head = f"name head (layer {side.head[0] + 1}, head {side.head[1] + 1})"
+    return SideCharts(
+        side,
+        figs.next_word_bars(side.rnn_next.labels, side.rnn_next.probs, side.answer, "RNN", figs.RNN_COLOUR),
+        figs.next_word_bars(side.gpt_next.labels, side.gpt_next.probs, side.answer, "Transformer", figs.GPT_COLOUR),
+        figs.state_heatmap(side.states, side.labels, hx.busiest_units(side.states), every, side.answer),
+        figs.attention_strip(side.attention, side.labels, side.answer, head, every),
+    )
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def long_range_chart(selected: int | None, mistakes: bool) -> go.Figure:
+    """The long-range curves with the chosen story's distance marked (shared read-only, like side_charts)."""
+    curves = long_range_curves()
+    return figs.long_range_chart(curves.distance, curves.rnn, curves.gpt, selected, mistakes)
 
 
 @st.cache_data(show_spinner=False)
@@ -192,5 +231,6 @@ words only among the last ~50 (Khandelwal et al. 2018, *Sharp Nearby, Fuzzy Far 
 def warm() -> None:
     """For the server's warm-up: the RNN, both long-range curves and the page's default view."""
     load_rnn()
-    long_range_curves()
-    cached_side_by_side(corpus.render(hx.picked_prompt(0, DEFAULT_FILLERS).words))
+    prompt = hx.picked_prompt(0, DEFAULT_FILLERS)
+    long_range_chart(prompt.distance, True)
+    side_charts(corpus.render(prompt.words))
