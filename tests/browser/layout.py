@@ -139,6 +139,23 @@ def text_problems(page, tolerance: float = TOLERANCE_PX) -> list[str]:
     return page.evaluate(_JS, tolerance)
 
 
+_MARGINS_JS = r"""
+() => Array.from(document.querySelectorAll('.js-plotly-plot')).filter(gd => gd._fullLayout).map(gd => {
+  const full = gd._fullLayout, set = full.margin, used = full._size;
+  const title = ((full.title && full.title.text) || '').replace(/<br>/g, ' ').slice(0, 50);
+  const grown = ['l', 'r', 't', 'b'].filter(k => used[k] - set[k] > 1).map(k => `${k} +${Math.round(used[k] - set[k])}`);
+  return grown.length ? `"${title}": margins set too small, grown ${grown.join(', ')} px` : null;
+}).filter(Boolean)
+"""
+
+
+def grown_margins(page) -> list[str]:
+    """Every chart on `page` whose margins Plotly had to grow to fit its labels. Growing one means drawing the whole
+    chart a second time, on every update (plotly.js Plots.doAutoMargin, with its 1 px tolerance); a figure that
+    sets margins with room for its labels is drawn once (figures.style.text_px)."""
+    return page.evaluate(_MARGINS_JS)
+
+
 def open_every_expander(page) -> int:
     """Open every closed expander shown on the page, so the charts inside are drawn and checked too. Returns how
     many were opened. Expanders inside a closed popover are not shown: clicking one would wait out Playwright's

@@ -2,7 +2,8 @@
 - it finishes running, shows no exception, logs no console error and asks nothing of any other origin;
 - it is screenshotted (the first screen and the whole page) for people to look at;
 - axe-core finds no serious or critical accessibility violation (tests/browser/test_a11y.py);
-- with every expander opened, no chart text is cut off or runs into other text (tests/browser/layout.py).
+- with every expander opened, no chart text is cut off or runs into other text (tests/browser/layout.py), and
+  no chart is drawn twice because its margins were too small for its labels.
 
 One opening serves all four checks: opening a page is most of a browser test's time, and this test once opened
 every page three times over.
@@ -15,7 +16,7 @@ import re
 import pytest
 
 from tests.browser.conftest import assert_clean, screenshot
-from tests.browser.layout import expand_everything, text_problems
+from tests.browser.layout import expand_everything, grown_margins, text_problems
 from ui.tour import live_pages
 
 VIEWPORTS = {"desktop": (1280, 800), "phone": (390, 844)}
@@ -56,5 +57,8 @@ def test_page_renders_cleanly_accessibly_and_unclipped(open_page, page_path: str
     if clipped:
         screenshot(page, f"layout-{name}-{viewport}", whole_page=True)
         problems.append(f"chart text cut off or overlapping ({len(clipped)}):\n" + "\n".join(clipped))
+    redrawn = grown_margins(page)
+    if redrawn:
+        problems.append(f"charts drawn twice per update ({len(redrawn)}):\n" + "\n".join(redrawn))
     assert problems == [], f"{name} at {viewport}:\n" + "\n\n".join(problems)
     assert_clean(page)

@@ -1,6 +1,7 @@
 """No chart text cut off or run together on the text pages in the states that stretch their charts most, on a
 phone (390 x 844) and a desktop (1280 x 800): every expander is opened so the charts inside are drawn too, and
-tests/browser/layout.py measures each chart's title, axis titles, annotations, legend, tick labels and bar labels.
+tests/browser/layout.py measures each chart's title, axis titles, annotations, legend, tick labels and bar labels,
+and checks that no chart's margins were too small for its labels (Plotly then draws it twice on every update).
 
 Every page in its first state is checked the same way by tests/browser/test_every_page.py.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import screenshot
-from tests.browser.layout import expand_everything, text_problems
+from tests.browser.layout import expand_everything, grown_margins, text_problems
 from tests.browser.test_every_page import url_path
 
 VIEWPORTS = {"phone": (390, 844), "desktop": (1280, 800)}
@@ -47,7 +48,7 @@ CASES = [(state, "phone") for state in TEXT_STATES] + [
 def test_text_pages_in_stretching_states(open_page, state: str, viewport: str) -> None:
     path, query = TEXT_STATES[state]
     page = _open_with_every_chart(open_page, path, query, viewport)
-    problems = text_problems(page)
+    problems = text_problems(page) + grown_margins(page)
     if problems:
         screenshot(page, f"layout-{state}-{viewport}", whole_page=True)
     assert problems == [], f"{state} at {viewport}:\n" + "\n".join(problems)
