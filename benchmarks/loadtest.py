@@ -347,7 +347,10 @@ PLANS: dict[str, PagePlan] = {
     "history": PagePlan(
         set={"hist_fillers": None, "hist_mistakes": None, "hist_story": None},
         expect=(
-            Expect("the long-range curves", "chart:hist_curve", r"^The RNN's mistakes"),
+            # Titled by the zoom toggle (hist_mistakes), which visitors switch and the URL keeps across visits.
+            Expect(
+                "the long-range curves", "chart:hist_curve", r"^(?:The RNN's mistakes|Both remember the friend's name)"
+            ),
             Expect("the RNN's next-word odds", "chart:hist_bars_RNN", rf"^RNN: '.+' \({PERCENT}\)"),
             Expect(
                 "the transformer's next-word odds", "chart:hist_bars_Transformer", rf"^Transformer: '.+' \({PERCENT}\)"

@@ -23,3 +23,18 @@ from benchmarks.verify import same_value
 )
 def test_same_value(shown, wanted, same) -> None:
     assert same_value(shown, wanted) is same
+
+
+@pytest.mark.parametrize("mistakes", [True, False])
+def test_history_plan_reads_the_curve_with_the_zoom_on_and_off(mistakes: bool) -> None:
+    """The load test's History row finds the long-range chart whichever way the visitor set the zoom toggle: it
+    once expected only the zoomed title and counted 27 'missing' charts in a classroom run."""
+    import re
+
+    from benchmarks.loadtest import PLANS
+    from figures import history as figs
+
+    row = next(e for e in PLANS["history"].expect if e.element == "chart:hist_curve")
+    fig = figs.long_range_chart([10, 50, 100], [0.99, 0.98, 0.97], [0.999, 0.999, 0.998], 50, mistakes)
+    title = fig.layout.title.text.replace("<br>", " ")
+    assert re.search(row.pattern, title), title
