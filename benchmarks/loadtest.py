@@ -221,6 +221,7 @@ PLANS: dict[str, PagePlan] = {
                 r"^Step (?P<k>\d+) of (?P<n_steps>\d+) \(t = \d+\)$",
                 check="picture",
                 changes_with=("seed", "w", "sampler", "kind"),
+                same_when={"kind": r"guidance 0"},  # unguided: the kind asked for is ignored, and the page says so
             ),
             Expect("the judge along the run", "chart:conf"),
             Expect("the replay", "chart:anim", r"^Replay: step 1 of (?P<n_steps>\d+)", check="picture"),

@@ -58,6 +58,8 @@ class Expect:
     check:    a value check from CHECKS, run on the element and the groups read on the page.
     optional: may be absent (it is still checked when present), e.g. Generate's chart before any token.
     changes_with: widget keys; when the visitor changes one of them to a new value, this element must change.
+    same_when:    widget key -> regular expression: the change of that widget may leave this element as it was
+              while some element's text on the page matches (e.g. the kind asked for, at guidance 0).
     advances_on:  widgets (key or label piece) whose click must increase the pattern's first group, unless
               `done` matches somewhere on the page (the run reached its cap, the story ended).
     """
@@ -68,6 +70,7 @@ class Expect:
     check: str = ""
     optional: bool = False
     changes_with: tuple[str, ...] = ()
+    same_when: dict[str, str] = field(default_factory=dict)
     advances_on: tuple[str, ...] = ()
     done: str = ""
 
@@ -382,6 +385,9 @@ class Checker:
             if expect.changes_with and action.kind == "set" and action.widget in expect.changes_with:
                 before, now = action.before.get(action.widget), action.requested.get(action.widget)
                 changed = before is not None and not same_value(now, before)
+                excused = expect.same_when.get(action.widget)
+                if excused and any(re.search(excused, element_text(e)) for e in page):
+                    changed = False
                 if changed and self.last_prints.get(i) == fingerprint(element):
                     problems.append(
                         Failure("implausible", f"{expect.what}: unchanged after {action.widget} {before} -> {now}")
