@@ -5,17 +5,21 @@ Each bar's value is written in its label (left of the bar), not at its end, wher
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
 from html import escape as esc
+from html import unescape
 
 import numpy as np
 import plotly.graph_objects as go
 
-from figures.limits import NO_BAR, cost_bars, duration, titled
+from figures import limits
+from figures.limits import NO_BAR, duration, titled
 from figures.pictures import grid_picture, scale_for, to_png
-from figures.style import MUTED, PALETTE, figure, percent, vline
+from figures.style import MUTED, PALETTE, SMALL_SIZE, figure, percent, vline
 
-__all__ = ["NO_BAR", "cost_bars", "duration"]
+__all__ = ["NO_BAR", "duration"]
 
 COLOURS = {"gan": PALETTE[0], "vae": PALETTE[1], "diffusion": PALETTE[2], "real": "#4A4F57"}
 TEXT_COLOURS = {
@@ -25,6 +29,47 @@ TEXT_COLOURS = {
     "gpt": PALETTE[0],
     "grammar": "#4A4F57",
 }
+
+# Margins with room for every label, so Plotly draws each chart once: with the style's 10 px margins it measured the
+# labels, grew the margins and drew the whole chart again on every change (figures.style.text_px). The labels here
+# hold numbers and words, so their width is added up per character rather than guessed from their length.
+# Widths in em of DejaVu Sans, the broad sans-serif browsers on Linux pick (narrower fonts get a few spare px),
+# rounded up to 0.05 em; bold is about 13% wider than the true widths, 10% wider than these.
+_EM = {
+    0.3: "'IJijl",
+    0.35: " ,./:;\\|·",
+    0.4: "()-[]ft",
+    0.45: "!r",
+    0.5: '"*_`–',
+    0.55: "?csz",
+    0.6: "FLkvxy",
+    0.65: "$0123456789EPSTYabdeghnopqu{}µéè",
+    0.7: "ABCKRVXZ",
+    0.75: "NU",
+    0.8: "&DGHOQ",
+    0.85: "#+<=>^w~×→",
+    0.9: "M",
+}
+_CHAR_EM = {ch: em for em, chars in _EM.items() for ch in chars}  # any other character: 1 em
+BOLD = 1.1
+BAR_LABEL_PX = 21  # a bar chart's category label to the plot: Plotly's padding (measured in Chromium)
+HEAT_LABEL_PX = 28  # a heatmap's row label to the plot: its outside tick and padding
+X_AXIS_PX = 67  # below the plot: the x tick labels and the axis title
+SPARE_PX = 4  # headroom for a font that draws a little wider
+
+
+def label_px(text: str, size: float = SMALL_SIZE) -> int:
+    """The width in px of a tick label at `size`: its widest line ("<br>" between lines; a <b> line in bold)."""
+    widest = 0.0
+    for line in text.split("<br>"):
+        em = sum(_CHAR_EM.get(ch, 1.0) for ch in unescape(re.sub(r"<[^>]*>", "", line)))
+        widest = max(widest, em * (BOLD if "<b>" in line else 1.0))
+    return math.ceil(widest * size)
+
+
+def _bar_margin(names: Sequence[str]) -> dict[str, int]:
+    """Margins for horizontal bars labelled `names` with an x axis title below."""
+    return {"l": BAR_LABEL_PX + max((label_px(n) for n in names), default=0) + SPARE_PX, "b": X_AXIS_PX + SPARE_PX}
 
 
 def measure_bars(
@@ -50,7 +95,7 @@ def measure_bars(
         "yaxis": {"autorange": "reversed"},
         "bargap": 0.3,
         "showlegend": False,
-        "margin": {"l": 10},
+        "margin": _bar_margin(names),
     }
     if as_share:
         layout["xaxis"] |= {"tickformat": ".0%"}
@@ -121,7 +166,13 @@ def kind_map(class_names: Sequence[str], labels: Sequence[str], shares: np.ndarr
         {
             "xaxis": {"side": "top", "showgrid": False},
             "yaxis": {"autorange": "reversed", "showgrid": False},
-            "margin": {"l": 10, "b": 10, "t": 90},
+            # the last column's name, centred over it, is wider than a phone's column: half of it, less 30 px (half
+            # of a narrow column), in the right margin
+            "margin": {
+                "l": HEAT_LABEL_PX + max((label_px(esc(k)) for k in class_names), default=0) + SPARE_PX,
+                "r": max(10, math.ceil(label_px(esc(labels[-1])) / 2) - 30 + SPARE_PX) if len(labels) else 10,
+                "b": 10,
+            },
         },
     )
     layout["margin"]["t"] += 30  # room for the model names above the columns
@@ -152,7 +203,7 @@ def perplexity_bars(labels: Sequence[str], values: Sequence[float], keys: Sequen
             "yaxis": {"autorange": "reversed"},
             "bargap": 0.3,
             "showlegend": False,
-            "margin": {"l": 10},
+            "margin": _bar_margin(names),
         },
     )
     layout["shapes"] = [vline(floor, {"color": "#111418", "dash": "dot", "width": 2})]
@@ -164,6 +215,23 @@ def perplexity_bars(labels: Sequence[str], values: Sequence[float], keys: Sequen
         hovertemplate="%{y}<extra></extra>",
     )
     return figure(bars, layout, title=text, height=170 + 62 * len(labels))
+
+
+def cost_bars(labels: Sequence[str], ms: Sequence[float], passes: Sequence[float], title: str) -> go.Figure:
+    """The Limits page's time-per-picture bars (figures.limits.cost_bars), with margins that hold their labels. A
+    tick in the axis's last quarter decade sits at the plot's right edge, half its label beyond, and Plotly then
+    keeps about 8 px more than that: room for it (measured at 320 to 1280 px)."""
+    fig = limits.cost_bars(labels, ms, passes, title)
+    margin = _bar_margin(fig.data[0].y)
+    xaxis = fig.layout.xaxis
+    end = xaxis.range[1] if xaxis.range else math.inf
+    ticks = zip(xaxis.tickvals or (), xaxis.ticktext or (), strict=False)
+    margin["r"] = max(
+        [10] + [math.ceil(label_px(t) / 2) + 8 + SPARE_PX for v, t in ticks if end - 0.25 < np.log10(v) <= end]
+    )
+    current = fig.layout.margin
+    fig.layout.margin.update({k: max(v, getattr(current, k) or 0) for k, v in margin.items()})
+    return fig
 
 
 def sample_grid_png(images: np.ndarray, cols: int) -> bytes:
