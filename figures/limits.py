@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from figures.lm import esc, wrap_title
+from figures.lm import esc, label_px, wrap_title
 from figures.pictures import SCALE, paper, picture_source
-from figures.style import ACCENT, MUTED, PALETTE, PRIMARY, figure, percent
+from figures.style import ACCENT, MUTED, PALETTE, PRIMARY, SMALL_SIZE, figure, percent
 
 RIGHT = PALETTE[2]  # green: the right answer
 WRONG = ACCENT  # orange: the model's favourite when it is not the right answer
@@ -23,6 +23,28 @@ NO_BAR = {"displayModeBar": False}
 TITLE_CHARS = 34  # a bold 20 px title line that fits a 390 px phone; Plotly never wraps titles itself
 TITLE_LINE_PX = 26
 TITLE_PAD = 16
+
+# Margins with room for the labels, so Plotly draws each chart once per change: with the style's 10 px it measured
+# the tick labels, axis titles and legends, grew the margins and drew the whole chart again (figures.style.text_px).
+# Plotly still grows a margin where a label needs more, and never shrinks one, so these are a little generous.
+TICKS_PX = 25  # from the plot's edge to its tick labels (pad and standoff), plus a few px to spare
+X_TITLE_PX = 72  # below the plot: the tick labels and the axis title
+Y_TITLE_PX = 62  # left of the tick labels: the axis title, its standoff and a few px to spare
+LEGEND_BASE_PX = 82  # below the plot, the tick labels and the axis title above a legend at the chart's foot...
+LEGEND_ROW_PX = {SMALL_SIZE: 20, 14: 21}  # ...and one row per legend entry (at its font size)
+RIGHT_PX = 30  # a last tick label ("100%") centred near the plot's right edge (a phone needed 26 px, a desktop 17)
+COST_SLANT_PX = 24
+
+
+def _ticks_px(top: float) -> int:
+    """The widest percent tick label of an axis running from 0 to about `top` (in %)."""
+    return label_px(["100%" if top * 1.06 >= 100 else "80%" if top >= 9 else "8%"], SMALL_SIZE)
+
+
+def _legend_rows(rows: int, size: float = SMALL_SIZE) -> int:
+    """The bottom margin for an axis title and a legend of `rows` entries, one per row under the plot. One entry
+    per row at every width: side by side, a phone wrapped them and a desktop did not, so no margin fitted both."""
+    return LEGEND_BASE_PX + LEGEND_ROW_PX[size] * rows
 
 
 def titled(title: str, layout: dict[str, Any], chars: int = TITLE_CHARS) -> tuple[str, dict[str, Any]]:
@@ -57,8 +79,9 @@ def _dotted_line(x: float, label: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return line, note
 
 
-def _legend_below(extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0, **(extra or {})}
+def _legend_below(extra: dict[str, Any] | None = None, orientation: str = "v") -> dict[str, Any]:
+    """A legend at the chart's foot, one entry per row unless asked otherwise (see _legend_rows)."""
+    return {"orientation": orientation, "yref": "container", "y": 0, "yanchor": "bottom", "x": 0, **(extra or {})}
 
 
 # ---------------------------------------------------------------------------------------------- hallucination
@@ -98,7 +121,7 @@ def fact_odds(
             "yaxis": {"autorange": "reversed"},
             "shapes": shapes,
             "annotations": notes,
-            "margin": {"r": 10, "l": 10},
+            "margin": {"r": 10, "l": TICKS_PX + label_px(labels, SMALL_SIZE), "b": X_TITLE_PX},
             "bargap": 0.25,
         },
     )
@@ -136,6 +159,7 @@ def top_odds_histogram(
             )
         )
     line, note = _dotted_line(chance * 100, f"the truth: 1 in {round(1 / chance)}")
+    top = max((float(np.max(t.y, initial=0)) for t in traces), default=0)
     text, layout = titled(
         title,
         {
@@ -145,7 +169,7 @@ def top_odds_histogram(
             "shapes": [line],
             "annotations": [note],
             "legend": _legend_below(),
-            "margin": {"b": 70},
+            "margin": {"l": Y_TITLE_PX + _ticks_px(top), "r": RIGHT_PX, "b": _legend_rows(len(traces))},
         },
     )
     return figure(traces, layout, title=text, height=height)
@@ -195,7 +219,7 @@ def calibration_chart(
             "xaxis": {"title": "how sure the model was", "range": [0, 102], "ticksuffix": "%"},
             "yaxis": {"title": "how often it was right", "range": [0, 102], "ticksuffix": "%"},
             "legend": _legend_below({"font": {"size": 14}}),
-            "margin": {"b": 110},
+            "margin": {"l": Y_TITLE_PX + _ticks_px(100), "r": RIGHT_PX, "b": _legend_rows(len(traces), 14)},
         },
     )
     return figure(traces, layout, title=text, height=height)
@@ -236,7 +260,7 @@ def pronoun_bars(rows: Sequence[tuple[str, float, float]], title: str, height: i
             "xaxis": {"range": [0, 100], "ticksuffix": "%", "title": "share of doctors"},
             "yaxis": {"autorange": "reversed"},
             "legend": _legend_below({"traceorder": "normal"}),
-            "margin": {"b": 70},
+            "margin": {"l": TICKS_PX + label_px(labels, SMALL_SIZE), "b": _legend_rows(len(traces))},
             "bargap": 0.3,
         },
     )
@@ -267,8 +291,8 @@ def kind_shares(kinds: Sequence[str], real: np.ndarray, fake: np.ndarray, title:
             "barmode": "group",
             "xaxis": {"range": [0, top * 1.3], "ticksuffix": "%", "title": "share of pictures"},
             "yaxis": {"autorange": "reversed", "type": "category"},  # digits' labels "0".."9" are names, not numbers
-            "legend": _legend_below({"traceorder": "normal"}),
-            "margin": {"b": 70},
+            "legend": _legend_below({"traceorder": "normal"}, orientation="h"),  # two short entries: one row on a phone
+            "margin": {"l": TICKS_PX + label_px(labels, SMALL_SIZE), "b": LEGEND_BASE_PX + LEGEND_ROW_PX[SMALL_SIZE]},
             "bargap": 0.25,
             "bargroupgap": 0.05,
         },
@@ -358,6 +382,7 @@ def distance_histogram(
                 "line": {"color": colour if colour != MUTED else "#555", "width": 3, "dash": "dash"},
             }
         )
+    top = max(float(np.max(t.y, initial=0)) for t in traces)
     text, layout = titled(
         title,
         {
@@ -366,7 +391,7 @@ def distance_histogram(
             "yaxis": {"title": "share of pictures", "ticksuffix": "%"},
             "shapes": shapes,
             "legend": _legend_below({"font": {"size": 14}}),
-            "margin": {"b": 100},
+            "margin": {"l": Y_TITLE_PX + _ticks_px(top), "b": _legend_rows(len(traces), 14)},
         },
     )
     return figure(traces, layout, title=text, height=height)
@@ -409,7 +434,7 @@ def first_word_bars(
             "xaxis": {"title": f"continuations out of {samples}", "range": [0, top * 1.25]},
             "yaxis": {"autorange": "reversed"},
             "legend": _legend_below(),
-            "margin": {"b": 70},
+            "margin": {"l": TICKS_PX + label_px(labels, SMALL_SIZE), "b": _legend_rows(len(traces))},
             "bargap": 0.25,
         },
     )
@@ -447,6 +472,8 @@ def cost_bars(labels: Sequence[str], ms: Sequence[float], passes: Sequence[float
             },
             "yaxis": {"autorange": "reversed"},
             "bargap": 0.3,
+            # a phone slants the time labels (a decade is narrower than "10 ms"): room for that at every width
+            "margin": {"l": TICKS_PX + label_px(names, SMALL_SIZE), "r": 16, "b": X_TITLE_PX + COST_SLANT_PX},
         },
     )
     bars = go.Bar(
@@ -474,6 +501,7 @@ def operations_bars(labels: Sequence[str], flops: Sequence[float], title: str) -
             },
             "yaxis": {"autorange": "reversed"},
             "bargap": 0.3,
+            "margin": {"l": TICKS_PX + label_px([esc(label) for label in labels], SMALL_SIZE), "b": X_TITLE_PX},
         },
     )
     bars = go.Bar(

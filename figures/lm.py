@@ -509,7 +509,30 @@ def _ticks(labels: Sequence[str], first: int = 0) -> list[str]:
     return [f"{esc(lab)} ·{first + i}" for i, lab in enumerate(labels)]
 
 
+# Widths of tick labels' characters in em, as a DejaVu Sans font draws them (wider than most): narrow letters and
+# marks, wide ones, the rest by case. text_px's one width per character missed the token labels' needs by up to
+# 20 px either way, and the Limits page's long labels by 20-40 px.
+_NARROW = set(" .,:;'|!()[]{}ijlftrIJ·-")
+_WIDE = set("mwMW%✓×")
+
+
+def label_px(texts: Sequence[str], size: float) -> int:
+    """The width in pixels of the widest of `texts` (lines split at <br>) at font `size`, for a margin that holds
+    tick labels: Plotly draws a chart once when its margins already fit its labels (see figures.style.text_px)."""
+    widths = [0.0]
+    for text in texts:
+        for line in text.split("<br>"):
+            em = sum(0.33 if c in _NARROW else 0.9 if c in _WIDE else 0.72 if c.isupper() else 0.62 for c in line)
+            widths.append(em * size)
+    return int(max(widths)) + 1
+
+
 HEAT_ROWS = 24  # every row and column labelled on a desktop; more rows than this turn into a crammed axis
+HEAT_TICK_PX = 14
+# beside the token labels: the axis title, its standoff and padding, and a few px to spare
+HEAT_Y_TITLE_PX = 68
+HEAT_X_TITLE_PX = 66
+HEAT_COLORBAR_PX = 70  # the colour bar with its 0%-100% labels
 
 
 def attention_heatmap(
@@ -532,22 +555,31 @@ def attention_heatmap(
         y=ticks,
         **ATTENTION_SCALE,
         hoverongaps=False,
-        colorbar={"tickformat": ".0%", "thickness": 10, "tickfont": {"size": 12}, "xpad": 4},
+        # pinned to the plot's edge: at the default x=1.02 its distance (and the right margin it needs) grew with
+        # the plot's width
+        colorbar={"tickformat": ".0%", "thickness": 10, "tickfont": {"size": 12}, "x": 1, "xpad": 6},
         hovertemplate="%{y} looks at %{x}: %{z:.0%}<extra></extra>",
     )
     text, layout = titled(title)
+    # Margins with room for the token labels (they change with the text), so Plotly draws the map once per change
+    # of layer, head, token or text instead of measuring the labels and drawing it all again.
+    layout["margin"] |= {
+        "l": label_px(ticks, HEAT_TICK_PX) + HEAT_Y_TITLE_PX,
+        "b": label_px(columns, HEAT_TICK_PX) + HEAT_X_TITLE_PX,  # the column labels stand upright
+        "r": HEAT_COLORBAR_PX,
+    }
     layout |= {
         "plot_bgcolor": "#D9DDE2",  # masked (future) cells show this grey
         "yaxis": {
             "range": [n - 0.5, -0.5],  # first token at the top
             "title": {"text": "the token looking"},
-            "tickfont": {"size": 14},
+            "tickfont": {"size": HEAT_TICK_PX},
             "type": "category",
         },
         "xaxis": {
             "title": {"text": "the earlier token it looks at"},
             "tickangle": -90,
-            "tickfont": {"size": 14},
+            "tickfont": {"size": HEAT_TICK_PX},
             "type": "category",
         },
     }
