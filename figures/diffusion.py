@@ -14,9 +14,17 @@ import numpy as np
 import plotly.graph_objects as go
 
 from figures.pictures import mosaic, paper, picture_source, signed_grey
-from figures.style import PALETTE, axis_ids, figure, grid_layout, vline
+from figures.style import PALETTE, SMALL_SIZE, axis_ids, figure, grid_layout, text_px, vline
 
 MAX_FRAMES = 50  # the replay's frames: every step of a DDIM run, evenly spaced ones of a long DDPM run
+# Margins with room for the labels, so Plotly draws a chart once per change: with the style's 10 px it measured the
+# tick labels and axis titles, grew the margins and drew the whole chart again (figures.style.text_px).
+Y_TITLE_PX = 64  # left of the y tick labels: the axis' padding, the title's standoff and the title itself
+
+
+def _left_px(y_ticks: list[str]) -> int:
+    """The left margin for a y axis with a title and these tick labels."""
+    return Y_TITLE_PX + text_px(y_ticks, SMALL_SIZE)
 
 
 def schedule_figure(
@@ -42,7 +50,8 @@ def schedule_figure(
         "xaxis": {"title": {"text": "noise step t (0 = clean)"}},
         "yaxis": {"title": {"text": "share"}, "range": [0, 1.12]},
         "legend": {"orientation": "h", "y": -0.32, "x": 0},
-        "margin": {"t": 84, "b": 110},
+        # b: the x axis and its title, then the legend (two rows on a phone).
+        "margin": {"l": _left_px(["0.2", "0.4"]), "t": 84, "b": 116},
     }
     if current is not None:
         layout["shapes"] = [vline(current, {"color": PALETTE[5], "width": 3})]
@@ -204,7 +213,14 @@ def judge_curve(
             "range": [float(np.max(timesteps)), float(np.min(timesteps))],
         },
         "yaxis": {"title": {"text": "share"}, "range": [0, 1.05], "tickformat": ".0%"},
-        "margin": {"t": 110, "b": 130},
+        # r: the last tick label ("0") sits on the right edge, half of it outside the plot.
+        # t: the title, two or three lines; b: the x axis and its title, then the legend, a row per line.
+        "margin": {
+            "l": _left_px(["100%"]),
+            "r": 18,
+            "t": 58 + 26 * (title.count("<br>") + 1),
+            "b": 84 + 22 * len(traces),
+        },
     }
     if current is not None:
         layout["shapes"] = [vline(current, {"color": PALETTE[5], "width": 3})]
@@ -222,5 +238,9 @@ def timing_bars(labels: list[str], seconds: list[float], title: str, height: int
         textposition="auto",
         hovertemplate="%{x:.0f} ms<extra></extra>",
     )
-    layout = {"xaxis": {"title": {"text": "ms per picture"}}, "margin": {"t": 84}}
+    # l: the bar names ("DDPM (200 steps)"); b: the x axis and its title.
+    layout = {
+        "xaxis": {"title": {"text": "ms per picture"}},
+        "margin": {"l": 16 + text_px(labels, SMALL_SIZE), "t": 84, "b": 70},
+    }
     return figure(bar, layout, title=title, height=height)

@@ -11,13 +11,17 @@ import numpy as np
 import plotly.graph_objects as go
 
 from figures.lm import BOTTOM_LEGEND, LEGEND_PX, titled
-from figures.style import ACCENT, MUTED, PALETTE, PRIMARY, figure, hline, percent, vline
+from figures.style import ACCENT, MUTED, PALETTE, PRIMARY, SMALL_SIZE, figure, hline, percent, text_px, vline
 
 TRAIN_COLOUR = PALETTE[4]  # sky blue: the training text
 HELDOUT_COLOUR = PALETTE[5]  # vermilion: held-out text, the one that matters
 FINETUNE_COLOUR = PALETTE[2]  # green: fine-tuning our model
 TRUTH_COLOUR = MUTED
 MAX_POINTS = 400  # per line: the browser redraws the live chart several times a second
+# Margins with room for the labels, so Plotly draws a replay chart once per step-slider move: with the style's 10 px
+# it measured the tick labels and axis titles, grew the margins and drew the whole chart again (figures.style.text_px).
+Y_TITLE_PX = 60  # left of the y tick labels: the axis' padding, the title's standoff and the title itself
+ODDS_LABEL_PAD = 20  # left of a bar's token: the axis' padding and the gap to the label
 
 
 def thin(x: np.ndarray, y: np.ndarray, keep: int = MAX_POINTS) -> tuple[np.ndarray, np.ndarray]:
@@ -120,7 +124,8 @@ def replay_loss_figure(
             },
             "yaxis": {"title": {"text": "loss: nats per token"}, "range": [0, start * 1.08]},
             "legend": BOTTOM_LEGEND,  # under the axis title, whatever the width (two rows on a phone)
-            "margin": {"b": 70 + LEGEND_PX},
+            # l: the y axis' tick labels are whole numbers up to the top of its range.
+            "margin": {"l": Y_TITLE_PX + text_px([f"{start * 1.08:.0f}"], SMALL_SIZE), "b": 70 + LEGEND_PX},
         },
     )
     return figure(traces, layout, title=title, height=height)
@@ -171,7 +176,10 @@ def odds_figure(
             "xaxis": {"title": {"text": "probability of coming next"}, "tickformat": ".0%", "range": [0, 1.12]},
             "yaxis": {"autorange": "reversed", "tickfont": {"size": 15, "family": "monospace"}},
             "legend": {"orientation": "h", "y": -0.3, "yanchor": "top", "x": 0, "font": {"size": 14}},
-            "margin": {"l": 10, "r": 40, "b": 10},
+            # l: the longest token ("⟨end of story⟩" late in training); b: the x axis, its title and the legend; r: a
+            # near-full bar's label, and with a long token in a desktop column, room for the axis title (centred on
+            # the plot, it ran 6 px past the chart's right edge with r 40).
+            "margin": {"l": ODDS_LABEL_PAD + text_px(shown, 15, monospace=True), "r": 46, "b": 116},
         },
     )
     return figure(traces, layout, title=title, height=height)

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from PIL import Image, ImageDraw, ImageFont
 
 from figures.pictures import data_uri, mosaic, paper, to_png
-from figures.style import MUTED, PALETTE, figure
+from figures.style import MUTED, PALETTE, SMALL_SIZE, figure, text_px
 
 # Traces are plain dicts (type=...), not go.Scatter objects: go.Figure would validate such an object a second
 # time (measured: 18 ms vs 9 ms for ten scatter traces).
@@ -25,6 +25,9 @@ CLASS_COLOURS = (*PALETTE[:6], "#8C6D1F", "#000000", "#6A3D9A", "#117733")
 # What the map marks: the picture you encoded, the point you decode, the walk between two pictures.
 ENCODED, DECODED, WALK = PALETTE[1], PALETTE[5], PALETTE[3]
 MARK_KEY = "★ where your picture lands · ⊗ the decoded point · purple line: the walk of section 3"
+# Left of a map's y tick labels: the axis' padding, the title's standoff and the title itself. Margins with room for
+# the labels let Plotly draw a map once per change (figures.style.text_px).
+Y_TITLE_PX = 66
 _LEGEND_BELOW = {"orientation": "h", "x": 0, "xanchor": "left", "y": -0.13, "yanchor": "top", "itemclick": False}
 
 
@@ -141,6 +144,7 @@ def latent_map(
         box = {"type": "rect", "x0": -edge, "x1": edge, "y0": -edge, "y1": edge}
         shapes.append(box | {"line": {"color": MUTED, "dash": "dash", "width": 2}, "layer": "above"})
     ticks = np.round(np.linspace(-edge, edge, 5), 1) + 0.0  # + 0.0 turns -0.0 into 0.0
+    labels = [f"{t:g}".replace("-", "−") for t in ticks]  # as Plotly writes them
     # constrain="domain": the square plot shrinks to fit, instead of the range growing past the map.
     axis_look = {"range": [-view, view], "tickvals": ticks, "showgrid": False, "zeroline": False, "constrain": "domain"}
     per = 2 * edge / picture.pixels  # map units per pixel of the picture
@@ -162,7 +166,14 @@ def latent_map(
         "yaxis": axis_look | {"title": {"text": "map position z₂"}, "scaleanchor": "x", "constraintoward": "top"},
         "clickmode": "event+select",
         "dragmode": False,
-        "margin": {"l": 60, "r": 10, "t": 84, "b": 60},
+        # l: the y tick labels and title beside a map as wide as the plot (a desktop column); r: half the last
+        # x tick label, which sits on the plot's right edge.
+        "margin": {
+            "l": Y_TITLE_PX + text_px(labels, SMALL_SIZE),
+            "r": 12 + text_px(labels[-1:], SMALL_SIZE) // 2,
+            "t": 84,
+            "b": 60,
+        },
     }
     return figure([image, lattice, *_mark_traces(marks, path)], layout, title=title, height=height)
 
@@ -240,7 +251,9 @@ def encoded_scatter(
         "shapes": [{**area, "line": {"color": MUTED, "dash": "dash"}}],
         "images": [picture | {"sizing": "stretch", "layer": "below"}],
         # Margins with room for the labels: one draw instead of draw, measure, draw (see figures.style.text_px).
-        "margin": {"l": 70, "r": 10, "t": 70, "b": 110},
+        # l: tick labels up to four characters ("−2.5"); b: the x axis and its title, and under them the legend of
+        # ten kinds (five rows on a phone, four on a desktop, where one row of it is left empty).
+        "margin": {"l": 80, "r": 10, "t": 70, "b": 172 if legend else 110},
         "xaxis": {
             "title": {"text": "map position z₁"},
             "range": [-half, half],
@@ -263,10 +276,11 @@ def encoded_scatter(
 
 
 def loss_terms_bar(recon: float, kl: float, title: str, height: int = 260) -> go.Figure:
+    names = ["redraw<br>error", "KL: distance<br>from centre"]
     bar = dict(
         type="bar",
         x=[recon, kl],
-        y=["redraw<br>error", "KL: distance<br>from centre"],
+        y=names,
         orientation="h",
         marker_color=[PALETTE[0], PALETTE[1]],
         text=[f"{recon:.1f}", f"{kl:.1f}"],
@@ -275,4 +289,8 @@ def loss_terms_bar(recon: float, kl: float, title: str, height: int = 260) -> go
     )
     # Three ticks at most, never turned sideways: in a narrow column Plotly would stand four of them on end.
     xaxis = {"title": {"text": "nats"}, "nticks": 3, "tickangle": 0}
-    return figure(bar, {"xaxis": xaxis}, title=title, height=height)
+    # Margins with room for the bar names and the axis: one draw instead of draw, measure, draw (figures.style.text_px).
+    lines = [line for name in names for line in name.split("<br>")]
+    # r: half the last x tick label, which can sit on the plot's right edge.
+    margin = {"l": 8 + text_px(lines, SMALL_SIZE), "r": 18, "b": 70}
+    return figure(bar, {"xaxis": xaxis, "margin": margin}, title=title, height=height)
