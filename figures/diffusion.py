@@ -20,6 +20,7 @@ MAX_FRAMES = 50  # the replay's frames: every step of a DDIM run, evenly spaced 
 # Margins with room for the labels, so Plotly draws a chart once per change: with the style's 10 px it measured the
 # tick labels and axis titles, grew the margins and drew the whole chart again (figures.style.text_px).
 Y_TITLE_PX = 64  # left of the y tick labels: the axis' padding, the title's standoff and the title itself
+AXIS_BELOW_PX = 55  # under a plot: the x tick labels and the axis title
 
 
 def _left_px(y_ticks: list[str]) -> int:
@@ -204,8 +205,10 @@ def judge_curve(
                 hovertemplate="t = %{x}: %{y:.0%}<extra></extra>",
             )
         )
+    # r: the last tick label ("0") sits on the right edge, half of it outside the plot.
+    # t: the title, two or three lines; b: the x axis and its title, then the legend, a row per line.
+    margin = {"l": _left_px(["100%"]), "r": 18, "t": 58 + 26 * (title.count("<br>") + 1), "b": 84 + 22 * len(traces)}
     layout: dict[str, Any] = {
-        "legend": {"orientation": "h", "y": -0.3, "x": 0},
         # Reversed by an explicit range: Plotly writes a computed "reversed" autorange back into the layout, and
         # Streamlit's second pass over the figure then redraws the axes.
         "xaxis": {
@@ -213,13 +216,13 @@ def judge_curve(
             "range": [float(np.max(timesteps)), float(np.min(timesteps))],
         },
         "yaxis": {"title": {"text": "share"}, "range": [0, 1.05], "tickformat": ".0%"},
-        # r: the last tick label ("0") sits on the right edge, half of it outside the plot.
-        # t: the title, two or three lines; b: the x axis and its title, then the legend, a row per line.
-        "margin": {
-            "l": _left_px(["100%"]),
-            "r": 18,
-            "t": 58 + 26 * (title.count("<br>") + 1),
-            "b": 84 + 22 * len(traces),
+        "margin": margin,
+        # Under the x axis and its title, a fixed distance below the plot: placed at a share of the plot's height, it
+        # ran into the axis title when a three-line title and a three-line legend made the plot short.
+        "legend": {
+            "orientation": "h",
+            "y": round(-AXIS_BELOW_PX / max(height - margin["t"] - margin["b"], 60), 3),
+            "x": 0,
         },
     }
     if current is not None:
