@@ -6,10 +6,8 @@ Each bar's value is written in its label (left of the bar), not at its end, wher
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from html import escape as esc
-from html import unescape
 
 import numpy as np
 import plotly.graph_objects as go
@@ -17,7 +15,7 @@ import plotly.graph_objects as go
 from figures import limits
 from figures.limits import NO_BAR, duration, titled
 from figures.pictures import grid_picture, scale_for, to_png
-from figures.style import MUTED, PALETTE, SMALL_SIZE, figure, percent, vline
+from figures.style import MUTED, PALETTE, figure, label_px, percent, vline
 
 __all__ = ["NO_BAR", "duration"]
 
@@ -32,39 +30,11 @@ TEXT_COLOURS = {
 
 # Margins with room for every label, so Plotly draws each chart once: with the style's 10 px margins it measured the
 # labels, grew the margins and drew the whole chart again on every change (figures.style.text_px). The labels here
-# hold numbers and words, so their width is added up per character rather than guessed from their length.
-# Widths in em of DejaVu Sans, the broad sans-serif browsers on Linux pick (narrower fonts get a few spare px),
-# rounded up to 0.05 em; bold is about 13% wider than the true widths, 10% wider than these.
-_EM = {
-    0.3: "'IJijl",
-    0.35: " ,./:;\\|·",
-    0.4: "()-[]ft",
-    0.45: "!r",
-    0.5: '"*_`–',
-    0.55: "?csz",
-    0.6: "FLkvxy",
-    0.65: "$0123456789EPSTYabdeghnopqu{}µéè",
-    0.7: "ABCKRVXZ",
-    0.75: "NU",
-    0.8: "&DGHOQ",
-    0.85: "#+<=>^w~×→",
-    0.9: "M",
-}
-_CHAR_EM = {ch: em for em, chars in _EM.items() for ch in chars}  # any other character: 1 em
-BOLD = 1.1
+# hold numbers and words, so their width is added up per character (figures.style.label_px).
 BAR_LABEL_PX = 21  # a bar chart's category label to the plot: Plotly's padding (measured in Chromium)
 HEAT_LABEL_PX = 28  # a heatmap's row label to the plot: its outside tick and padding
 X_AXIS_PX = 67  # below the plot: the x tick labels and the axis title
 SPARE_PX = 4  # headroom for a font that draws a little wider
-
-
-def label_px(text: str, size: float = SMALL_SIZE) -> int:
-    """The width in px of a tick label at `size`: its widest line ("<br>" between lines; a <b> line in bold)."""
-    widest = 0.0
-    for line in text.split("<br>"):
-        em = sum(_CHAR_EM.get(ch, 1.0) for ch in unescape(re.sub(r"<[^>]*>", "", line)))
-        widest = max(widest, em * (BOLD if "<b>" in line else 1.0))
-    return math.ceil(widest * size)
 
 
 def _bar_margin(names: Sequence[str]) -> dict[str, int]:

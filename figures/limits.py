@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from figures.lm import esc, label_px, wrap_title
+from figures.lm import esc, wrap_title
 from figures.pictures import SCALE, paper, picture_source
-from figures.style import ACCENT, MUTED, PALETTE, PRIMARY, SMALL_SIZE, figure, percent
+from figures.style import ACCENT, MUTED, PALETTE, PRIMARY, SMALL_SIZE, figure, label_px, percent
 
 RIGHT = PALETTE[2]  # green: the right answer
 WRONG = ACCENT  # orange: the model's favourite when it is not the right answer
@@ -33,7 +33,7 @@ Y_TITLE_PX = 62  # left of the tick labels: the axis title, its standoff and a f
 LEGEND_BASE_PX = 82  # below the plot, the tick labels and the axis title above a legend at the chart's foot...
 LEGEND_ROW_PX = {SMALL_SIZE: 20, 14: 21}  # ...and one row per legend entry (at its font size)
 RIGHT_PX = 30  # a last tick label ("100%") centred near the plot's right edge (a phone needed 26 px, a desktop 17)
-COST_SLANT_PX = 24
+COST_SLANT_PX = 36  # a phone slants the time labels; at 30 degrees they needed up to 32 px more than upright ones
 
 
 def _ticks_px(top: float) -> int:

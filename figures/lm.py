@@ -25,6 +25,7 @@ from figures.style import (
     figure,
     grid_layout,
     hline,
+    label_px,
     percent,
     text_px,
     vrect,
@@ -83,6 +84,16 @@ def legend_key(name: str, fill: str, line: str, symbol: str = "square") -> go.Sc
 # Under everything, axis titles included; the figure leaves LEGEND_PX at the bottom for it (two rows on a phone).
 BOTTOM_LEGEND = {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0, "font": {"size": 14}}
 LEGEND_PX = 56
+LEGEND_ROW_PX = 20  # one more row of a wrapped bottom legend
+PHONE_LEGEND_PX = 330  # the width a bottom legend has on a 390 px phone
+LEGEND_ENTRY_PX = 46  # an entry's symbol and gaps, beside its text
+
+
+def legend_rows_px(names: Sequence[str]) -> int:
+    """The bottom margin for a BOTTOM_LEGEND of `names` as a phone wraps it (Plotly wraps a horizontal legend to
+    the chart's width and then grows the margin, drawing the chart twice): a desktop keeps a few px spare."""
+    width = sum(label_px(name, 14) + LEGEND_ENTRY_PX for name in names)
+    return LEGEND_PX + LEGEND_ROW_PX * max(0, -(-width // PHONE_LEGEND_PX) - 2)  # LEGEND_PX holds two rows
 
 
 def _chip_layout(labels: Sequence[str], per_row: int) -> list[tuple[float, int, float]]:
@@ -164,10 +175,11 @@ def token_chips(
         "yaxis": {"visible": False, "range": [-rows * 2.0 + 0.1, 0.9], "fixedrange": True},
         "dragmode": False,
     }
+    legend_px = legend_rows_px([key.name for key in legend]) if legend else 0
     if legend:
         layout["legend"] = BOTTOM_LEGEND
-        layout["margin"] = layout["margin"] | {"b": LEGEND_PX}
-    height = 70 + 62 * rows + (layout["margin"]["t"] - 60) + (LEGEND_PX if legend else 0)
+        layout["margin"] = layout["margin"] | {"b": legend_px}
+    height = 70 + 62 * rows + (layout["margin"]["t"] - 60) + legend_px
     return figure([words, numbers, *legend], layout, title=text, height=height)
 
 
@@ -507,24 +519,6 @@ def heat_window(n_tokens: int, selected: int, rows: int) -> tuple[int, int]:
 
 def _ticks(labels: Sequence[str], first: int = 0) -> list[str]:
     return [f"{esc(lab)} ·{first + i}" for i, lab in enumerate(labels)]
-
-
-# Widths of tick labels' characters in em, as a DejaVu Sans font draws them (wider than most): narrow letters and
-# marks, wide ones, the rest by case. text_px's one width per character missed the token labels' needs by up to
-# 20 px either way, and the Limits page's long labels by 20-40 px.
-_NARROW = set(" .,:;'|!()[]{}ijlftrIJ·-")
-_WIDE = set("mwMW%✓×")
-
-
-def label_px(texts: Sequence[str], size: float) -> int:
-    """The width in pixels of the widest of `texts` (lines split at <br>) at font `size`, for a margin that holds
-    tick labels: Plotly draws a chart once when its margins already fit its labels (see figures.style.text_px)."""
-    widths = [0.0]
-    for text in texts:
-        for line in text.split("<br>"):
-            em = sum(0.33 if c in _NARROW else 0.9 if c in _WIDE else 0.72 if c.isupper() else 0.62 for c in line)
-            widths.append(em * size)
-    return int(max(widths)) + 1
 
 
 HEAT_ROWS = 24  # every row and column labelled on a desktop; more rows than this turn into a crammed axis
