@@ -85,7 +85,7 @@ def legend_key(name: str, fill: str, line: str, symbol: str = "square") -> go.Sc
 BOTTOM_LEGEND = {"orientation": "h", "yref": "container", "y": 0, "yanchor": "bottom", "x": 0, "font": {"size": 14}}
 LEGEND_PX = 56
 LEGEND_ROW_PX = 20  # one more row of a wrapped bottom legend
-PHONE_LEGEND_PX = 330  # the width a bottom legend has on a 390 px phone
+PHONE_LEGEND_PX = 300  # what a bottom legend fits per row on a 390 px phone (3 entries of 638 px took 3 rows)
 LEGEND_ENTRY_PX = 46  # an entry's symbol and gaps, beside its text
 
 
