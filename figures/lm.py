@@ -384,7 +384,7 @@ def cumulative_curve(cumulative: Sequence[float], top_p: float, n_kept: int, sho
     )
     text, layout = titled(title)
     layout |= {
-        "margin": layout["margin"] | {"l": 90, "b": 70, "r": 20},
+        "margin": layout["margin"] | {"l": 100, "b": 70, "r": 20},
         "xaxis": {"title": {"text": "tokens, most likely first"}, "range": [0.5, len(c) + 0.5]},
         "yaxis": {"title": {"text": "running total of the odds"}, "tickformat": ".0%", "range": [0, 1.05]},
     }

@@ -140,7 +140,8 @@ def text_problems(page, tolerance: float = TOLERANCE_PX) -> list[str]:
 
 
 _MARGINS_JS = r"""
-() => Array.from(document.querySelectorAll('.js-plotly-plot')).filter(gd => gd._fullLayout).map(gd => {
+() => Array.from(document.querySelectorAll('.js-plotly-plot'))
+  .filter(gd => gd._fullLayout && gd.getBoundingClientRect().width > 2).map(gd => {
   const full = gd._fullLayout, set = full.margin, used = full._size;
   const title = ((full.title && full.title.text) || '').replace(/<br>/g, ' ').slice(0, 50);
   const grown = ['l', 'r', 't', 'b'].filter(k => used[k] - set[k] > 1).map(k => `${k} +${Math.round(used[k] - set[k])}`);
@@ -152,7 +153,8 @@ _MARGINS_JS = r"""
 def grown_margins(page) -> list[str]:
     """Every chart on `page` whose margins Plotly had to grow to fit its labels. Growing one means drawing the whole
     chart a second time, on every update (plotly.js Plots.doAutoMargin, with its 1 px tolerance); a figure that
-    sets margins with room for its labels is drawn once (figures.style.text_px)."""
+    sets margins with room for its labels is drawn once (figures.style.text_px). Hidden charts (the landing page's
+    chart-library preload) are never seen and are skipped."""
     return page.evaluate(_MARGINS_JS)
 
 
