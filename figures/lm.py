@@ -355,7 +355,8 @@ def next_token_bars(
         "margin": layout["margin"]
         | {
             "l": 24 + text_px(names, 15, monospace=True),
-            "b": 120,
+            # the legend under the axis: three entries take a third row on a phone
+            "b": 120 + legend_rows_px([t.name for t in traces if t.showlegend is not False]) - LEGEND_PX,
             "r": _right_margin([percent(float(p)) for p in probs], probs, 15, least=16),
         },
         # Top token first. An explicit reversed range, not autorange="reversed": nothing for Plotly to recompute per move.
