@@ -159,7 +159,22 @@ def machine_note() -> dict:
         "cpus": os.cpu_count(),
         "load_average_at_start": [round(x, 2) for x in load],
         "python": sys.version.split()[0],
+        "python_loop_ms": python_loop_ms(),
     }
+
+
+def python_loop_ms(repeats: int = 3) -> float:
+    """The fastest of `repeats` runs of a fixed pure-Python loop (a million multiply-adds), in ms: how fast this
+    machine's cores are today. The shared machine we measure on has varied about twofold from day to day, so
+    figures from two runs compare only when this does too."""
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        total = 0
+        for i in range(1_000_000):
+            total += i * i
+        best = min(best, time.perf_counter() - start)
+    return round(best * 1000, 1)
 
 
 def ms(seconds: float | None) -> float | None:

@@ -238,3 +238,29 @@ def test_a_live_run_that_has_not_trained_yet_waits_longest_in_line() -> None:
 
     assert gan.live_wait_s(None) == compute.LIVE_WAIT_MAX_S
     assert gan.live_wait_s(0.0) < compute.LIVE_WAIT_MAX_S
+
+
+def test_a_live_run_refused_again_and_again_queues_with_visitors_requests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Live refreshes yield to every visitor's own request; on a server where those never stop (a classroom on a
+    slow day) a run never trained (one GAN stayed at step 0 for 30 refreshes in the load test). After
+    LIVE_TURN_AFTER_MISSES refusals in a row, a refresh queues like a visitor's own request, waiting longer."""
+    import contextlib
+
+    from ui import compute
+
+    asked: list[dict] = []
+
+    class RecordingLimiter:
+        def slot(self, **kwargs):
+            asked.append(kwargs)
+            return contextlib.nullcontext()
+
+    monkeypatch.setattr(compute, "HEAVY", RecordingLimiter())
+    monkeypatch.setattr(compute, "visitor_id", lambda: "10.0.0.7")
+    for missed in range(compute.LIVE_TURN_AFTER_MISSES + 2):
+        compute.live_slot(0.15, missed)
+    background = [a.get("background", False) for a in asked]
+    turn = compute.LIVE_TURN_AFTER_MISSES
+    assert background == [True] * turn + [False] * 2
+    assert [a["timeout"] for a in asked] == [0.15] * turn + [compute.LIVE_TURN_WAIT_S] * 2
+    assert {a["visitor"] for a in asked} == {"10.0.0.7"}, "still within that visitor's fair share"

@@ -183,16 +183,18 @@ def test_a_refused_refresh_waits_longest_next_time(monkeypatch: pytest.MonkeyPat
     from ui import compute, training
 
     waits: list[float] = []
+    misses: list[int] = []
     refuse = [True]
     real = training.live_slot
 
     @contextmanager
-    def recording_slot(wait_s: float):
+    def recording_slot(wait_s: float, missed: int = 0):
         waits.append(wait_s)
+        misses.append(missed)
         if refuse[0]:  # as if four other trainers kept the slot for longer than this refresh waited
             yield Ticket(False, "busy", 1, 4, 1)
         else:
-            with real(wait_s) as ticket:
+            with real(wait_s, missed) as ticket:
                 yield ticket
 
     monkeypatch.setattr(training, "live_slot", recording_slot)
@@ -210,6 +212,7 @@ def test_a_refused_refresh_waits_longest_next_time(monkeypatch: pytest.MonkeyPat
     at.run()
     assert _step(at) > 0
     assert waits[-1] == pytest.approx(min(compute.LIVE_WAIT_MAX_S, worked + compute.LIVE_WAIT_S))
+    assert misses == [0, 1, 2, 0], "refusals in a row are counted, and a refresh that trained starts again at 0"
     if at.session_state[training._RUN].seconds < training.SAMPLE_AFTER_S:  # (a very slow machine: maybe not)
         assert not any("copied** word for word" in t for t in _texts(at)), "no sample before a second of training"
 

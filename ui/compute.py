@@ -276,8 +276,19 @@ def live_wait_s(last_work_s: float | None) -> float:
     return min(LIVE_WAIT_MAX_S, max(0.0, last_work_s) + LIVE_WAIT_S)
 
 
-def live_slot(wait_s: float) -> AbstractContextManager[Ticket]:
+LIVE_TURN_AFTER_MISSES = 3  # refused refreshes in a row, after which a live run queues like a visitor's own request
+LIVE_TURN_WAIT_S = 2.0  # ... and waits this long in that line
+
+
+def live_slot(wait_s: float, missed: int = 0) -> AbstractContextManager[Ticket]:
     """For repeating live work (a training tick): `with live_slot(0.15) as ticket:`, truthy if granted.
     A refused tick shows `ticket.message` and simply tries again on the next refresh. Live work is background
-    work: it never takes a slot while a visitor's own request (generation, diffusion) is waiting."""
+    work: it never takes a slot while a visitor's own request (generation, diffusion) is waiting.
+
+    Except after `missed` refused refreshes in a row: on a server where visitors' own requests never stop (a
+    50-visitor classroom on a slow day), background work never got a turn, and one visitor's GAN stayed at step 0
+    for 30 refreshes. Such a run then queues, first come first served, with visitors' own requests, still within
+    its visitor's fair share, and trains once before it goes back behind them."""
+    if missed >= LIVE_TURN_AFTER_MISSES:
+        return HEAVY.slot(visitor=visitor_id(), timeout=max(wait_s, LIVE_TURN_WAIT_S))
     return HEAVY.slot(visitor=visitor_id(), timeout=wait_s, background=True)

@@ -116,6 +116,7 @@ class LiveRun:
     rendered_step: int = -1
     pictures: tuple[Any, ...] = field(default=(), repr=False)
     last_work_s: float | None = None  # how long the previous refresh held the live slot (None: none trained yet)
+    missed: int = 0  # refreshes refused in a row (see live_slot)
 
 
 # ----------------------------------------------------------------------------- shared, read-only models
@@ -331,14 +332,16 @@ def _tick(mode: LiveMode, speed: str) -> None:
         if live.playing:
             # Wait out the slot's rest after this run's own last refresh (sleeping, no CPU): on a slow, busy server
             # that rest is long, and refusing would only show "busy" while nobody else was working.
-            with live_slot(live_wait_s(live.last_work_s)) as ticket:
+            with live_slot(live_wait_s(live.last_work_s), live.missed) as ticket:
                 if ticket:
                     started = time.perf_counter()
                     mode.train(live.training, speed)
                     _pictures(live, mode)
                     live.last_work_s = time.perf_counter() - started
+                    live.missed = 0
                 else:  # the picture stays; training resumes on a later refresh, which waits longer in line
                     live.last_work_s = None
+                    live.missed += 1
                     st.caption(f"⏳ {_refusal(ticket)}")
                     time.sleep(LIVE_BACKOFF_S)
             if live.training.finished:  # hard cap reached: stop the browser's timer with a full rerun

@@ -57,6 +57,7 @@ _HISTORY = "training_history"  # {(text id, mode): (label, steps, held-out per c
 _REPLAY_PLAYING = "training_replay_playing"
 _WANT_SAMPLE = "training_want_sample"
 _LAST_WORK = "training_last_work_s"  # how long this visitor's previous training refresh worked
+_MISSED = "training_missed"  # training refreshes refused in a row (see ui.compute.live_slot)
 
 
 # ----------------------------------------------------------------------------- shared, read-only
@@ -393,15 +394,17 @@ def _tick() -> None:
         return
     with timed("live training refresh (drawing, then training)"):
         _draw(run)
-        with live_slot(live_wait_s(st.session_state.get(_LAST_WORK))) as ticket:
+        with live_slot(live_wait_s(st.session_state.get(_LAST_WORK)), st.session_state.get(_MISSED, 0)) as ticket:
             if ticket:
                 started = time.perf_counter()
                 run.train(seconds=TRAIN_S)
                 if sample_due(st.session_state.get(_SAMPLE), run) or st.session_state.pop(_WANT_SAMPLE, False):
                     _take_sample(run)
                 st.session_state[_LAST_WORK] = time.perf_counter() - started
+                st.session_state[_MISSED] = 0
             else:  # the picture stays; training resumes on a later refresh, which waits in line the longest
                 st.session_state.pop(_LAST_WORK, None)
+                st.session_state[_MISSED] = st.session_state.get(_MISSED, 0) + 1
                 st.caption(f"⏳ {refusal(ticket)}")
                 time.sleep(LIVE_BACKOFF_S)
         if run.finished:  # a cap reached: stop the browser's timer with a full rerun
