@@ -819,6 +819,8 @@ def save_model(
     The config is validated against its schema first: a config the app would refuse is never written."""
     from safetensors.torch import save as save_safetensors_bytes
 
+    from explainers.storage import stored_parameters
+
     contiguous = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
     blob = save_safetensors_bytes(contiguous)
     config = dict(config)
@@ -827,7 +829,7 @@ def save_model(
         "file": WEIGHTS_FILE,
         "sha256": sha256_bytes(blob),
         "bytes": len(blob),
-        "parameters": int(sum(t.numel() for t in contiguous.values())),
+        "parameters": stored_parameters(contiguous),
         "shapes": {k: list(v.shape) for k, v in sorted(contiguous.items())},
     }
     if extra_files:
@@ -879,6 +881,12 @@ def load_model(name: str, root: Path | None = None) -> LoadedModel:
     if expected != actual:
         wrong = sorted(k for k in set(expected) | set(actual) if expected.get(k) != actual.get(k))
         raise ModelLoadError(name, f"tensor shapes do not match its config ({', '.join(wrong[:3])})")
+    from explainers.storage import dequantize
+
+    try:
+        tensors = dequantize(tensors)  # 8-bit weight matrices back to float32 (explainers/storage.py)
+    except ValueError as exc:
+        raise ModelLoadError(name, f"the weights file {path.name} cannot be read ({exc})") from exc
     return LoadedModel(name=name, tensors=tensors, config=config, directory=directory)
 
 

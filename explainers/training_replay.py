@@ -1,6 +1,7 @@
 """Replay how the story GPT learned: its weights at a handful of training steps, and its loss curves.
 
-The trainer (`training/gpt.py`) keeps half-precision copies of the weights at `CHECKPOINT_STEPS` and measures
+The trainer (`training/gpt.py`) keeps half-precision copies of the weights at `CHECKPOINT_STEPS` (shipped with
+8-bit weight matrices, explainers/storage.py) and measures
 the loss on a fixed held-out batch every few steps; they ship in `pretrained/gpt/checkpoints.safetensors`, whose
 sha256 is recorded in config.json (training.checkpoints) and checked on load. The final weights are the shipped
 model itself (model.safetensors), so the last step of the replay is exactly the model every other page uses.
@@ -30,6 +31,7 @@ from explainers.lm import (
     next_token,
     true_odds,
 )
+from explainers.storage import dequantize, int8_storage
 from explainers.store import ModelLoadError, model_dir, sha256_bytes
 
 CHECKPOINTS_FILE = "checkpoints.safetensors"
@@ -56,13 +58,16 @@ def pack_checkpoints(
     heldout_steps: np.ndarray,
     heldout_loss: np.ndarray,
 ) -> bytes:
-    """One safetensors blob: every checkpoint's weights (float16) and the loss curves (float32)."""
+    """One safetensors blob: every checkpoint's weights (weight matrices in 8 bits with per-row scales, the rest
+    float16: explainers/storage.py) and the loss curves (float32)."""
     from safetensors.torch import save as save_safetensors_bytes
 
-    tensors: dict[str, torch.Tensor] = {}
-    for step, state in weights.items():
-        for name, t in state.items():
-            tensors[checkpoint_key(step, name)] = t.detach().to(torch.float16).contiguous()
+    halves = {
+        checkpoint_key(step, name): t.detach().to(torch.float16)
+        for step, state in weights.items()
+        for name, t in state.items()
+    }
+    tensors = {k: t.contiguous() for k, t in int8_storage(halves).items()}
     tensors["curves.train_step"] = torch.arange(len(train_loss), dtype=torch.int64)
     tensors["curves.train_loss"] = torch.as_tensor(np.asarray(train_loss), dtype=torch.float32)
     tensors["curves.heldout_step"] = torch.as_tensor(np.asarray(heldout_steps), dtype=torch.int64)
@@ -130,7 +135,7 @@ def load_replay(final: LM, name: str = "gpt", root: Path | None = None) -> Repla
     from safetensors.torch import load as load_safetensors_bytes
 
     try:
-        tensors = load_safetensors_bytes(blob)
+        tensors = dequantize(load_safetensors_bytes(blob))
     except (SafetensorError, ValueError) as exc:
         raise ModelLoadError(name, f"the training checkpoints file cannot be read ({exc})") from exc
     shapes = {k: tuple(v.shape) for k, v in final.model.state_dict().items()}

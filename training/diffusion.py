@@ -28,6 +28,7 @@ from explainers.digits import split, to_signed, to_unit
 from explainers.fashion import stratified_sample
 from explainers.image_quality import CONFIDENT, memorization, sample_quality, spread_within_kinds
 from explainers.judge import frechet_to_heldout, judge_report, load_judge
+from explainers.storage import INT8_STORAGE, dequantize, int8_storage
 from explainers.store import read_config
 from training.judge import frechet_floor
 from training.runner import Trainer, TrainResult, float16_storage, on_one_thread, progress
@@ -173,7 +174,9 @@ def _train(recipe: DiffusionRecipe, seed: int) -> TrainResult:
     if recipe.dataset == "digits":
         data = split()
         ema, losses = fit(recipe, to_signed(data.train_images), data.train_labels, seed)  # the model works in [-1, 1]
-        return _digits_result(recipe, ema, losses, seed)
+        shipped = int8_storage(ema.state_dict())
+        ema.load_state_dict(dequantize(shipped))  # measure exactly what ships: the 8-bit weight matrices
+        return _digits_result(recipe, ema, shipped, losses, seed)
     data = get_dataset(recipe.dataset).split()
     x_train, y_train = data.train_images, data.train_labels
     subset = None
@@ -211,7 +214,9 @@ def _accuracy(judge, model, labels: np.ndarray, seed: int, guidance: float, samp
 # ----------------------------------------------------------------------------- digits (unchanged evaluation)
 
 
-def _digits_result(recipe: DiffusionRecipe, ema, losses: list[float], seed: int) -> TrainResult:
+def _digits_result(
+    recipe: DiffusionRecipe, ema, shipped: dict[str, torch.Tensor], losses: list[float], seed: int
+) -> TrainResult:
     judge = load_judge()
     model = make_model(ema, recipe.schedule, recipe.default_guidance)
     labels = np.repeat(np.arange(10), EVAL_PER_CLASS)
@@ -257,7 +262,7 @@ def _digits_result(recipe: DiffusionRecipe, ema, losses: list[float], seed: int)
         }
     )
     return TrainResult(
-        tensors=ema.state_dict(),
+        tensors=shipped,
         architecture={
             **recipe.architecture,
             "schedule": recipe.schedule.to_dict(),
@@ -265,7 +270,7 @@ def _digits_result(recipe: DiffusionRecipe, ema, losses: list[float], seed: int)
             "prediction": "epsilon",
             "null_class": NULL_CLASS,
         },
-        training=_training_block(recipe, losses, eval_seconds),
+        training=_training_block(recipe, losses, eval_seconds) | {"weights_storage": INT8_STORAGE},
         data={
             "description": "1,438 real 8x8 handwritten digits (training split), pixels scaled to [-1, 1].",
             "source": get_dataset("digits").source,

@@ -205,7 +205,7 @@ def _train(seed: int, s: dict[str, Any] = SETTINGS) -> TrainResult:
         f"on average {role.mean_weight:.0%} of its attention on the earlier mention(s) of that name.\n\n"
         "**Limits.** The model only knows this tiny story world: any other text is out of distribution, "
         "and its next-token odds there mean little.\n\n"
-        f"**Training replay.** `{CHECKPOINTS_FILE}` holds the weights (half precision) after "
+        f"**Training replay.** `{CHECKPOINTS_FILE}` holds the weights (matrices in 8 bits) after "
         f"{', '.join(f'{c:,}' for c in sorted(rec.checkpoints))} steps (the final weights are `model.safetensors`), "
         f"the training loss of every step and the loss on {len(rec.heldout[0])} held-out stories every "
         f"{_every(rec.heldout_steps)}: {heldout_at[0]:.2f} nats per token at step 0 "
@@ -224,7 +224,7 @@ def _train(seed: int, s: dict[str, Any] = SETTINGS) -> TrainResult:
                 "file": CHECKPOINTS_FILE,
                 "sha256": sha256_bytes(blob),
                 "bytes": len(blob),
-                "dtype": "float16",
+                "dtype": "int8 weight matrices with float32 per-row scales, float16 vectors",
                 "steps": sorted(rec.checkpoints),
                 "final_step": s["steps"],
                 "heldout_stories": len(rec.heldout[0]),

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from explainers.storage import stored_parameters
 from explainers.store import rebuild_command, save_model
 
 T = TypeVar("T")
@@ -158,7 +159,7 @@ def run_trainer(trainer: Trainer, seed: int | None = None, root: Path | None = N
         "metrics": result.metrics,
         "metric_notes": result.metric_notes,
     }
-    parameters = int(sum(t.numel() for t in result.tensors.values()))
+    parameters = stored_parameters(result.tensors)
     card = render_card(trainer, result, config, parameters)
     return save_model(trainer.name, result.tensors, config, card, root=root, extra_files=result.extra_files)
 

@@ -604,7 +604,9 @@ held-out loss is the same formula on text the model never trains on, which estim
 The training curve is each batch's loss (centred mean over 25 batches); the held-out curve is measured on 64 fixed
 stories every 10 steps up to step 200 and every 50 after. Measuring uses no randomness, so the shipped weights are
 bit-identical with or without it. The dotted floor is the grammar's exact entropy on those stories per token. The
-checkpoints are stored in half precision; the last step is the shipped model itself.
+checkpoints are stored with 8-bit weight matrices (each row scaled to its largest weight): half the bytes of half
+precision, and the odds they give move by under 1.3 percentage points at 99 positions in 100 (median under 0.1); the
+last step is the shipped model itself.
 
 **Live runs.** From scratch: a GPT of 1-3 layers over the text's characters, 16 random windows of 64-128 characters
 per step. Fine-tuning: our story GPT over its byte-level BPE tokens. On our stories it reads {lt.FINETUNE_STORIES}
