@@ -14,11 +14,11 @@ from explainers.diffusion_scheduler import ScheduleConfig
 from explainers.gan_images import FASHION_GAN_ARCH, ImageGanTraining, ShippedImageGan, load_image_gan
 from explainers.image_quality import memorization, sample_quality
 from explainers.judge import FASHION_ARCHITECTURE, build_judge, judge_features, judge_report
+from explainers.storage import int8_storage
 from explainers.store import save_model
 from explainers.unet import UNet, build_unet
 from explainers.vae import FASHION_ARCHITECTURE as VAE_FASHION
 from explainers.vae import build_vae, decode_points, encode_images, interpolate, latent_grid, sample_prior
-from training.runner import float16_storage
 
 TINY_UNET = {
     "kind": "unet",
@@ -93,10 +93,10 @@ def test_clothes_models_load_by_name(tmp_path: Path, monkeypatch) -> None:
     model = _tiny_unet_model()
     arch = {**TINY_UNET, "schedule": model.schedule.to_dict(), "default_guidance": 2.5, "null_class": 10}
     config = {"title": "t", "architecture": arch, "training": {"seed": 0}, "data": {}, "metrics": {}}
-    save_model("fashion_diffusion", float16_storage(model.net.state_dict()), config, "card")
+    save_model("fashion_diffusion", int8_storage(model.net.state_dict()), config, "card")
     loaded = load_diffusion("fashion_diffusion")
     assert loaded.image_size == 28 and loaded.default_guidance == 2.5
-    assert next(loaded.net.parameters()).dtype == torch.float32  # stored as float16, computed in float32
+    assert next(loaded.net.parameters()).dtype == torch.float32  # stored in 8 bits, computed in float32
     again = sample(loaded, [5], seed=0, sampler="ddim", steps=3).samples
     assert again.shape == (1, 28, 28)
 
@@ -146,7 +146,7 @@ def test_shipped_image_gan_round_trip(tmp_path: Path, monkeypatch) -> None:
     arch = {**FASHION_GAN_ARCH, "g_channels": [8, 8, 4], "d_channels": [4, 8]}
     run = ImageGanTraining(real, seed=2, batch_size=8, max_steps=4, arch=arch, display=6)
     run.train(4)
-    tensors = float16_storage(run.state_tensors())
+    tensors = int8_storage(run.state_tensors())
     tensors.update(
         {
             "snapshots.step": torch.tensor([0, 4]),
@@ -182,12 +182,6 @@ def test_quality_measures_on_known_inputs() -> None:
     assert copies.ratio < 0.05 and list(copies.sample_nearest) == list(range(10))
     fresh = memorization(torch.rand(10, 1, 28, 28), train, torch.rand(10, 1, 28, 28))
     assert 0.8 < fresh.ratio < 1.25
-
-
-def test_float16_storage_halves_floats_only() -> None:
-    tensors = {"w": torch.randn(3), "n": torch.tensor(7), "u": torch.zeros(2, dtype=torch.uint8)}
-    half = float16_storage(tensors)
-    assert half["w"].dtype == torch.float16 and half["n"].dtype == torch.int64 and half["u"].dtype == torch.uint8
 
 
 def test_spread_within_kinds() -> None:

@@ -28,10 +28,10 @@ from explainers.digits import split, to_signed, to_unit
 from explainers.fashion import stratified_sample
 from explainers.image_quality import CONFIDENT, memorization, sample_quality, spread_within_kinds
 from explainers.judge import frechet_to_heldout, judge_report, load_judge
-from explainers.storage import INT8_STORAGE, dequantize, int8_storage
+from explainers.storage import INT8_STORAGE
 from explainers.store import read_config
 from training.judge import frechet_floor
-from training.runner import Trainer, TrainResult, float16_storage, on_one_thread, progress
+from training.runner import Trainer, TrainResult, float16_storage, on_one_thread, progress, ship_int8
 
 SCHEDULE = ScheduleConfig(num_train_timesteps=200, beta_schedule="cosine")
 STEPS = int(os.environ.get("GLASSBOX_DIFFUSION_STEPS", 8000))
@@ -174,8 +174,7 @@ def _train(recipe: DiffusionRecipe, seed: int) -> TrainResult:
     if recipe.dataset == "digits":
         data = split()
         ema, losses = fit(recipe, to_signed(data.train_images), data.train_labels, seed)  # the model works in [-1, 1]
-        shipped = int8_storage(ema.state_dict())
-        ema.load_state_dict(dequantize(shipped))  # measure exactly what ships: the 8-bit weight matrices
+        shipped = ship_int8(ema)  # measured below after the round trip
         return _digits_result(recipe, ema, shipped, losses, seed)
     data = get_dataset(recipe.dataset).split()
     x_train, y_train = data.train_images, data.train_labels

@@ -26,10 +26,11 @@ from explainers.gan import snapshot_schedule
 from explainers.gan_images import FASHION_GAN_ARCH, KIND_VECTOR, ImageGanTraining, ShippedImageGan
 from explainers.image_quality import CONFIDENT, memorization, sample_quality, spread_within_kinds
 from explainers.judge import frechet_to_heldout, judge_report, load_judge
+from explainers.storage import INT8_STORAGE, dequantize, int8_storage
 from explainers.store import read_config
 from training.gan_replay import adam_record, replay_tensors, train_with_snapshots
 from training.judge import frechet_floor, single_thread
-from training.runner import Trainer, TrainResult, float16_storage
+from training.runner import Trainer, TrainResult
 
 NAME = "fashion_gan"
 # Class-conditional (projection detective, conditional batch norm), with an auxiliary classifier in the detective.
@@ -98,18 +99,18 @@ def _train(seed: int) -> TrainResult:
     frames = train_with_snapshots(run, schedule, draw, NAME, chunk=100)
     snapshots = {psi: np.stack([frame[psi] for frame in frames]) for psi in TRUNCATIONS}  # (K, n, 28, 28) each
     train_seconds = time.perf_counter() - started
-    tensors = float16_storage(run.state_tensors())  # half the bytes; measured below after the round trip
+    tensors = int8_storage(run.state_tensors())  # 8-bit matrices; measured below after the round trip
     tensors.update(replay_tensors(run, schedule, snapshots[1.0], CURVE_POINTS))  # images replaced once chosen
     started_eval = time.perf_counter()
     judge = load_judge(dataset.model("judge"))
-    candidates = {psi: _bars(ShippedImageGan(tensors, _config(psi)), judge) for psi in TRUNCATIONS}
+    candidates = {psi: _bars(ShippedImageGan(dequantize(tensors), _config(psi)), judge) for psi in TRUNCATIONS}
     truncation = choose_truncation(candidates)
     arch = {**ARCH, "truncation": truncation}
     tensors["snapshots.images"] = torch.from_numpy(snapshots[truncation])  # (K, n, 28, 28) uint8
     tensors["snapshots.noise"] = run.display_z * truncation  # (n, z_dim): the noise the snapshots were drawn from
-    shipped = ShippedImageGan(tensors, {"architecture": arch})
+    shipped = ShippedImageGan(dequantize(tensors), {"architecture": arch})
     metrics, notes, memo_blob = measure(shipped, dataset, data, seed)
-    full = _bars(ShippedImageGan(tensors, _config(1.0)), judge, EVAL_SEED)
+    full = _bars(ShippedImageGan(dequantize(tensors), _config(1.0)), judge, EVAL_SEED)
     metrics.update(
         {
             "truncation": truncation,
@@ -173,7 +174,7 @@ is never used in training.
             "truncation_candidates": {str(psi): bars for psi, bars in candidates.items()},
             "truncation_selection_seed": SELECT_SEED,
             "torch_threads_used": 1,
-            "weights_storage": "float16",
+            "weights_storage": INT8_STORAGE,
             "train_seconds": round(train_seconds, 1),
             "evaluation_seconds": round(eval_seconds, 1),
         },

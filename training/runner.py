@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from explainers.storage import stored_parameters
+from explainers.storage import dequantize, int8_storage, stored_parameters
 from explainers.store import rebuild_command, save_model
 
 T = TypeVar("T")
@@ -166,6 +166,14 @@ def run_trainer(trainer: Trainer, seed: int | None = None, root: Path | None = N
 
 def float16_storage(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """Float32 tensors as float16 (half the bytes on disk); other tensors unchanged. `load_state_dict` casts them
-    back into a float32 network, so a trainer should evaluate the network *after* loading these (round trip):
-    the measured quality is then exactly the shipped model's."""
+    back into a float32 network, so a trainer evaluates the network *after* loading these (round trip). Only the
+    clothes diffusion models still ship this way; every other trainer uses ship_int8."""
     return {k: v.detach().half() if v.dtype == torch.float32 else v.detach() for k, v in tensors.items()}
+
+
+def ship_int8(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """The module's weights as they ship (8-bit matrices, explainers/storage.py), loaded back into it: everything a
+    trainer measures afterwards (the round trip) is then exactly the shipped model's."""
+    shipped = int8_storage(module.state_dict())
+    module.load_state_dict(dequantize(shipped))
+    return shipped

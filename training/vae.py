@@ -17,7 +17,7 @@ from explainers.datasets import get_dataset, real_pictures
 from explainers.digits import split
 from explainers.image_quality import CONFIDENT, memorization, sample_quality, spread_within_kinds
 from explainers.judge import frechet_to_heldout, judge_report, load_judge
-from explainers.storage import INT8_STORAGE, dequantize, int8_storage
+from explainers.storage import INT8_STORAGE
 from explainers.store import read_config
 from explainers.vae import (
     DEFAULT_ARCHITECTURE,
@@ -32,7 +32,7 @@ from explainers.vae import (
 )
 from training.common import memorization_file
 from training.judge import frechet_floor
-from training.runner import Trainer, TrainResult, float16_storage, on_one_thread, progress
+from training.runner import Trainer, TrainResult, on_one_thread, progress, ship_int8
 
 EPOCHS = 400
 BATCH = 64
@@ -95,8 +95,7 @@ def _train(recipe: VAERecipe, seed: int) -> TrainResult:
         return _train_clothes(recipe, seed)
     data = split()
     vae, history = fit(recipe, data.train_images, seed)
-    shipped = int8_storage(vae.state_dict())
-    vae.load_state_dict(dequantize(shipped))  # measure exactly what ships: the 8-bit weight matrices
+    shipped = ship_int8(vae)  # measured below after the round trip
     judge = load_judge()
     grid = latent_grid(vae)
     report = judge_report(judge, torch.from_numpy(grid.images).view(-1, 1, 8, 8))
@@ -174,8 +173,7 @@ def _train_clothes(recipe: VAERecipe, seed: int) -> TrainResult:
     dataset = get_dataset(recipe.dataset)
     data = dataset.split()
     vae, history = fit(recipe, data.train_images, seed)
-    shipped = float16_storage(vae.state_dict())
-    vae.load_state_dict(shipped)  # measure exactly what ships: the weights after rounding to 16 bits
+    shipped = ship_int8(vae)  # measured below after the round trip
     judge = load_judge(dataset.model("judge"))
     judge_metrics = read_config(dataset.model("judge"))["metrics"]
     grid = latent_grid(vae, recipe.grid_size)
@@ -247,7 +245,7 @@ def _train_clothes(recipe: VAERecipe, seed: int) -> TrainResult:
     return TrainResult(
         tensors=shipped,
         architecture=dict(recipe.architecture),
-        training={"weights_storage": "float16"}
+        training={"weights_storage": INT8_STORAGE}
         | _training_block(recipe, "Bernoulli (binary cross-entropy on grey levels)"),
         data={
             "description": "the 60,000 Fashion-MNIST training pictures, pixels scaled to [0, 1]",
