@@ -187,21 +187,7 @@ def perplexity_bars(labels: Sequence[str], values: Sequence[float], keys: Sequen
     return figure(bars, layout, title=text, height=170 + 62 * len(labels))
 
 
-def cost_bars(labels: Sequence[str], ms: Sequence[float], passes: Sequence[float], title: str) -> go.Figure:
-    """The Limits page's time-per-picture bars (figures.limits.cost_bars), with margins that hold their labels. A
-    tick in the axis's last quarter decade sits at the plot's right edge, half its label beyond, and Plotly then
-    keeps about 8 px more than that: room for it (measured at 320 to 1280 px)."""
-    fig = limits.cost_bars(labels, ms, passes, title)
-    margin = _bar_margin(fig.data[0].y)
-    xaxis = fig.layout.xaxis
-    end = xaxis.range[1] if xaxis.range else math.inf
-    ticks = zip(xaxis.tickvals or (), xaxis.ticktext or (), strict=False)
-    margin["r"] = max(
-        [10] + [math.ceil(label_px(t) / 2) + 8 + SPARE_PX for v, t in ticks if end - 0.25 < np.log10(v) <= end]
-    )
-    current = fig.layout.margin
-    fig.layout.margin.update({k: max(v, getattr(current, k) or 0) for k, v in margin.items()})
-    return fig
+cost_bars = limits.cost_bars  # the Limits page's time-per-picture chart: the same measurement, the same figure
 
 
 def sample_grid_png(images: np.ndarray, cols: int) -> bytes:
