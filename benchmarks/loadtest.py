@@ -538,7 +538,7 @@ class PageVisit:
     async def act(self, widget: Widget, value: Any, run: str = "interaction") -> tuple[RunResult, Failure | None]:
         """Set a widget to `value`, or press it (value "click"), and check what the page shows after."""
         name = widget.key or widget.label
-        before = {**self._defaults(), **self.requested}
+        before = {**self._shown(), **self.requested}
         if value == "click":
             result = await self._run(run, self.session.click(widget, timeout=self.timeout))
             action = Action("click", name, (widget.key, widget.label), dict(self.requested), before)
@@ -556,8 +556,9 @@ class PageVisit:
         self.verify("live_tick", result, Action("tick", requested=dict(self.requested)))
         return result
 
-    def _defaults(self) -> dict[str, Any]:
-        return {w.key: w.default_value() for w in self.session.widgets.values() if w.key}
+    def _shown(self) -> dict[str, Any]:
+        """Each keyed widget's value as the page shows it (a value kept from an earlier visit, else the default)."""
+        return {w.key: w.shown_value() for w in self.session.widgets.values() if w.key}
 
     def value(self, group: str) -> Any:
         """A value read off the page by the last check (a named group of an `expect` pattern)."""

@@ -164,6 +164,26 @@ class Widget:
             return None
         return None
 
+    def shown_value(self) -> Any:
+        """The value the page shows now, in the form of `default_value`: the server's own when it sent one
+        (`set_value`), else the default. Streamlit keeps a keyed widget's value in the session when it lives in an
+        st.fragment, so a reader who comes back to a page finds the story they picked, not the default."""
+        p = self.proto
+        if not getattr(p, "set_value", False) or self.is_select_slider:
+            return self.default_value()
+        try:
+            if self.kind in ("selectbox", "radio"):
+                return p.raw_value
+            if self.kind == "slider":
+                return p.value[0] if len(p.value) == 1 else list(p.value)
+            if self.kind in ("number_input", "checkbox", "text_input", "text_area"):
+                return p.value
+            if self.kind == "button_group":
+                return list(p.raw_values)
+        except (IndexError, TypeError, ValueError, AttributeError):
+            return None
+        return self.default_value()
+
     def random_value(self, rng: random.Random) -> Any:
         """A random valid value, different from the default where possible (used by the generic interaction)."""
         p = self.proto

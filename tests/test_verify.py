@@ -60,3 +60,19 @@ def test_a_change_the_page_says_it_ignores_may_leave_a_chart_as_it_was(heading: 
     changed = Action("set", "kind", requested={"kind": "shirt"}, before={"kind": "sneaker"})
     failure = checker._expected(page, changed)
     assert (failure is None) is excused
+
+
+def test_a_widget_reads_as_the_value_the_page_shows() -> None:
+    """A reader who comes back to the Evaluation page finds the story they picked before (Streamlit keeps a keyed
+    widget's value in the session when it lives in an st.fragment): the load client took the default for the value
+    shown, so picking that story again counted as 'unchanged after a change' (the classroom run's last failure)."""
+    from streamlit.proto.Selectbox_pb2 import Selectbox
+
+    from benchmarks.stclient import Widget
+
+    proto = Selectbox(options=["Sam and Zoe (the ball)", "Mia and Anna (the hat)"], default=0)
+    fresh = Widget("selectbox", "$$ID-abc-eval_story", "Held-out story", proto)
+    assert fresh.shown_value() == fresh.default_value() == "Sam and Zoe (the ball)"
+    proto.set_value, proto.raw_value = True, "Mia and Anna (the hat)"
+    kept = Widget("selectbox", "$$ID-abc-eval_story", "Held-out story", proto)
+    assert kept.shown_value() == "Mia and Anna (the hat)" and kept.default_value() == "Sam and Zoe (the ball)"
