@@ -556,6 +556,11 @@ class PageVisit:
         self.verify("live_tick", result, Action("tick", requested=dict(self.requested)))
         return result
 
+    def still_bound(self, values: dict[str, Any]) -> dict[str, Any]:
+        """Those of `values` whose widget on this page is bound to the URL (bind="query-params")."""
+        bound = {w.key for w in self.session.widgets.values() if w.key and getattr(w.proto, "query_param_key", "")}
+        return {k: v for k, v in values.items() if k in bound}
+
     def _shown(self) -> dict[str, Any]:
         """Each keyed widget's value as the page shows it (a value kept from an earlier visit, else the default)."""
         return {w.key: w.shown_value() for w in self.session.widgets.values() if w.key}
@@ -681,6 +686,9 @@ class Visitor:
         self.stats = stats
         self.rng = random.Random(args.seed * 1000 + index)
         self.trainer = index % 5 == 4 and LIVE_PAGE in pages  # one visitor in five trains a GAN live
+        # page -> the values this visitor set there in widgets bound to the URL: Streamlit keeps those when the
+        # visitor switches pages (bind="query-params" outranks page scope), so they are still set on a return.
+        self.kept: dict[str, dict[str, Any]] = {}
         self.headers = forwarded_for(visitor_address(index))
 
     async def think(self, deadline: float) -> None:
@@ -714,6 +722,7 @@ class Visitor:
             entry = next(p for p in TOUR if p.key == page)
             visit = PageVisit(session, page, self.stats, self.index, self.args.timeout)
             await visit.open(entry.path)
+            visit.requested.update(visit.still_bound(self.kept.get(page, {})))
             actions += 1
             if self.trainer and page == LIVE_PAGE and visit.plan.live:
                 actions += await self._train_live(visit, deadline)
@@ -728,6 +737,7 @@ class Visitor:
                     break  # nothing to interact with on this page
                 await visit.act(widget, value)
                 actions += 1
+            self.kept[page] = visit.still_bound(visit.requested)
 
     async def _train_live(self, visit: PageVisit, deadline: float) -> int:
         """Press Play, follow the page's refresh timer for up to --live-ticks refreshes, press Pause. Training

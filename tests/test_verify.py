@@ -76,3 +76,23 @@ def test_a_widget_reads_as_the_value_the_page_shows() -> None:
     proto.set_value, proto.raw_value = True, "Mia and Anna (the hat)"
     kept = Widget("selectbox", "$$ID-abc-eval_story", "Held-out story", proto)
     assert kept.shown_value() == "Mia and Anna (the hat)" and kept.default_value() == "Sam and Zoe (the ball)"
+
+
+def test_a_return_visit_starts_from_the_values_kept_in_bound_widgets() -> None:
+    """Streamlit keeps a URL-bound widget's value when the reader switches pages (bind="query-params" outranks page
+    scope), so a visitor who comes back finds what they picked; the load client must start from it, not from the
+    default (the classroom's 'Evaluation story unchanged after a change')."""
+    from types import SimpleNamespace
+
+    from streamlit.proto.Checkbox_pb2 import Checkbox
+    from streamlit.proto.Selectbox_pb2 import Selectbox
+
+    from benchmarks.loadtest import PageVisit
+    from benchmarks.stclient import Widget
+
+    story = Widget("selectbox", "$$ID-a-eval_story", "Held-out story", Selectbox(query_param_key="eval_story"))
+    mark = Widget("checkbox", "$$ID-b-eval_mark_1", "Fake?", Checkbox())
+    session = SimpleNamespace(widgets={story.id: story, mark.id: mark})
+    visit = PageVisit(session, "evaluation", stats=None, visitor=1, timeout=1.0)  # type: ignore[arg-type]
+    kept = {"eval_story": "Mia and Anna (the hat)", "eval_mark_1": True}
+    assert visit.still_bound(kept) == {"eval_story": "Mia and Anna (the hat)"}, "an unbound widget resets"
