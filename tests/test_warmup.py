@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 from tests.conftest import open_script
 from ui import warmup
 
@@ -85,3 +87,15 @@ def test_a_step_refused_by_a_busy_server_is_tried_again_after_the_others(monkeyp
     log.lines.clear()
     warmup._run_steps([always_busy], rounds=2, pause_s=0)
     assert log.lines == [("info", "Glassbox warm-up left 1 step(s) to the visitors: the server stayed busy")]
+
+
+def test_the_warm_server_freezes_its_long_lived_objects_out_of_the_collectors_sight() -> None:
+    assert gc.get_freeze_count() == 0
+    try:
+        warmup.freeze_long_lived()
+        frozen = gc.get_freeze_count()
+        assert frozen > 1000  # the interpreter's and pytest's own objects at least
+        gc.collect()  # a full collection now walks only what was made after the freeze
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()

@@ -18,6 +18,8 @@ It also caps glibc's malloc arenas at two. glibc gives a thread that finds the o
 its own (up to eight per core), and Streamlit runs every script run in a new thread, so after a crowd the freed
 memory is scattered over many arenas that cannot be handed back. Measured with 30 visitors for 60 s: memory
 after they left was 15% above idle with the default, 6% with two arenas.
+
+Once warm, it freezes the long-lived objects out of the garbage collector's sight (`freeze_long_lived`).
 """
 
 from __future__ import annotations
@@ -82,8 +84,22 @@ def _warm() -> None:
     ]
     started = time.perf_counter()
     _run_steps(steps)
+    freeze_long_lived()
     log.info("Glassbox warm-up finished in %.1f s", time.perf_counter() - started)
     _tidy_when_idle()
+
+
+def freeze_long_lived() -> None:
+    """Collect once, then move everything alive (modules, models, torch, plotly's validators: ~260k objects)
+    out of the collector's sight with `gc.freeze()`.
+
+    Python's automatic full collection walks every tracked object. With the models loaded that took 260-300 ms
+    here, with the interpreter lock held, so any visitor whose page was running then waited that long: it ran
+    every few dozen page runs and set the slow tail of every page. Frozen objects are still freed when their
+    last reference goes; only a reference cycle among them would be kept, and `_tidy_when_idle` unfreezes and
+    collects everything once the visitors have left."""
+    gc.collect()
+    gc.freeze()
 
 
 def _run_steps(steps: list[Callable[[], object]], rounds: int = BUSY_ROUNDS, pause_s: float = BUSY_PAUSE_S) -> None:
@@ -194,7 +210,8 @@ def _tidy_when_idle(every_s: float = 15.0) -> None:
 
             vae.encoded_scatter_figure.clear()  # shared figures, rebuilt on demand
             diffusion.trajectory_animation_figure.clear()
-            gc.collect()
+            gc.unfreeze()
+            freeze_long_lived()
             if trim is not None:
                 trim(0)
             tidy = False
