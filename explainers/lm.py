@@ -10,6 +10,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -60,8 +61,8 @@ def lm_from_loaded(loaded: LoadedModel) -> LM:
     return LM(model, tok, eot_id(tok), loaded.config)
 
 
-def load_lm(name: str = "gpt") -> LM:
-    return lm_from_loaded(load_model(name))
+def load_lm(name: str = "gpt", root: Path | None = None) -> LM:
+    return lm_from_loaded(load_model(name, root))
 
 
 def name_head(lm: LM) -> tuple[int, int, float] | None:

@@ -68,3 +68,22 @@ def test_cli_trains_a_registered_model(tmp_path: Path, monkeypatch: pytest.Monke
 
 
 TRAINER = TINY
+
+
+def test_restoring_in_8_bits_refuses_models_already_stored_so_and_models_it_cannot_restore() -> None:
+    from training.restore_int8 import restore
+
+    for name in ("gpt", "bias_skewed", "fact_gaps"):  # shipped in 8 bits: a second restore would change nothing
+        with pytest.raises(SystemExit, match="already stored in 8 bits"):
+            restore(name)
+    with pytest.raises(SystemExit, match="only gpt and"):
+        restore("vae")
+
+
+def test_a_fine_tune_keeps_the_shipped_weights_only_inside_keeping_shipped() -> None:
+    from training.common import KEEP_SHIPPED, keeping_shipped
+
+    assert KEEP_SHIPPED.get() is None
+    with keeping_shipped("bias_skewed"):
+        assert KEEP_SHIPPED.get() == "bias_skewed"
+    assert KEEP_SHIPPED.get() is None

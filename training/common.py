@@ -10,6 +10,9 @@ examples that shows how close their pictures come to their training pictures.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
@@ -23,7 +26,9 @@ from explainers.datasets import pack_arrays, to_uint8
 from explainers.image_quality import Memorization
 from explainers.lm import LM, load_lm
 from explainers.lm_quality import HeadRole, encode_story, heldout_stories, measure_name_head, measure_quality
-from training.runner import TrainResult
+from explainers.storage import INT8_STORAGE, int8_storage
+from explainers.store import load_model, read_config
+from training.runner import TrainResult, ship_int8
 from training.story_lm import LoopSettings, train_loop
 
 C = TypeVar("C")
@@ -87,15 +92,37 @@ class FineTune:
     started: float
 
     def run(self, s: dict[str, Any], seed: int, desc: str) -> tuple[LM, dict[str, Any]]:
-        """Fine-tune the base model in place; the tuned model and its training record."""
+        """Fine-tune the base model in place; the tuned model and its training record. Inside
+        `keeping_shipped(name)`, the shipped model `name`'s float weights are kept instead (training.restore_int8)."""
         base = self.base
-        log = train_loop(base.model, self.data, base.eot, loop_settings(s), seed, desc)
-        record = {
-            "base_model": "gpt",
-            "base_weights_sha256": base.config["weights"]["sha256"],
-            **run_record(log, time.perf_counter() - self.started),
-        }
+        kept = KEEP_SHIPPED.get()
+        if kept is None:
+            log = train_loop(base.model, self.data, base.eot, loop_settings(s), seed, desc)
+            record = {
+                "base_model": "gpt",
+                "base_weights_sha256": base.config["weights"]["sha256"],
+                **run_record(log, time.perf_counter() - self.started),
+            }
+        else:
+            old = read_config(kept)
+            base.model.load_state_dict(load_model(kept).tensors)
+            keys = ("base_model", "base_weights_sha256", "tokens_seen", "loss_every_100_steps", "train_seconds")
+            record = {k: old["training"][k] for k in keys} | {"optimizer": "AdamW"}
+        ship_int8(base.model)  # everything measured afterwards is the shipped model (fine_tuned_result)
         return LM(base.model, base.tok, base.eot, {}), record
+
+
+# The name of a shipped fine-tuned GPT whose weights FineTune.run keeps instead of training (training.restore_int8).
+KEEP_SHIPPED: ContextVar[str | None] = ContextVar("keep_shipped", default=None)
+
+
+@contextmanager
+def keeping_shipped(name: str) -> Iterator[None]:
+    token = KEEP_SHIPPED.set(name)
+    try:
+        yield
+    finally:
+        KEEP_SHIPPED.reset(token)
 
 
 def start_fine_tune(world: Grammar, s: dict[str, Any], seed: int) -> FineTune:
@@ -150,9 +177,10 @@ def fine_tuned_result(
     and the run's record); `data` gains the tokenizer line, and the tokenizer file ships beside the weights."""
     metrics, notes = measured
     return TrainResult(
-        tensors=lm.model.state_dict(),
+        # Storing the round-tripped weights again gives the same bytes (explainers/storage.py).
+        tensors=int8_storage(lm.model.state_dict()),
         architecture={"type": "gpt", **lm.model.cfg.to_dict()},
-        training={k: v for k, v in s.items() if k not in measuring} | training,
+        training={k: v for k, v in s.items() if k not in measuring} | training | {"weights_storage": INT8_STORAGE},
         data={"description": data["description"], "source": data["source"], "tokenizer": tokenizer_note(lm.tok)} | data,
         metrics=metrics,
         metric_notes=notes,

@@ -11,7 +11,8 @@ import math
 import os
 import random
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,12 +22,14 @@ from tokenizers import Tokenizer
 
 from explainers import corpus
 from explainers.gpt import GPT, GPTConfig
+from explainers.lm import load_lm
 from explainers.lm_quality import encode_story, heldout_stories, measure_name_head, measure_quality
-from explainers.store import sha256_bytes
+from explainers.storage import INT8_STORAGE
+from explainers.store import model_dir, read_config, sha256_bytes
 from explainers.tokenizer import eot_id, train_tokenizer
 from explainers.training_replay import CHECKPOINT_STEPS, CHECKPOINTS_FILE, heldout_eval_steps, pack_checkpoints
 from training.common import encode_stories, model_config, name_head_metrics
-from training.runner import Trainer, TrainResult, progress, single_thread
+from training.runner import Trainer, TrainResult, progress, save_result, ship_int8, single_thread
 from training.story_lm import LoopSettings, learning_rate, pad_batch, story_batches
 
 SETTINGS = {
@@ -110,13 +113,7 @@ def _fit(seed: int, s: dict[str, Any], record: bool = True) -> Fit:
         lr=s["lr"],
         betas=(0.9, 0.98),
     )
-    rec = None
-    if record:
-        held = [encode_story(tok, st) for st in heldout_stories()[:CURVE_STORIES]]
-        held = [e for e in held if len(e.ids) <= s["block_size"] + 1]
-        seqs = [e.ids for e in held]
-        x, y = pad_batch(seqs, list(range(len(seqs))), eot)
-        rec = Recording((x, y), -sum(e.log_prob for e in held) / int((y != -100).sum()))
+    rec = _heldout_batch(tok, s) if record else None
     eval_steps = set(heldout_eval_steps(s["steps"]))
     batches = story_batches(lengths, s["batch_stories"], random.Random(seed))
     schedule = LoopSettings(steps=s["steps"], lr=s["lr"], warmup=s["warmup"])
@@ -157,11 +154,29 @@ def _fit(seed: int, s: dict[str, Any], record: bool = True) -> Fit:
 
 def _train(seed: int, s: dict[str, Any] = SETTINGS) -> TrainResult:
     fit = _fit(seed, s)
-    model, tok, cfg, rec = fit.model, fit.tok, fit.cfg, fit.recording
+    rec = fit.recording
     assert rec is not None
+    shipped = ship_int8(fit.model)  # measured below after the round trip, the final held-out loss included
+    rec.heldout_steps.pop(), rec.heldout_loss.pop()
+    rec.measure(fit.model, s["steps"], fit.cfg.vocab_size)
     blob = pack_checkpoints(
         rec.checkpoints, np.array(rec.train_loss), np.array(rec.heldout_steps), np.array(rec.heldout_loss)
     )
+    return _result(fit, s, shipped, blob)
+
+
+def _heldout_batch(tok: Tokenizer, s: dict[str, Any]) -> Recording:
+    """The fixed held-out batch the training curve is measured on, and the grammar's own loss on it."""
+    held = [encode_story(tok, st) for st in heldout_stories()[:CURVE_STORIES]]
+    held = [e for e in held if len(e.ids) <= s["block_size"] + 1]
+    x, y = pad_batch([e.ids for e in held], list(range(len(held))), eot_id(tok))
+    return Recording((x, y), -sum(e.log_prob for e in held) / int((y != -100).sum()))
+
+
+def _result(fit: Fit, s: dict[str, Any], shipped: dict[str, torch.Tensor], blob: bytes) -> TrainResult:
+    """The stored weights, measured (fit.model already holds them after the round trip), with the card."""
+    model, tok, cfg, rec = fit.model, fit.tok, fit.cfg, fit.recording
+    assert rec is not None
     heldout_at = dict(zip(rec.heldout_steps, rec.heldout_loss, strict=True))
     held = heldout_stories(s["eval_stories"])
     q = measure_quality(model, tok, held)
@@ -213,13 +228,14 @@ def _train(seed: int, s: dict[str, Any] = SETTINGS) -> TrainResult:
         f"against the grammar's own {rec.floor:.3f} on the same stories. The Training page replays them."
     )
     return TrainResult(
-        tensors=model.state_dict(),
+        tensors=shipped,
         architecture={"type": "gpt", **cfg.to_dict()},
         training={k: v for k, v in s.items() if k != "eval_stories"}
         | {
             "tokens_seen": fit.tokens_seen,
             "train_seconds": round(fit.seconds, 1),
             "optimizer": "AdamW",
+            "weights_storage": INT8_STORAGE,
             "checkpoints": {
                 "file": CHECKPOINTS_FILE,
                 "sha256": sha256_bytes(blob),
@@ -253,6 +269,56 @@ def _every(steps: list[int]) -> str:
     return f"{early} steps early on, then every {late}" if early != late else f"{early} steps"
 
 
+def restore_int8(root: Path | None = None) -> Path:
+    """Store the shipped float32 story GPT in 8 bits, measure it again after the round trip and rewrite its
+    config and card, without retraining.
+
+    The shipped model was trained on 2026-11-23. Today's trainer, run from the same seed, gives a different model
+    (its held-out loss parts from step 200 on), and that one invents a cut-out friend with 54% confidence where
+    the shipped one does with 84%: the Limits page's hallucination demo and the models fine-tuned from this one
+    were built on the shipped model. So it is kept, stored like every other model; its training record, loss
+    curves and checkpoints are the original run's, and the final held-out loss is measured again."""
+    from safetensors.torch import load as load_safetensors_bytes
+    from safetensors.torch import save as save_safetensors_bytes
+
+    old = read_config("gpt", root)
+    if old["training"].get("weights_storage") == INT8_STORAGE:
+        raise SystemExit("pretrained/gpt is already stored in 8 bits")
+    lm = load_lm("gpt", root)
+    s = {k: old["training"][k] for k in SETTINGS if k != "eval_stories"} | {"eval_stories": SETTINGS["eval_stories"]}
+    cfg = GPTConfig(**{k: v for k, v in old["architecture"].items() if k != "type"})
+    rec = _heldout_batch(lm.tok, s)
+    tensors = dict(load_safetensors_bytes((model_dir("gpt", root) / CHECKPOINTS_FILE).read_bytes()))
+    rec.checkpoints = {int(k.split(".")[0][4:]): {} for k in tensors if k.startswith("step")}
+    rec.train_loss = tensors["curves.train_loss"].tolist()
+    rec.heldout_steps = tensors["curves.heldout_step"].tolist()[:-1]
+    rec.heldout_loss = tensors["curves.heldout_loss"].tolist()[:-1]
+    started, cpu_started = time.perf_counter(), time.process_time()
+    shipped = ship_int8(lm.model)
+    rec.measure(lm.model, s["steps"], cfg.vocab_size)
+    tensors["curves.heldout_loss"] = torch.tensor(rec.heldout_loss, dtype=torch.float32)
+    blob = save_safetensors_bytes(tensors)
+    t = old["training"]
+    fit = Fit(lm.model, lm.tok, cfg, s["stories"], t["tokens_seen"], t["train_seconds"], rec)
+    result = _result(fit, s, shipped, blob)
+    kept = {k: t[k] for k in ("seed", "wall_seconds", "cpu_seconds", "torch_threads", "torch_version")}
+    result.training.update(
+        {
+            "restored_int8": f"stored in 8 bits and measured again on {time.strftime('%Y-%m-%d')} "
+            f"({time.process_time() - cpu_started:.0f} s of CPU, {time.perf_counter() - started:.0f} s) by "
+            "training.gpt.restore_int8, without retraining"
+        }
+    )
+    note = (
+        "\n\n**Stored in 8 bits, not retrained.** These are the weights of the original run (2026-11-23), stored in "
+        "8 bits on 2026-12-02 and measured again (`python -m training.gpt --restore-int8`). Retraining with "
+        "`python -m training gpt` gives a model as good by every bar on this card but not the same one (its "
+        "held-out loss parts from this run's after step 200; its name-repeat head is in layer 1), and the Limits "
+        "page's hallucination demo was measured on this one."
+    )
+    return save_result(TRAINER, replace(result, card_notes=result.card_notes + note), kept, root)
+
+
 TRAINER = Trainer(
     name="gpt",
     title="Tiny story GPT",
@@ -264,3 +330,12 @@ TRAINER = Trainer(
     train=train,
     default_seed=0,
 )
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] != ["--restore-int8"]:
+        raise SystemExit("usage: python -m training.gpt --restore-int8   (to retrain: python -m training gpt)")
+    with single_thread():
+        print(restore_int8())

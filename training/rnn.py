@@ -17,10 +17,11 @@ from explainers.lm import load_lm
 from explainers.lm_quality import heldout_stories
 from explainers.long_range import DISTANCE_FILLERS, long_range_curve
 from explainers.rnn import RNNLM, RNNConfig
+from explainers.storage import INT8_STORAGE
 from explainers.tokenizer import eot_id
 from training.common import encode_stories, loop_settings, model_config, run_record, tokenizer_files, tokenizer_note
 from training.gpt import SETTINGS as GPT_SETTINGS
-from training.runner import Trainer, TrainResult, single_thread
+from training.runner import Trainer, TrainResult, ship_int8, single_thread
 from training.story_lm import gpt_tokenizer, train_loop
 
 SETTINGS = {
@@ -62,6 +63,7 @@ def _train(seed: int) -> TrainResult:
 
     log = train_loop(model, data, eot, loop_settings(s), seed, "rnn", every=EVAL_EVERY, on_every=report)
     train_seconds = time.perf_counter() - started
+    shipped = ship_int8(model)  # measured below after the round trip
 
     nats = text_eval.token_model_word_nats(model, tok, held)
     ppl = text_eval.perplexity(nats)
@@ -121,10 +123,11 @@ def _train(seed: int) -> TrainResult:
         "**Limits.** The model only knows this tiny story world."
     )
     return TrainResult(
-        tensors=model.state_dict(),
+        tensors=shipped,
         architecture={"type": "rnn", "cell": "lstm", **cfg.to_dict()},
         training={k: v for k, v in s.items() if k not in ("eval_stories", "long_range_prompts")}
-        | run_record(log, train_seconds),
+        | run_record(log, train_seconds)
+        | {"weights_storage": INT8_STORAGE},
         data={
             "description": f"{len(data):,} generated children's stories from the Glassbox story grammar, the same "
             "stories as the story GPT's",

@@ -143,18 +143,24 @@ def run_trainer(trainer: Trainer, seed: int | None = None, root: Path | None = N
     result = trainer.train(seed)
     wall = time.perf_counter() - started
     cpu = time.process_time() - cpu_started
+    run = {
+        "seed": seed,
+        "wall_seconds": round(wall, 1),
+        # CPU time of this process: on a shared machine the wall time also counts others' work.
+        "cpu_seconds": round(cpu, 1),
+        "torch_threads": torch.get_num_threads(),
+        "torch_version": torch.__version__,
+    }
+    return save_result(trainer, result, run, root)
+
+
+def save_result(trainer: Trainer, result: TrainResult, run: dict[str, Any], root: Path | None = None) -> Path:
+    """Save a trainer's result: weights, config with metrics (`run`: the seed, times and torch of the run that
+    made it) and model card."""
     config = {
         "title": trainer.title,
         "architecture": result.architecture,
-        "training": {
-            **result.training,
-            "seed": seed,
-            "wall_seconds": round(wall, 1),
-            # CPU time of this process: on a shared machine the wall time also counts others' work.
-            "cpu_seconds": round(cpu, 1),
-            "torch_threads": torch.get_num_threads(),
-            "torch_version": torch.__version__,
-        },
+        "training": {**result.training, **run},
         "data": result.data,
         "metrics": result.metrics,
         "metric_notes": result.metric_notes,
