@@ -223,7 +223,6 @@ PLANS: dict[str, PagePlan] = {
                 changes_with=("seed", "w", "sampler", "kind"),
                 same_when={"kind": r"guidance 0"},  # unguided: the kind asked for is ignored, and the page says so
             ),
-            Expect("the judge along the run", "chart:conf"),
             Expect("the replay", "chart:anim", r"^Replay: step 1 of (?P<n_steps>\d+)", check="picture"),
             Expect(
                 "8 (clothes) or 16 (digits) pictures by DDIM",

@@ -14,7 +14,17 @@ import numpy as np
 import plotly.graph_objects as go
 
 from figures.pictures import mosaic, paper, picture_source, signed_grey
-from figures.style import PALETTE, SMALL_SIZE, axis_ids, figure, grid_layout, text_px, vline
+from figures.style import (
+    FONT_SIZE,
+    HEADING_COLOUR,
+    PALETTE,
+    SMALL_SIZE,
+    axis_ids,
+    figure,
+    grid_layout,
+    text_px,
+    vline,
+)
 
 MAX_FRAMES = 50  # the replay's frames: every step of a DDIM run, evenly spaced ones of a long DDPM run
 # Margins with room for the labels, so Plotly draws a chart once per change: with the style's 10 px it measured the
@@ -82,12 +92,6 @@ def _panels(uris: list[str]) -> tuple[list[dict[str, Any]], dict[str, Any]]:
         for u, (x, y) in zip(uris, axis_ids(1, 3), strict=True)
     ]
     return traces, layout
-
-
-def reverse_step_figure(x_t: np.ndarray, eps: np.ndarray, x0: np.ndarray, title: str, height: int = 330) -> go.Figure:
-    """One reverse step, three panels side by side. Arrays (H, W): x_t and x0 in [0, 1], eps signed."""
-    traces, layout = _panels(_step_images(x_t, eps, x0))
-    return figure(traces, layout | {"margin": {"t": 90}}, title=title, height=height)
 
 
 def frame_steps(steps: int, most: int = MAX_FRAMES) -> np.ndarray:
@@ -170,16 +174,10 @@ def trajectory_animation(
     return figure(traces, layout, title=title(keep[0]), height=height, frames=frames)
 
 
-def judge_curve(
-    timesteps: np.ndarray,
-    lines: list[tuple[str, np.ndarray]],
-    current: int | None,
-    title: str,
-    height: int = 420,
-    closeness: np.ndarray | None = None,
-) -> go.Figure:
-    """What the judge reads in the clean guess, step by step: one line per (name, share per step); optionally how
-    close that guess already is to the final picture."""
+def _judge_traces(
+    timesteps: np.ndarray, lines: list[tuple[str, np.ndarray]], closeness: np.ndarray | None
+) -> list[dict[str, Any]]:
+    """One line per (name, share per step), and optionally how close each guess already is to the final picture."""
     dashes = ("solid", "dash")
     traces = [
         dict(
@@ -205,29 +203,76 @@ def judge_curve(
                 hovertemplate="t = %{x}: %{y:.0%}<extra></extra>",
             )
         )
-    # r: the last tick label ("0") sits on the right edge, half of it outside the plot.
-    # t: the title, two or three lines; b: the x axis and its title, then the legend, a row per line.
-    margin = {"l": _left_px(["100%"]), "r": 18, "t": 58 + 26 * (title.count("<br>") + 1), "b": 84 + 22 * len(traces)}
-    layout: dict[str, Any] = {
-        # Reversed by an explicit range: Plotly writes a computed "reversed" autorange back into the layout, and
-        # Streamlit's second pass over the figure then redraws the axes.
-        "xaxis": {
-            "title": {"text": "noise step t (run: right → left)"},
-            "range": [float(np.max(timesteps)), float(np.min(timesteps))],
-        },
-        "yaxis": {"title": {"text": "share"}, "range": [0, 1.05], "tickformat": ".0%"},
-        "margin": margin,
-        # Under the x axis and its title, a fixed distance below the plot: placed at a share of the plot's height, it
-        # ran into the axis title when a three-line title and a three-line legend made the plot short.
-        "legend": {
-            "orientation": "h",
-            "y": round(-AXIS_BELOW_PX / max(height - margin["t"] - margin["b"], 60), 3),
-            "x": 0,
-        },
+    return traces
+
+
+def _judge_axes(timesteps: np.ndarray) -> tuple[dict[str, Any], dict[str, Any]]:
+    # Reversed by an explicit range: Plotly writes a computed "reversed" autorange back into the layout, and
+    # Streamlit's second pass over the figure then redraws the axes.
+    x = {
+        "title": {"text": "noise step t (run: right → left)"},
+        "range": [float(np.max(timesteps)), float(np.min(timesteps))],
     }
-    if current is not None:
-        layout["shapes"] = [vline(current, {"color": PALETTE[5], "width": 3})]
-    return figure(traces, layout, title=title, height=height)
+    y = {"title": {"text": "share"}, "range": [0, 1.05], "tickformat": ".0%"}
+    return x, y
+
+
+MARKER_LINE = {"color": PALETTE[5], "width": 3}
+CURVE_INDENT = 0.1  # of the plot's width, left of the judge curve: its percent labels
+
+
+def step_figure(
+    x_t: np.ndarray,
+    eps: np.ndarray,
+    x0: np.ndarray,
+    title: str,
+    timesteps: np.ndarray,
+    lines: list[tuple[str, np.ndarray]],
+    current: int,
+    judge_title: str,
+    closeness: np.ndarray | None = None,
+    pictures_px: int = 290,
+    curve_px: int = 230,
+) -> go.Figure:
+    """One reverse step's three pictures (x_t and x0 in [0, 1], eps signed) above what the judge reads in the clean
+    guess at every step, with this step marked. One chart, so that a move of the step slider redraws one chart:
+    as two charts, the second cost about 50 ms more of the browser's time per move here."""
+    traces, layout = _panels(_step_images(x_t, eps, x0))
+    judge = [t | {"xaxis": "x4", "yaxis": "y4"} for t in _judge_traces(timesteps, lines, closeness)]
+    gap_px = 44 + 26 * (judge_title.count("<br>") + 1)  # the pictures' bottom edge, then the curve's own title
+    # l: narrow, so the pictures and the curve's title get the whole width on a phone; the curve starts a tenth of
+    # the way in, room for its percent labels (the axis needs no title: the labels say "%", the legend the rest).
+    # r: the last tick label ("0") sits on the right edge, half of it outside the plot.
+    margin = {"l": 10, "r": 18, "t": 90, "b": 84 + 22 * len(judge)}
+    plot_px = pictures_px + gap_px + curve_px
+    curve_top = curve_px / plot_px
+    for key in [k for k in layout if k.startswith("yaxis")]:
+        layout[key]["domain"] = [round(1 - pictures_px / plot_px, 4), 1]
+    xaxis, yaxis = _judge_axes(timesteps)
+    layout["xaxis4"] = xaxis | {"anchor": "y4", "domain": [CURVE_INDENT, 1]}
+    layout["yaxis4"] = {k: v for k, v in yaxis.items() if k != "title"} | {
+        "anchor": "x4",
+        "domain": [0, round(curve_top, 4)],
+    }
+    layout["annotations"].append(
+        {
+            "text": judge_title,
+            "font": {"size": FONT_SIZE + 1, "color": HEADING_COLOUR, "weight": "bold"},
+            "showarrow": False,
+            "align": "left",
+            "xref": "paper",
+            "yref": "paper",
+            "x": 0,
+            "xanchor": "left",
+            "y": round(curve_top + 14 / plot_px, 4),
+            "yanchor": "bottom",
+        }
+    )
+    layout["legend"] = {"orientation": "h", "y": round(-AXIS_BELOW_PX / plot_px, 4), "x": 0}
+    layout["shapes"] = [vline(current, MARKER_LINE, xref="x4", yref="y4")]
+    layout["margin"] = margin
+    height = margin["t"] + plot_px + margin["b"]
+    return figure(traces + judge, layout, title=title, height=height)
 
 
 def timing_bars(labels: list[str], seconds: list[float], title: str, height: int = 260) -> go.Figure:

@@ -52,6 +52,18 @@ def _title_with(at: AppTest, words: str) -> str:
     return matches[0]
 
 
+def _annotation_with(at: AppTest, words: str) -> str:
+    """A chart's text inside the plot (a panel's own title), as the reader sees it on one line."""
+    texts = [
+        a.get("text", "").replace("<br>", " ")
+        for spec in _charts(at).values()
+        for a in spec["layout"].get("annotations", [])
+    ]
+    matches = [t for t in texts if words in t]
+    assert matches, f"no chart annotation contains {words!r}: {texts}"
+    return matches[0]
+
+
 def _pictures(at: AppTest) -> list:
     """The pictures of st.image rows (the walk, the forward noise)."""
     return [img for el in at.get("image") for img in el.proto.imgs]
@@ -187,7 +199,7 @@ def test_diffusion_ddpm_replay_keeps_at_most_50_frames_and_compares_on_request()
 def test_diffusion_headline_at_guidance_0_claims_no_prompt() -> None:
     at = _open(DIFFUSION, {"w": "0.0", "kind": "bag", "sampler": "DDIM", "steps": "10"})
     assert any(s.value.startswith("2 · Reverse: from static to a picture (guidance 0") for s in at.subheader)
-    headline = _title_with(at, "Guidance 0 ignores the prompt")
+    headline = _annotation_with(at, "Guidance 0 ignores the prompt")
     read = [m.value for m in at.markdown if "The judge reads the final picture as" in m.value][0]
     final = read.split("final picture as **")[1].split("**")[0]  # "a shirt", "an ankle boot", "trousers"
     assert headline.split("becomes ")[1].startswith(final)  # the title names what the judge read, nothing else

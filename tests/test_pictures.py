@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from figures.diffusion import MAX_FRAMES, frame_steps, judge_curve, reverse_step_figure, trajectory_animation
+from figures.diffusion import MAX_FRAMES, frame_steps, step_figure, trajectory_animation
 from figures.pictures import (
     data_uri,
     grid_picture,
@@ -68,7 +68,8 @@ def test_figure_builders_take_the_image_size_from_the_arrays(size: int, scale: i
     gap = max(2, scale * size // 16)
     grid = _decoded(image_grid(images, "grid", cols=4).data[0].source)
     assert grid.shape == (2 * size * scale + gap, 4 * size * scale + 3 * gap)
-    step = reverse_step_figure(images[0], rng.standard_normal((size, size)), images[1], "step")
+    t = np.arange(20)[::-1]
+    step = step_figure(images[0], rng.standard_normal((size, size)), images[1], "step", t, [], 5, "judge")
     assert [_decoded(t.source).shape for t in step.data] == [(size, size)] * 3  # Plotly scales them up crisply
 
 
@@ -98,11 +99,18 @@ def test_the_replay_keeps_at_most_50_frames_each_with_its_own_title() -> None:
     assert size < 400_000, size  # 150 PNGs of 28x28 pixels
 
 
-def test_judge_curve_draws_one_line_per_reading_and_a_marker() -> None:
+def test_the_step_figure_draws_the_pictures_above_the_judge_and_marks_the_step() -> None:
     t = np.arange(20)[::-1]
-    fig = judge_curve(t, [("reads a shirt", np.linspace(0, 1, 20)), ("reads a bag", np.zeros(20))], 5, "title")
-    assert [tr.name for tr in fig.data] == ["reads a shirt", "reads a bag"]
-    assert fig.layout.xaxis.range == (19.0, 0.0) and fig.layout.shapes[0].x0 == 5
+    picture = np.zeros((28, 28), dtype=np.float32)
+    lines = [("reads a shirt", np.linspace(0, 1, 20)), ("reads a bag", np.zeros(20))]
+    fig = step_figure(picture, picture, picture, "Step 15 of 20 (t = 5)", t, lines, 5, "The guess reads<br>as a shirt")
+    assert [tr.type for tr in fig.data] == ["image"] * 3 + ["scatter"] * 2
+    assert [tr.name for tr in fig.data[3:]] == ["reads a shirt", "reads a bag"]
+    assert {tr.xaxis for tr in fig.data[3:]} == {"x4"} and fig.layout.xaxis4.range == (19.0, 0.0)
+    assert fig.layout.shapes[0].x0 == 5 and fig.layout.shapes[0].xref == "x4"
+    assert fig.layout.yaxis4.domain[1] < fig.layout.yaxis.domain[0]  # the curve sits under the pictures
+    assert fig.layout.annotations[-1].text == "The guess reads<br>as a shirt"
+    assert fig.layout.title.text == "Step 15 of 20 (t = 5)"
 
 
 @pytest.mark.parametrize("size", [8, 28])
