@@ -8,7 +8,8 @@ time (the machine is shared: when others are busy the wall time grows but the CP
 Targets: digits (issue 4): one digit's full DDPM trajectory with all intermediates <= 250 ms; a 16-digit grid with
 20 DDIM steps <= 150 ms; decoding the VAE grid <= 50 ms. Clothes (issue 14): a 16-picture grid with 20 DDIM steps
 <= 1.5 s; one full step-by-step (DDPM) trajectory <= 2 s; decoding the 15x15 VAE map <= 50 ms; in Chromium against
-a real server, every step-slider move and replay frame of a stored run <= 200 ms (skip with --no-browser).
+a real server, every step-slider move (on the page's own clock, as bench_app.py) and replay frame of a stored
+run <= 200 ms (skip with --no-browser).
 The GAN page's live figures come from benchmarks/bench_gan.py.
 """
 
@@ -158,35 +159,46 @@ _WATCH_REPLAY_JS = """() => {
 DIFFUSION_VIEWS = {"DDIM 20 steps": "sampler=DDIM&steps=20", "DDPM 200 steps": "sampler=DDPM"}
 
 
-def browser_frames(moves: int = 8) -> dict[str, Any]:
+def browser_frames(moves: int = 20) -> dict[str, Any]:
     """The diffusion page in Chromium against a real server (clothes, the default sneaker): once the run is stored,
     how long a move of the step slider takes until the new step's pictures are drawn (a fragment rerun that reads
-    the stored run), and how far apart the replay's frames are while it plays (browser-side Plotly frames)."""
+    the stored run), and how far apart the replay's frames are while it plays (browser-side Plotly frames).
+
+    A move is timed as bench_app.py times every interaction, on the page's own clock: from the key press to the
+    frame painted after the last change to the page, which is what a visitor sees; the target is judged on the
+    slowest move. Playwright's wall clock around the same move (it adds the automation's own round trips, tens of
+    ms here) is recorded beside it."""
     from playwright.sync_api import sync_playwright
 
+    from benchmarks.bench_app import PAGE_CLOCK, FrameWatch, settle, timed_action
     from benchmarks.harness import CHROMIUM, CHROMIUM_ARGS, serve, wait_for_warm_up
 
     out: dict[str, Any] = {}
-    ready = '[data-testid="stApp"][data-test-script-state="notRunning"]'
     log = ROOT / "artifacts" / "images-bench-server.log"
     with serve(log_path=log) as url, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         for name, query in DIFFUSION_VIEWS.items():
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            context = browser.new_context(viewport={"width": 1280, "height": 1000})
+            context.add_init_script(PAGE_CLOCK)
+            page = context.new_page()
+            watch = FrameWatch()
+            watch.attach(page)
             page.goto(f"{url}/Diffusion?{query}")
-            page.wait_for_selector(ready, timeout=600_000)
+            settle(page, timeout_ms=600_000)
             page.wait_for_function(_TITLE_JS, arg="Step ", timeout=600_000)  # the run is computed (once)
             out.setdefault("warm_up_waited_s", round(wait_for_warm_up(log), 1))  # measure a warmed server
             slider = page.locator('input[type="range"][aria-label="Step"]')
-            slider.focus()
-            step_ms = []
-            for _ in range(moves):
+            in_page, screen = [], []
+            for i in range(moves):
                 before = page.evaluate(_TITLE_JS, "Step ")
-                started = time.perf_counter()
-                page.keyboard.press("ArrowRight")
-                page.wait_for_function(f"(b) => ({_TITLE_JS})('Step ') !== b", arg=before, timeout=120_000)
-                page.wait_for_selector(ready, timeout=120_000)
-                step_ms.append((time.perf_counter() - started) * 1000)
+                key = "ArrowRight" if (i // 5) % 2 == 0 else "ArrowLeft"  # stays inside even a 20-step run
+                timing = timed_action(page, watch, lambda key=key, slider=slider: (slider.focus(), slider.press(key)))
+                if page.evaluate(_TITLE_JS, "Step ") == before:
+                    raise RuntimeError("the step did not change")
+                if timing["in_page_s"] is None:
+                    raise RuntimeError("the page's clock saw no input or no paint")
+                in_page.append(timing["in_page_s"] * 1000)
+                screen.append(timing["screen_s"] * 1000)
             anim = page.locator('[data-testid="stPlotlyChart"]').filter(has_text="Replay: step").first
             anim.scroll_into_view_if_needed()
             page.evaluate(_WATCH_REPLAY_JS)
@@ -197,15 +209,18 @@ def browser_frames(moves: int = 8) -> dict[str, Any]:
             times = page.evaluate("() => window.__frames")
             gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
             out[name] = {
-                "step_slider_median_ms": round(statistics.median(step_ms), 1),
-                "step_slider_max_ms": round(max(step_ms), 1),
+                "step_slider_median_ms": round(statistics.median(in_page), 1),
+                "step_slider_max_ms": round(max(in_page), 1),
+                "step_slider_clock": "the page's own: key press to the frame painted after the last change",
+                "step_slider_playwright_median_ms": round(statistics.median(screen), 1),
+                "step_slider_playwright_max_ms": round(max(screen), 1),
                 "replay_frame_gap_median_ms": round(statistics.median(gaps), 1),
                 "replay_frame_gap_max_ms": round(max(gaps), 1),
                 "replay_first_frame_ms": round(first_frame_ms, 1),
                 "moves": moves,
                 "frames": len(times),
             }
-            page.close()
+            context.close()
         browser.close()
     return out
 
@@ -224,8 +239,10 @@ def _print_table(result: dict) -> None:
     for name, v in result.get("browser_diffusion_clothes", {}).items():
         if isinstance(v, dict):
             print(
-                f"browser, clothes diffusion {name}: step slider median {v['step_slider_median_ms']} ms "
-                f"(max {v['step_slider_max_ms']}), replay frames every {v['replay_frame_gap_median_ms']} ms "
+                f"browser, clothes diffusion {name}: step slider on the page's clock median "
+                f"{v['step_slider_median_ms']} ms (max {v['step_slider_max_ms']}; Playwright's clock "
+                f"{v['step_slider_playwright_median_ms']}, max {v['step_slider_playwright_max_ms']}), "
+                f"replay frames every {v['replay_frame_gap_median_ms']} ms "
                 f"(max {v['replay_frame_gap_max_ms']}), target <= {BROWSER_TARGET_MS:.0f} ms"
             )
     for line in result.get("not_measured", []):
