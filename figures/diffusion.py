@@ -240,10 +240,11 @@ def step_figure(
     traces, layout = _panels(_step_images(x_t, eps, x0))
     judge = [t | {"xaxis": "x4", "yaxis": "y4"} for t in _judge_traces(timesteps, lines, closeness)]
     gap_px = 44 + 26 * (judge_title.count("<br>") + 1)  # the pictures' bottom edge, then the curve's own title
-    # l: narrow, so the pictures and the curve's title get the whole width on a phone; the curve starts a tenth of
-    # the way in, room for its percent labels (the axis needs no title: the labels say "%", the legend the rest).
+    # l: narrow, so the pictures and the curve's title get most of the width on a phone: the width of one percent
+    # label, and the curve starts a tenth of the way in for the rest of its labels' room (the axis needs no title:
+    # the labels say "%", the legend the rest).
     # r: the last tick label ("0") sits on the right edge, half of it outside the plot.
-    margin = {"l": 10, "r": 18, "t": 90, "b": 84 + 22 * len(judge)}
+    margin = {"l": 10 + text_px(["100%"], SMALL_SIZE), "r": 18, "t": 90, "b": 84 + 22 * len(judge)}
     plot_px = pictures_px + gap_px + curve_px
     curve_top = curve_px / plot_px
     for key in [k for k in layout if k.startswith("yaxis")]:
@@ -264,6 +265,7 @@ def step_figure(
             "yref": "paper",
             "x": 0,
             "xanchor": "left",
+            "xshift": 4 - margin["l"],  # from the figure's left edge, as the title: the whole width on a phone
             "y": round(curve_top + 14 / plot_px, 4),
             "yanchor": "bottom",
         }

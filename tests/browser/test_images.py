@@ -225,7 +225,7 @@ def test_diffusion_headline_at_guidance_0_names_no_prompt(open_page) -> None:
     page = open_page("Diffusion?w=0.0&kind=bag", 1280, 1000)
     assert page.get_by_text("2 · Reverse: from static to a picture (guidance 0 ignores the prompt)").count() == 1
     chart = page.locator(CHART).filter(has_text="Guidance 0 ignores the prompt").first
-    title = chart.locator(".gtitle").text_content()
+    title = chart.locator(".annotation-text").filter(has_text="Guidance 0 ignores the prompt").first.text_content()
     final = page.get_by_text(re.compile("The judge reads the final picture as")).first.inner_text()
     read = re.search(r"final picture as (.+?) \(", final).group(1)
     assert read in title, (title, read)  # the headline names what the judge read in the final picture
