@@ -79,36 +79,11 @@ def step_view(run: ui.RecordedRun) -> None:
     """Moving through the steps reruns only this part: it reads the stored run, nothing is computed again."""
     S = len(run.timesteps)
     k = st.slider("Step", 1, S, S // 2, key=f"k_{mode}", help="Move through the reverse process one step at a time.")
-    t_k = int(run.timesteps[k - 1])
-    lines = [(f"judge reads {names[run.final_kind]} in the guess", run.read_final_kind)]
-    if run.final_kind != kind and not ignored:
-        lines.append((f"judge reads {names[kind]} (the prompt)", run.read_prompt))
-    fig = fx.step_figure(
-        run.noisy[k - 1],
-        run.noise_guesses[k - 1],
-        run.clean_guesses[k - 1],
-        f"Step {k} of {S} (t = {t_k})",
-        run.timesteps,
-        lines,
-        t_k,
-        ui.reverse_headline(run, kind, guidance, names),
-        closeness=run.closeness,
-    )
-    show_chart(st, fig, key="revstep", **NO_TOOLS)
+    show_chart(st, ui.step_chart(run, k, kind, guidance, names), key="revstep", **NO_TOOLS)
 
 
 step_view(run)
-final = names[run.final_kind]
-st.markdown(
-    f"**The three pictures:** the noisy picture at this step; the noise the model thinks is in it (grey = none, "
-    f"light/dark = positive/negative); the clean picture that guess implies. At the very first step the "
-    f"picture is almost pure static, and undoing that much noise blows the guess up to stark black and white; "
-    f"from the next step on it is a blurry average that sharpens. **The curve:** what the judge reads in each "
-    f"step's clean guess; the upright line marks this step.\n\n"
-    f"The judge reads the final picture as **{with_article(final)}** "
-    f"({percent(run.final_sure)} sure). Sampling took **{run.seconds:.2f} s** on this server, once: the step "
-    f"slider and ▶ Play below only read the stored run."
-)
+st.markdown(ui.run_explanation(run, names))
 show_chart(st, anim, key="anim", **NO_TOOLS)
 
 st.subheader("3 · Many at once, and the price of steps")

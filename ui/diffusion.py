@@ -27,7 +27,8 @@ from explainers.diffusion import (
     schedule_curves,
 )
 from explainers.digits import to_signed
-from figures.diffusion import trajectory_animation
+from figures.diffusion import step_figure, trajectory_animation
+from figures.style import percent
 from ui.compute import cache_entries, heavy_slot, heavy_turn, keep_last_good  # also sets one torch thread per request
 from ui.image_data import first_heldout_index, heldout_examples, judge_images, unit_pixels, with_article
 
@@ -189,6 +190,39 @@ def default_diffusion_views() -> None:
 
 
 # ------------------------------------------------------------------------------- what a run did, in words
+
+
+def step_chart(run: RecordedRun, k: int, prompt: int, guidance: float, names: Sequence[str]) -> go.Figure:
+    """Step `k` (1-based) of a stored run: its three pictures above the judge's reading at every step."""
+    lines = [(f"judge reads {names[run.final_kind]} in the guess", run.read_final_kind)]
+    if run.final_kind != prompt and guidance != 0:
+        lines.append((f"judge reads {names[prompt]} (the prompt)", run.read_prompt))
+    t_k = int(run.timesteps[k - 1])
+    return step_figure(
+        run.noisy[k - 1],
+        run.noise_guesses[k - 1],
+        run.clean_guesses[k - 1],
+        f"Step {k} of {len(run.timesteps)} (t = {t_k})",
+        run.timesteps,
+        lines,
+        t_k,
+        reverse_headline(run, prompt, guidance, names),
+        closeness=run.closeness,
+    )
+
+
+def run_explanation(run: RecordedRun, names: Sequence[str]) -> str:
+    """What the step chart shows, and what the judge read in this run's final picture."""
+    return (
+        "**The three pictures:** the noisy picture at this step; the noise the model thinks is in it (grey = none, "
+        "light/dark = positive/negative); the clean picture that guess implies. At the very first step the "
+        "picture is almost pure static, and undoing that much noise blows the guess up to stark black and white; "
+        "from the next step on it is a blurry average that sharpens. **The curve:** what the judge reads in each "
+        "step's clean guess; the upright line marks this step.\n\n"
+        f"The judge reads the final picture as **{with_article(names[run.final_kind])}** "
+        f"({percent(run.final_sure)} sure). Sampling took **{run.seconds:.2f} s** on this server, once: the step "
+        "slider and ▶ Play below only read the stored run."
+    )
 
 
 def reverse_headline(run: RecordedRun, prompt: int, guidance: float, names: Sequence[str]) -> str:
