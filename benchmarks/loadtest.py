@@ -200,12 +200,12 @@ PLANS: dict[str, PagePlan] = {
             Expect("the walk", "imgs", check="images", changes_with=("walk",)),
         ),
     ),
-    # Clothes (the default). Stepping through the reverse process and the noise slider are cheap; a new kind,
-    # seed, guidance, sampler or DDIM step count asks for fresh sampling (the uncached path), and the pictures must
-    # change with it. At guidance 0 the page says the prompt is ignored instead of naming it.
+    # Clothes (the default). Stepping through the reverse process happens in the browser (no request) and the noise
+    # slider is cheap; a new kind, seed, guidance, sampler or DDIM step count asks for fresh sampling (the uncached
+    # path), and the pictures must change with it. At guidance 0 the page says the prompt is ignored instead of naming it.
     "diffusion": PagePlan(
-        set={"k_*": None, "t": None, "kind": None, "seed": None, "w": None, "sampler": None, "steps": None},
-        weight={"k_*": 3, "t": 2},
+        set={"t": None, "kind": None, "seed": None, "w": None, "sampler": None, "steps": None},
+        weight={"t": 2},
         expect=(
             Expect(
                 "the prompt",
@@ -216,14 +216,13 @@ PLANS: dict[str, PagePlan] = {
                 "a real picture with noise", "chart:fwd", r"^(?:An?|Real) (?:real )?(?P<kind>.+) at t = (?P<t>\d+):"
             ),
             Expect(
-                "the reverse step",
-                "chart:revstep",
+                "the reverse steps (stepped in the browser)",
+                "player:player",
                 r"^Step (?P<k>\d+) of (?P<n_steps>\d+) \(t = \d+\)$",
-                check="picture",
+                check="player",
                 changes_with=("seed", "w", "sampler", "kind"),
                 same_when={"kind": r"guidance 0"},  # unguided: the kind asked for is ignored, and the page says so
             ),
-            Expect("the replay", "chart:anim", r"^Replay: step 1 of (?P<n_steps>\d+)", check="picture"),
             Expect(
                 "8 (clothes) or 16 (digits) pictures by DDIM",
                 "chart:gfast",

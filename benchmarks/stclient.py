@@ -104,12 +104,13 @@ class Element:
         return {1: "error", 2: "warning", 3: "info", 4: "success"}.get(self.proto.format, "")
 
     def chart(self) -> dict[str, Any] | None:
-        """A Plotly chart's figure as a dict (parsed once), else None."""
-        if self.kind != "plotly_chart":
+        """A Plotly chart's figure, or a custom component's data (st.components.v2), as a dict (parsed once)."""
+        if self.kind not in ("plotly_chart", "bidi_component"):
             return None
         if self._chart is None:
+            text = self.proto.spec if self.kind == "plotly_chart" else self.proto.json
             try:
-                self._chart = json.loads(self.proto.spec) if self.proto.spec else {}
+                self._chart = json.loads(text) if text else {}
             except ValueError:
                 self._chart = {}
         return self._chart

@@ -50,7 +50,8 @@ MESSAGE_KINDS = ("alert", "markdown", "text", "toast")
 class Expect:
     """One result a page must show after every run (opening it, and each interaction).
 
-    element:  "chart:<key>" for a Plotly chart drawn with that key, or an element type ("markdown", "metric",
+    element:  "chart:<key>" for a Plotly chart drawn with that key, "player:<key>" for the diffusion step player
+              (its text: the step it opens on, "Step k of S (t = ...)"), or an element type ("markdown", "metric",
               "heading", "code", "imgs", "alert", "page_link", ...): the first of that type whose text matches.
     pattern:  regular expression searched in the element's text (a chart: its title). Named groups are read:
               a group named like a widget key the visitor set must equal the value they set (numbers within
@@ -121,15 +122,28 @@ def chart_title(element: Element) -> str:
     return re.sub(r"\s*<br\s*/?>\s*", " ", str(title or ""))
 
 
+def player_text(element: Element) -> str:
+    """The step player's opening step, worded as the player's own title."""
+    data = element.chart() or {}
+    try:
+        k, steps = int(data["start"]), int(data["steps"])
+        return f"Step {k + 1} of {steps} (t = {int(data['t'][k])})"
+    except (KeyError, IndexError, TypeError, ValueError):
+        return ""
+
+
 def element_text(element: Element) -> str:
-    return chart_title(element) if element.kind == "plotly_chart" else element.text
+    if element.kind == "plotly_chart":
+        return chart_title(element)
+    return player_text(element) if element.kind == "bidi_component" else element.text
 
 
 def find_element(page: list[Element], selector: str, pattern: re.Pattern[str] | None) -> tuple[Element, Any] | None:
     """The first element matching the selector (and the pattern, when given), with its regex match."""
-    if selector.startswith("chart:"):
-        key = selector.split(":", 1)[1]
-        candidates = [e for e in page if e.kind == "plotly_chart" and e.key == key]
+    if selector.startswith(("chart:", "player:")):
+        kind, key = selector.split(":", 1)
+        kind = "plotly_chart" if kind == "chart" else "bidi_component"
+        candidates = [e for e in page if e.kind == kind and e.key == key]
     else:
         candidates = [e for e in page if e.kind == selector]
     for element in candidates:
@@ -262,6 +276,26 @@ def check_picture(element: Element, groups: dict[str, Any], page: list[Element],
     return None
 
 
+def check_player(element: Element, groups: dict[str, Any], page: list[Element], action: Action) -> str | None:
+    """The step player's run: three pictures with real pixels at every step, a timestep and a judge reading per
+    step (shares in [0, 1])."""
+    data = element.chart() or {}
+    try:
+        steps, (h, w) = int(data["steps"]), data["size"]
+        pixels = np.frombuffer(base64.b64decode(data["pixels"]), dtype=np.uint8)
+        curves = [np.asarray(c["y"], dtype=float) for c in data["curves"]]
+        t = data["t"]
+    except (KeyError, TypeError, ValueError):
+        return "no run in the step player"
+    if steps < 1 or pixels.size != steps * 3 * h * w or len(t) != steps:
+        return f"{pixels.size} pixels and {len(t)} timesteps for {steps} steps of three {h}x{w} pictures"
+    if pixels.reshape(steps, 3, h * w).std(axis=2).min() == 0:
+        return "a blank picture in the run"
+    if not curves or any(len(c) != steps or not np.all((c >= 0) & (c <= 1)) for c in curves):
+        return "the judge's readings are missing or outside 0-100%"
+    return None
+
+
 def check_images(element: Element, groups: dict[str, Any], page: list[Element], action: Action) -> str | None:
     """st.image: at least one picture with real bytes behind it."""
     urls = [img.url for img in element.proto.imgs]
@@ -297,6 +331,7 @@ CHECKS: dict[str, Check] = {
     "sums_to_one": check_sums_to_one,
     "picture": check_picture,
     "images": check_images,
+    "player": check_player,
     "token_chips": check_token_chips,
     "tour": check_tour,
 }

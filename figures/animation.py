@@ -1,6 +1,6 @@
 """Animated GIFs of a run: pictures in [0, 1] in, GIF file bytes out (PIL).
 
-For the "save as GIF" buttons of the diffusion replay and a GAN training run. The caps are decided before any
+For the "save as GIF" buttons of a diffusion run (trajectory_gif) and a GAN training run. The caps are decided before any
 work, from the arrays' shapes alone: at most MAX_FRAMES frames (evenly spaced, the first and last kept), each
 scaled up with hard pixel edges to about TARGET_SIDE px on its shorter side (a 28x28 picture shown as 28 px is
 useless on a slide), the longer side never past MAX_SIDE. An optional caption per frame is written in a band under the picture.
@@ -16,6 +16,8 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 from PIL import Image, ImageDraw, ImageFont
+
+from figures.pictures import paper, signed_grey
 
 MAX_FRAMES = 60
 TARGET_SIDE = 336  # px on the shorter side after scaling up (a 28 px picture: 12x)
@@ -134,6 +136,17 @@ def figure_frames(fig: go.Figure, most: int = MAX_FRAMES) -> tuple[list[np.ndarr
         title = frame.layout.title.text if frame.layout is not None and frame.layout.title is not None else ""
         captions.append(re.sub(r"<[^>]+>", " ", title or "").strip())
     return pictures, captions
+
+
+def trajectory_gif(x_t: np.ndarray, eps: np.ndarray, x0: np.ndarray, timesteps: np.ndarray) -> bytes:
+    """A diffusion run (S, H, W) x 3 as a GIF: each kept step's noisy picture, noise guess and clean guess side by
+    side (ink in [0, 1], the noise signed, as the step player draws them), captioned "Step k of S (t = ...)".
+    Steps are picked (at most MAX_FRAMES) before any picture is built."""
+    steps = len(timesteps)
+    keep = frame_indices(steps)
+    frames = [_side_by_side([paper(x_t[k]), signed_grey(eps[k]), paper(x0[k])]) for k in keep]
+    captions = [f"Step {k + 1} of {steps} (t = {int(timesteps[k])})" for k in keep]
+    return gif_bytes(frames, captions)
 
 
 def has_picture_frames(fig: go.Figure) -> bool:

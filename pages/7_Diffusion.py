@@ -7,9 +7,10 @@ import ui.diffusion as ui
 from figures.pictures import image_grid, single_image
 from figures.style import percent
 from ui.compute import heavy_work
-from ui.frame import go_deeper, load_or_stop, model_card, show_chart, what_you_are_seeing
+from ui.frame import gif_button, go_deeper, load_or_stop, model_card, show_chart, what_you_are_seeing
 from ui.image_data import choose_dataset, get_judge, picture_row, with_article
 from ui.page_setup import setup_page
+from ui.step_player import step_player
 
 setup_page("diffusion")
 data = choose_dataset("Clothes: 28×28 photos of 10 kinds (Fashion-MNIST). Digits: 8×8 handwritten digits.")
@@ -71,20 +72,9 @@ heading = "from static to a picture (guidance 0 ignores the prompt)" if ignored 
 st.subheader(f"2 · Reverse: {heading}")
 with heavy_work():
     run = ui.recorded_run(key, kind, guidance, seed, mode, n_steps)
-    anim = ui.trajectory_animation_figure(key, kind, guidance, seed, mode, n_steps)
-
-
-@st.fragment
-def step_view(run: ui.RecordedRun) -> None:
-    """Moving through the steps reruns only this part: it reads the stored run, nothing is computed again."""
-    S = len(run.timesteps)
-    k = st.slider("Step", 1, S, S // 2, key=f"k_{mode}", help="Move through the reverse process one step at a time.")
-    show_chart(st, ui.step_chart(run, k, kind, guidance, names), key="revstep", **NO_TOOLS)
-
-
-step_view(run)
+step_player(ui.step_player_view(run, kind, guidance, names), key="player")
+gif_button(st, lambda: ui.run_gif(run), ui.gif_name(names[kind], seed, mode, n_steps), "player")
 st.markdown(ui.run_explanation(run, names))
-show_chart(st, anim, key="anim", **NO_TOOLS)
 
 st.subheader("3 · Many at once, and the price of steps")
 n_grid = ui.GRID_PICTURES[key]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import io
 
 import numpy as np
@@ -13,6 +14,12 @@ from figures import animation
 
 def _frames(n: int, h: int = 28, w: int = 28) -> np.ndarray:
     return np.linspace(0, 1, n)[:, None, None] * np.ones((n, h, w))
+
+
+def _png(greys: np.ndarray) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(np.round(greys * 255).astype(np.uint8), "L").save(out, format="PNG")
+    return out.getvalue()
 
 
 def _open(data: bytes) -> Image.Image:
@@ -68,15 +75,21 @@ def test_bad_frames_are_refused_clearly() -> None:
         animation.gif_bytes([np.zeros((4, 4)), np.zeros((5, 5))])
 
 
-def test_a_plotly_replay_of_pictures_becomes_a_gif() -> None:
-    from figures.diffusion import trajectory_animation
-
-    steps = 6
+def test_a_diffusion_run_becomes_a_captioned_gif() -> None:
+    steps = 200
     pictures = np.linspace(0, 1, steps)[:, None, None] * np.ones((steps, 28, 28))
-    fig = trajectory_animation(pictures, np.zeros((steps, 28, 28)), pictures, np.arange(steps)[::-1] * 10)
+    gif = _open(animation.trajectory_gif(pictures, np.zeros((steps, 28, 28)), pictures, np.arange(steps)[::-1]))
+    assert gif.n_frames == animation.MAX_FRAMES  # evenly spaced steps, the first and the last kept
+    scale = animation.scale_for(28, 28 * 3 + 2 * 2)
+    assert gif.size[0] == (28 * 3 + 2 * 2) * scale  # three panels side by side
+
+
+def test_a_plotly_animation_of_pictures_is_recognised() -> None:
+    import plotly.graph_objects as go
+
+    source = "data:image/png;base64," + base64.b64encode(_png(np.zeros((4, 4)))).decode()
+    fig = go.Figure(data=[go.Image(source=source)], frames=[go.Frame(data=[go.Image(source=source)], name="0")])
     assert animation.has_picture_frames(fig)
     frames, captions = animation.figure_frames(fig)
-    assert len(frames) == steps and frames[0].shape == (28, 28 * 3 + 2 * 2)  # three panels side by side
-    assert captions[0].startswith("Replay: step 1 of 6")
-    assert _open(animation.gif_bytes(frames, captions)).n_frames == steps
-    assert not animation.has_picture_frames(fig.__class__())
+    assert len(frames) == 1 and frames[0].shape == (4, 4) and captions == [""]
+    assert not animation.has_picture_frames(go.Figure())

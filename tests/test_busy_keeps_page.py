@@ -27,7 +27,10 @@ def _open(query: dict[str, str]) -> AppTest:
 
 
 def _charts(at: AppTest) -> dict[str, dict]:
-    return {chart.key: json.loads(chart.proto.spec) for chart in at.get("plotly_chart") if chart.key}
+    """Every keyed chart's figure, and the step player's data under its key ("player")."""
+    charts = {chart.key: json.loads(chart.proto.spec) for chart in at.get("plotly_chart") if chart.key}
+    players = {el.proto.id.rsplit("-", 1)[-1]: json.loads(el.proto.json) for el in at.get("bidi_component")}
+    return charts | players
 
 
 def _busy_notices(at: AppTest) -> list[str]:
@@ -43,7 +46,7 @@ def test_a_busy_step_keeps_the_page_and_offers_a_retry() -> None:
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     before = _charts(at)
-    assert {"revstep", "anim", "gfull", "gfast", "timing"} <= set(before)
+    assert {"player", "gfull", "gfast", "timing"} <= set(before)
 
     at.slider(key="seed").set_value(12)  # a new picture is needed, but the server is full
     with simulate_busy():
@@ -53,10 +56,10 @@ def test_a_busy_step_keeps_the_page_and_offers_a_retry() -> None:
     assert notices and all("previous result" in n for n in notices)
     assert _retry_buttons(at)
     kept = _charts(at)
-    # The lower half is still there: the replay, both grids and the timing, from the previous settings.
-    assert {"revstep", "anim", "gfull", "gfast", "timing"} <= set(kept)
+    # The lower half is still there: the step player, both grids and the timing, from the previous settings.
+    assert {"player", "gfull", "gfast", "timing"} <= set(kept)
     assert kept["gfull"]["data"] == before["gfull"]["data"]
-    assert kept["anim"]["frames"] == before["anim"]["frames"]
+    assert kept["player"] == before["player"]
     assert at.get("plotly_chart") and any(m.value.startswith("**What you are seeing.**") for m in at.info)
 
     _retry_buttons(at)[0].click()  # the server has room again
@@ -65,7 +68,8 @@ def test_a_busy_step_keeps_the_page_and_offers_a_retry() -> None:
     assert not _busy_notices(at) and not _retry_buttons(at)
     after = _charts(at)
     assert after["gfull"]["data"] != before["gfull"]["data"]  # seed 12's pictures now
-    assert after["anim"]["frames"] != before["anim"]["frames"]
+    assert after["player"]["pixels"] != before["player"]["pixels"]
+    assert after["player"]["run"] != before["player"]["run"]  # a new run: the browser's player starts it afresh
 
 
 def test_a_busy_first_view_says_so_and_retries() -> None:
@@ -76,13 +80,13 @@ def test_a_busy_first_view_says_so_and_retries() -> None:
         at.run()
     assert not at.exception, [e.value for e in at.exception]
     assert _busy_notices(at) and _retry_buttons(at)
-    assert "anim" not in _charts(at)  # nothing to keep yet: the page stops at the step, with its retry
+    assert "player" not in _charts(at)  # nothing to keep yet: the page stops at the step, with its retry
     assert "fwd" in _charts(at)  # what needs no heavy work is still drawn above it
     _retry_buttons(at)[0].click()
     at.run()
     assert not at.exception
     assert not _busy_notices(at)
-    assert {"anim", "gfull", "gfast"} <= set(_charts(at))
+    assert {"player", "gfull", "gfast"} <= set(_charts(at))
 
 
 def test_a_busy_history_step_keeps_its_charts() -> None:

@@ -3,6 +3,7 @@ on request, honest headlines and warnings."""
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -52,16 +53,17 @@ def _title_with(at: AppTest, words: str) -> str:
     return matches[0]
 
 
-def _annotation_with(at: AppTest, words: str) -> str:
-    """A chart's text inside the plot (a panel's own title), as the reader sees it on one line."""
-    texts = [
-        a.get("text", "").replace("<br>", " ")
-        for spec in _charts(at).values()
-        for a in spec["layout"].get("annotations", [])
-    ]
-    matches = [t for t in texts if words in t]
-    assert matches, f"no chart annotation contains {words!r}: {texts}"
-    return matches[0]
+def _player(at: AppTest) -> dict:
+    """The diffusion step player's data (a custom component: the steps move in the browser)."""
+    players = [json.loads(el.proto.json) for el in at.get("bidi_component") if el.proto.id.endswith("-player")]
+    assert len(players) == 1, f"{len(players)} step players"
+    return players[0]
+
+
+def _player_title(at: AppTest) -> str:
+    data = _player(at)
+    k = data["start"]
+    return f"Step {k + 1} of {data['steps']} (t = {data['t'][k]})"
 
 
 def _pictures(at: AppTest) -> list:
@@ -171,27 +173,30 @@ def test_a_photo_of_clothing_is_converted_for_the_clothes_map() -> None:
 # ------------------------------------------------------------------------------------------------ diffusion
 
 
-def test_diffusion_opens_on_clothes_with_a_stored_run_and_its_replay() -> None:
+def test_diffusion_opens_on_clothes_with_a_stored_run_in_the_step_player() -> None:
     at = _open(DIFFUSION)
     assert at.segmented_control(key="kind").value == 7  # sneaker
     assert any(s.value == "2 · Reverse: making a sneaker from static" for s in at.subheader)
-    assert _title_with(at, "Step 10 of 20 (t =")
-    anim = _charts(at)[_title_with(at, "Replay: step 1 of 20")]
-    assert len(anim["frames"]) == 20  # browser-side playback, no reruns
-    assert all(f["layout"]["title"]["text"].startswith("Replay: step") for f in anim["frames"])
-    assert anim["layout"]["updatemenus"][0]["buttons"][0]["method"] == "animate"
-    assert len(json.dumps(anim)) < 200_000  # 20 frames of three 28x28 PNGs
+    assert _player_title(at).startswith("Step 10 of 20 (t =")  # it opens half way through
+    player = _player(at)
+    pixels = np.frombuffer(base64.b64decode(player["pixels"]), dtype=np.uint8).reshape(20, 3, 28, 28)
+    assert pixels[-1, 2].min() < 60 and pixels[-1, 2].max() > 200  # the last clean guess: ink on paper
+    assert player["headline"][0].startswith("The guess reads as a sneaker")
+    assert player["curves"][0]["name"] == "judge reads sneaker in the guess" and player["curves"][0]["y"][-1] > 0.5
+    assert len(json.dumps(player)) < 80_000  # 20 steps of three 28x28 pictures, one byte per pixel
+    assert at.get("download_button")  # the run can be saved as a GIF
     grid = _title_with(at, "DDIM, 20 steps:")
     assert grid.split("steps: ")[1].split(" read")[0] in ("7 of 8", "8 of 8") and grid.endswith("read as a sneaker")
     assert "gfull" not in [el.key for el in at.get("plotly_chart")]  # the full DDPM runs only on request
     assert [p.caption for p in _pictures(at)] == ["t = 0", "t = 20", "t = 50", "t = 100", "t = 150", "t = 199"]
 
 
-def test_diffusion_ddpm_replay_keeps_at_most_50_frames_and_compares_on_request() -> None:
+def test_diffusion_ddpm_player_holds_every_step_and_compares_on_request() -> None:
     at = _open(DIFFUSION, {"sampler": "DDPM", "ddpm": "true", "kind": "trousers"})
-    assert _title_with(at, "Step 100 of 200")
-    anim = _charts(at)[_title_with(at, "Replay: step 1 of 200")]
-    assert len(anim["frames"]) == 50
+    assert _player_title(at).startswith("Step 100 of 200")
+    player = _player(at)
+    assert len(player["t"]) == 200 and player["t"][0] == 199 and player["t"][-1] == 0
+    assert player["play_stride"] == 4  # ▶ Play: 50 frames
     assert _title_with(at, "DDPM, 200 steps:").endswith("of 4 read as trousers")
     assert _title_with(at, "Time per picture")
 
@@ -199,7 +204,8 @@ def test_diffusion_ddpm_replay_keeps_at_most_50_frames_and_compares_on_request()
 def test_diffusion_headline_at_guidance_0_claims_no_prompt() -> None:
     at = _open(DIFFUSION, {"w": "0.0", "kind": "bag", "sampler": "DDIM", "steps": "10"})
     assert any(s.value.startswith("2 · Reverse: from static to a picture (guidance 0") for s in at.subheader)
-    headline = _annotation_with(at, "Guidance 0 ignores the prompt")
+    headline = " ".join(_player(at)["headline"])
+    assert headline.startswith("Guidance 0 ignores the prompt")
     read = [m.value for m in at.markdown if "The judge reads the final picture as" in m.value][0]
     final = read.split("final picture as **")[1].split("**")[0]  # "a shirt", "an ankle boot", "trousers"
     assert headline.split("becomes ")[1].startswith(final)  # the title names what the judge read, nothing else
@@ -220,10 +226,8 @@ def test_diffusion_controls_and_url() -> None:
     at = _open(DIFFUSION, {"kind": "dress", "w": "1.5", "sampler": "DDIM", "steps": "10", "seed": "3"})
     assert at.segmented_control(key="kind").value == 3
     assert at.slider(key="w").value == 1.5
-    assert _title_with(at, "of 10 (t =")
-    at.slider(key="k_ddim").set_value(10)
-    at.run()
-    assert _title_with(at, "Step 10 of 10 (t = 0)")
+    assert _player_title(at).startswith("Step 5 of 10 (t =")
+    assert _player(at)["t"][-1] == 0
     at.slider(key="t").set_value(199)
     at.run()
     assert _title_with(at, "By t = 199")

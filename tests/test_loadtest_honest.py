@@ -10,12 +10,14 @@ whose GPT weights are truncated must report "model not available" failures on th
 
 from __future__ import annotations
 
+import base64
 import json
 import random
 import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
@@ -76,6 +78,12 @@ class Page:
         element = self._new(path)
         element.plotly_chart.id = f"$$ID-0123abcd-{key}"
         element.plotly_chart.spec = figure if isinstance(figure, str) else json.dumps(figure)
+        return self
+
+    def player(self, key: str, data: dict[str, Any]) -> Page:
+        element = self._new()
+        element.bidi_component.id = f"$$ID-0123abcd-{key}"
+        element.bidi_component.json = json.dumps(data)
         return self
 
     def image(self, url: str = "data:image/png;base64," + "A" * 200) -> Page:
@@ -255,14 +263,27 @@ def test_an_exception_box_is_still_a_failure() -> None:
 DIF = PLANS["diffusion"].expect
 
 
-def diffusion_page(kind: str, seed_pixels: str = "iVBORw0KGgo", steps: int = 20) -> Page:
+def player_data(steps: int = 20, seed: int = 0, blank: bool = False) -> dict[str, Any]:
+    pixels = np.random.default_rng(seed).integers(0, 256, (steps, 3, 28, 28), dtype=np.uint8)
+    if blank:
+        pixels[3, 1] = 128  # one noise guess of all zeros: a blank picture
+    return {
+        "steps": steps,
+        "size": [28, 28],
+        "pixels": base64.b64encode(pixels.tobytes()).decode(),
+        "t": list(range(steps - 1, -1, -1)),
+        "curves": [{"name": "judge reads sneaker in the guess", "y": [0.5] * steps}],
+        "start": steps // 2 - 1,
+    }
+
+
+def diffusion_page(kind: str, seed_pixels: str = "iVBORw0KGgo", steps: int = 20, player: dict | None = None) -> Page:
     image = {"type": "image", "source": "data:image/png;base64," + seed_pixels * 20}
     return (
         Page()
         .chart("fwd", picture(f"A real {kind} at t = 50:<br>92% signal"))
         .heading(f"2 · Reverse: making a {kind} from static")
-        .chart("revstep", {"data": [image] * 3, "layout": {"title": {"text": "Step 10 of 20 (t = 100)"}}})
-        .chart("anim", {"data": [image] * 3, "layout": {"title": {"text": "Replay: step 1 of 20 (t = 199)"}}})
+        .player("player", player or player_data(seed=len(seed_pixels)))
         .chart(
             "gfast",
             {"data": [image], "layout": {"title": {"text": f"DDIM, {steps} steps:<br>15 of 16 read as a {kind}"}}},
@@ -288,10 +309,24 @@ def test_diffusion_pictures_must_change_with_the_seed() -> None:
     assert checker.check(run(session, diffusion_page("sneaker", seed_pixels="R0lGODlh")), other) is None
 
 
+def test_the_step_player_must_hold_a_whole_run() -> None:
+    assert check(DIF, diffusion_page("sneaker")) is None
+    failure = check(DIF, diffusion_page("sneaker", player=player_data(blank=True)))
+    assert failure is not None and failure.kind == "implausible" and "blank picture" in failure.detail
+    short = player_data() | {"t": list(range(19))}
+    failure = check(DIF, diffusion_page("sneaker", player=short))
+    assert failure is not None and "timesteps" in failure.detail
+    wild = player_data() | {"curves": [{"name": "x", "y": [1.5] * 20}]}
+    failure = check(DIF, diffusion_page("sneaker", player=wild))
+    assert failure is not None and "outside 0-100%" in failure.detail
+    missing = check(DIF, Page().chart("fwd", picture("A real sneaker at t = 50:<br>92% signal")))
+    assert missing is not None and missing.kind == "missing"
+
+
 def test_diffusion_without_pictures_is_implausible() -> None:
     page = diffusion_page("sneaker")
     page.chart(
-        "gfast", {"data": [], "layout": {"title": {"text": "DDIM, 20 steps:<br>16 of 16 read as a sneaker"}}}, (0, 4)
+        "gfast", {"data": [], "layout": {"title": {"text": "DDIM, 20 steps:<br>16 of 16 read as a sneaker"}}}, (0, 3)
     )
     failure = check(DIF, page)
     assert failure is not None and "no picture" in failure.detail
@@ -358,7 +393,13 @@ def test_every_plan_row_names_known_checks() -> None:
 
 def _elements_from_apptest(at: Any) -> list[Element]:
     """AppTest's element tree as the websocket client would hold it (element type, delta path, proto)."""
-    names = {"PlotlyChart": "plotly_chart", "ImageList": "imgs", "PageLink": "page_link", "ButtonGroup": "button_group"}
+    names = {
+        "PlotlyChart": "plotly_chart",
+        "ImageList": "imgs",
+        "PageLink": "page_link",
+        "ButtonGroup": "button_group",
+        "BidiComponent": "bidi_component",
+    }
     out: list[Element] = []
 
     def walk(node: Any, path: tuple[int, ...]) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 
 import numpy as np
 import pytest
 from PIL import Image
 
-from figures.diffusion import MAX_FRAMES, frame_steps, step_figure, trajectory_animation
+from figures.diffusion import PANELS, step_player_data
 from figures.pictures import (
     data_uri,
     grid_picture,
@@ -69,8 +70,8 @@ def test_figure_builders_take_the_image_size_from_the_arrays(size: int, scale: i
     grid = _decoded(image_grid(images, "grid", cols=4).data[0].source)
     assert grid.shape == (2 * size * scale + gap, 4 * size * scale + 3 * gap)
     t = np.arange(20)[::-1]
-    step = step_figure(images[0], rng.standard_normal((size, size)), images[1], "step", t, [], 5, "judge")
-    assert [_decoded(t.source).shape for t in step.data] == [(size, size)] * 3  # Plotly scales them up crisply
+    player = step_player_data(images[:2], rng.standard_normal((2, size, size)), images[2:4], t[:2], [], ["judge"])
+    assert player["size"] == [size, size]
 
 
 @pytest.mark.parametrize("size", [8, 28])
@@ -84,33 +85,25 @@ def test_a_row_of_pictures_is_one_crisp_png_each(size: int) -> None:
     assert pngs[0][3 + factor, 3 + factor] == 255 and pngs[0][0, 0] == 255  # paper, and the white frame
 
 
-def test_the_replay_keeps_at_most_50_frames_each_with_its_own_title() -> None:
-    assert frame_steps(20).tolist() == list(range(20))
-    kept = frame_steps(200)
-    assert len(kept) == MAX_FRAMES and kept[0] == 0 and kept[-1] == 199
-    rng = np.random.default_rng(0)
-    images = rng.random((200, 28, 28)).astype(np.float32)
-    anim = trajectory_animation(images, images, images, np.arange(200)[::-1])
-    assert len(anim.frames) == 50
-    assert anim.frames[-1].layout.title.text == "Replay: step 200 of 200 (t = 0)"
-    labels = [s["label"] for s in anim.layout.sliders[0].steps]
-    assert 3 <= sum(bool(label) for label in labels) <= 6  # a few labels, so they never run together
-    size = len(anim.to_json())
-    assert size < 400_000, size  # 150 PNGs of 28x28 pixels
-
-
-def test_the_step_figure_draws_the_pictures_above_the_judge_and_marks_the_step() -> None:
-    t = np.arange(20)[::-1]
-    picture = np.zeros((28, 28), dtype=np.float32)
-    lines = [("reads a shirt", np.linspace(0, 1, 20)), ("reads a bag", np.zeros(20))]
-    fig = step_figure(picture, picture, picture, "Step 15 of 20 (t = 5)", t, lines, 5, "The guess reads<br>as a shirt")
-    assert [tr.type for tr in fig.data] == ["image"] * 3 + ["scatter"] * 2
-    assert [tr.name for tr in fig.data[3:]] == ["reads a shirt", "reads a bag"]
-    assert {tr.xaxis for tr in fig.data[3:]} == {"x4"} and fig.layout.xaxis4.range == (19.0, 0.0)
-    assert fig.layout.shapes[0].x0 == 5 and fig.layout.shapes[0].xref == "x4"
-    assert fig.layout.yaxis4.domain[1] < fig.layout.yaxis.domain[0]  # the curve sits under the pictures
-    assert fig.layout.annotations[-1].text == "The guess reads<br>as a shirt"
-    assert fig.layout.title.text == "Step 15 of 20 (t = 5)"
+def test_the_step_player_carries_every_step_as_display_greys() -> None:
+    steps = 200
+    ink = np.zeros((steps, 28, 28), dtype=np.float32)
+    ink[:, 0, 0] = 1.0  # one ink pixel: black on white paper
+    noise = np.zeros((steps, 28, 28), dtype=np.float32)
+    noise[:, 0, 0] = 10.0  # far above the grey scale's end: white
+    t = np.arange(steps)[::-1]
+    lines = [("reads a shirt", np.linspace(0, 1, steps)), ("reads a bag", np.zeros(steps))]
+    data = step_player_data(ink, noise, ink, t, lines, ["The guess reads", "as a shirt"], np.ones(steps), start=99)
+    pixels = np.frombuffer(base64.b64decode(data["pixels"]), dtype=np.uint8).reshape(steps, 3, 28, 28)
+    assert pixels[:, 0, 0, 0].max() == 0 and pixels[:, 0, 1, 1].min() == 255  # ink is black, paper white
+    assert pixels[:, 1, 0, 0].min() == 255 and pixels[:, 1, 1, 1].max() == 128  # noise 0 is mid-grey
+    assert data["steps"] == steps and data["t"] == t.tolist() and data["start"] == 99
+    assert data["panels"] == list(PANELS) and data["headline"] == ["The guess reads", "as a shirt"]
+    assert [c["name"] for c in data["curves"]] == ["reads a shirt", "reads a bag", "guess matches the final picture"]
+    assert all(len(c["y"]) == steps for c in data["curves"])
+    assert data["play_stride"] == 4  # ▶ Play shows a 200-step run in 50 frames
+    assert len(json.dumps(data)) < 700_000  # 600 pictures of 28x28 pixels, one byte each, base64
+    assert step_player_data(ink[:20], noise[:20], ink[:20], t[:20], [], ["x"], start=50)["start"] == 19
 
 
 @pytest.mark.parametrize("size", [8, 28])

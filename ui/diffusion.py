@@ -1,20 +1,21 @@
-"""Streamlit side of the diffusion page: the cached models, cached runs, their replay figure, and the words that
-say what a run did. Everything takes the dataset's key ("fashion" or "digits").
+"""Streamlit side of the diffusion page: the cached models, cached runs, the step player's data, and the words
+that say what a run did. Everything takes the dataset's key ("fashion" or "digits").
 
 The models are loaded once per server (`st.cache_resource`) and never mutated. A run is deterministic for a given
 dataset, kind, guidance, seed, sampler and step count, so each is computed once (`st.cache_data`), inside one of
-the server's heavy-work slots, and the step slider and the replay only read it. The model works in [-1, 1];
+the server's heavy-work slots, and the step player only reads it. The model works in [-1, 1];
 everything handed to the page is in [0, 1] (one pixel convention, see ui/image_data.py).
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from explainers.datasets import get_dataset
@@ -27,9 +28,10 @@ from explainers.diffusion import (
     schedule_curves,
 )
 from explainers.digits import to_signed
-from figures.diffusion import step_figure, trajectory_animation
+from figures.animation import trajectory_gif
+from figures.diffusion import step_player_data
 from figures.style import percent
-from ui.compute import cache_entries, heavy_slot, heavy_turn, keep_last_good  # also sets one torch thread per request
+from ui.compute import cache_entries, heavy_slot, keep_last_good  # also sets one torch thread per request
 from ui.image_data import first_heldout_index, heldout_examples, judge_images, unit_pixels, with_article
 
 # The diffusion page's starting settings; the page and the warm-up both read them from here.
@@ -104,10 +106,8 @@ class Batch:
 
 
 # Cache caps (ui.compute.cache_entries): a recorded run keeps 4 bytes per pixel per step (x_t and the clean guess as
-# uint8, the noise as float16): 0.63 MB for a 28x28 picture over the 200 DDPM steps. A replay figure of a run holds
-# its 50 frames of three 28x28 PNGs, about 0.3 MB.
+# uint8, the noise as float16): 0.63 MB for a 28x28 picture over the 200 DDPM steps.
 RUN_BYTES = 200 * 28 * 28 * 4
-ANIMATION_BYTES = 300_000
 
 
 @keep_last_good
@@ -166,18 +166,6 @@ def diffusion_forward(
     return unit_pixels(fp.images), fp.signal, int(labels[example])
 
 
-@keep_last_good
-@st.cache_resource(max_entries=cache_entries(ANIMATION_BYTES, budget_bytes=24 * 2**20), show_spinner=False)
-def trajectory_animation_figure(
-    dataset: str, kind: int, guidance: float, seed: int, sampler: str, steps: int
-) -> go.Figure:
-    """The replay of one run, built once per setting and shared by every session (50 frames took about 50 ms to
-    build, on every rerun of the page). st.plotly_chart only reads (copies) it."""
-    run = recorded_run(dataset, kind, guidance, seed, sampler, steps)
-    with heavy_turn():  # 150 small PNGs for every fresh run (up to 0.8 s on a loaded server): heavy work too
-        return trajectory_animation(run.noisy, run.noise_guesses, run.clean_guesses, run.timesteps)
-
-
 def default_diffusion_views() -> None:
     """Compute the views a visitor's first visit to the diffusion page needs (for the warm-up): clothes first."""
     for dataset in ("fashion", "digits"):
@@ -185,43 +173,55 @@ def default_diffusion_views() -> None:
         guidance, kind, seed = model.default_guidance, DEFAULT_KINDS[dataset], DIFFUSION_DEFAULT_SEED
         steps = DIFFUSION_DEFAULT_DDIM_STEPS
         recorded_run(dataset, kind, guidance, seed, "ddim", steps)  # the page starts on DDIM
-        trajectory_animation_figure(dataset, kind, guidance, seed, "ddim", steps)
         diffusion_batch(dataset, kind, guidance, seed, "ddim", steps, GRID_PICTURES[dataset])
 
 
 # ------------------------------------------------------------------------------- what a run did, in words
 
 
-def step_chart(run: RecordedRun, k: int, prompt: int, guidance: float, names: Sequence[str]) -> go.Figure:
-    """Step `k` (1-based) of a stored run: its three pictures above the judge's reading at every step."""
+def step_player_view(run: RecordedRun, prompt: int, guidance: float, names: Sequence[str]) -> dict:
+    """The step player's data for a stored run (figures.diffusion.step_player_data): it opens half way through.
+    The run is named by its own pictures, not by the settings asked for: when the server was too busy, the page
+    shows the previous run (ui.compute.keep_last_good), and the retry's new run must reset the player."""
+    run_id = hashlib.blake2b(run.x_t_ink.tobytes() + run.x0_ink.tobytes(), digest_size=8).hexdigest()
     lines = [(f"judge reads {names[run.final_kind]} in the guess", run.read_final_kind)]
     if run.final_kind != prompt and guidance != 0:
         lines.append((f"judge reads {names[prompt]} (the prompt)", run.read_prompt))
-    t_k = int(run.timesteps[k - 1])
-    return step_figure(
-        run.noisy[k - 1],
-        run.noise_guesses[k - 1],
-        run.clean_guesses[k - 1],
-        f"Step {k} of {len(run.timesteps)} (t = {t_k})",
+    return step_player_data(
+        run.noisy,
+        run.noise_guesses,
+        run.clean_guesses,
         run.timesteps,
         lines,
-        t_k,
-        reverse_headline(run, prompt, guidance, names),
+        reverse_headline(run, prompt, guidance, names).split("<br>"),
         closeness=run.closeness,
+        start=len(run.timesteps) // 2 - 1,
+        run_id=run_id,
     )
 
 
+def run_gif(run: RecordedRun) -> bytes:
+    """The run as an animated GIF, for "Save as GIF" (built only when the visitor clicks)."""
+    return trajectory_gif(run.noisy, run.noise_guesses, run.clean_guesses, run.timesteps)
+
+
+def gif_name(kind_name: str, seed: int, sampler: str, steps: int) -> str:
+    """The GIF's file name: "glassbox-diffusion-ankle-boot-seed-3-ddim-20"."""
+    words = re.sub(r"[^a-z0-9]+", "-", kind_name.lower()).strip("-")
+    return f"glassbox-diffusion-{words}-seed-{seed}-{sampler}-{steps}"
+
+
 def run_explanation(run: RecordedRun, names: Sequence[str]) -> str:
-    """What the step chart shows, and what the judge read in this run's final picture."""
+    """What the step player shows, and what the judge read in this run's final picture."""
     return (
         "**The three pictures:** the noisy picture at this step; the noise the model thinks is in it (grey = none, "
         "light/dark = positive/negative); the clean picture that guess implies. At the very first step the "
         "picture is almost pure static, and undoing that much noise blows the guess up to stark black and white; "
         "from the next step on it is a blurry average that sharpens. **The curve:** what the judge reads in each "
-        "step's clean guess; the upright line marks this step.\n\n"
+        "step's clean guess; the upright line marks this step (tap or drag along the curve to move it).\n\n"
         f"The judge reads the final picture as **{with_article(names[run.final_kind])}** "
         f"({percent(run.final_sure)} sure). Sampling took **{run.seconds:.2f} s** on this server, once: the step "
-        "slider and ▶ Play below only read the stored run."
+        "slider and ▶ Play above only read the stored run, in your browser."
     )
 
 

@@ -206,10 +206,9 @@ def _tidy_when_idle(every_s: float = 15.0) -> None:
             import streamlit as st
 
             st.cache_data.clear()  # computed views; the next visitor recomputes the few they need (models stay)
-            from ui import diffusion, vae
+            from ui import vae
 
             vae.encoded_scatter_figure.clear()  # shared figures, rebuilt on demand
-            diffusion.trajectory_animation_figure.clear()
             gc.unfreeze()
             freeze_long_lived()
             if trim is not None:
