@@ -203,20 +203,31 @@ def test_the_vae_formulas_render(open_page) -> None:
     assert_clean(page)
 
 
-def test_diffusion_playback_runs_in_the_browser(open_page) -> None:
+def test_the_diffusion_step_player_moves_in_the_browser_alone(open_page) -> None:
+    """Keys, a tap on the judge curve and ▶ Play all move the step without asking the server to run the script."""
     page = open_page("Diffusion?kind=bag&sampler=DDIM&steps=20", 1280, 1000)
-    anim = page.locator(CHART).filter(has_text="Replay: step").first
-    anim.scroll_into_view_if_needed()
-    shown_step = """() => {
-        const anim = [...document.querySelectorAll('[data-testid="stPlotlyChart"]')]
-            .find(c => c.textContent.includes('Replay: step'));
-        return parseInt(anim.innerText.match(/Replay: step (\\d+) of/)[1]);
-    }"""
-    assert page.evaluate(shown_step) == 1
-    anim.locator(".updatemenu-button").filter(has_text="Play").first.click()
-    page.wait_for_function(f"() => ({shown_step})() > 5", timeout=30_000)
-    # The frames advanced without any rerun of the script.
-    assert page.locator(APP_READY).count() == 1
+    runs = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: runs.append(payload)))
+    title = page.locator(".player .title")
+    slider = page.get_by_role("slider", name="Step")
+    assert title.inner_text().startswith("Step 10 of 20 (t = ")
+    slider.focus()
+    page.keyboard.press("ArrowRight")
+    assert title.inner_text().startswith("Step 11 of 20")
+    assert slider.get_attribute("aria-valuetext") == title.inner_text()
+    page.keyboard.press("End")
+    assert title.inner_text() == "Step 20 of 20 (t = 0)"
+    curve = page.locator(".player .curve").bounding_box()
+    page.mouse.click(curve["x"] + 60, curve["y"] + curve["height"] / 2)  # near the left end: the run's start
+    assert int(title.inner_text().split()[1]) <= 3
+    page.get_by_role("button", name="▶ Play").click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('*')].some(h => h.shadowRoot"
+        " && h.shadowRoot.querySelector('.title')?.textContent === 'Step 20 of 20 (t = 0)')",
+        timeout=30_000,
+    )
+    assert page.get_by_role("button", name="▶ Play").count() == 1  # it stopped at the end
+    assert page.locator(APP_READY).count() == 1 and not runs  # no rerun, not a single message to the server
     screenshot(page, "diffusion-after-playback")
     assert_clean(page)
 
@@ -224,8 +235,8 @@ def test_diffusion_playback_runs_in_the_browser(open_page) -> None:
 def test_diffusion_headline_at_guidance_0_names_no_prompt(open_page) -> None:
     page = open_page("Diffusion?w=0.0&kind=bag", 1280, 1000)
     assert page.get_by_text("2 · Reverse: from static to a picture (guidance 0 ignores the prompt)").count() == 1
-    chart = page.locator(CHART).filter(has_text="Guidance 0 ignores the prompt").first
-    title = chart.locator(".annotation-text").filter(has_text="Guidance 0 ignores the prompt").first.text_content()
+    title = page.locator(".player .headline").inner_text().replace("\n", " ")
+    assert title.startswith("Guidance 0 ignores the prompt"), title
     final = page.get_by_text(re.compile("The judge reads the final picture as")).first.inner_text()
     read = re.search(r"final picture as (.+?) \(", final).group(1)
     assert read in title, (title, read)  # the headline names what the judge read in the final picture
