@@ -568,12 +568,35 @@ class PageVisit:
         return self.checker.last_groups.get(group)
 
 
+def consecutive_free_ports(count: int) -> int:
+    """The first of `count` consecutive free ports on 127.0.0.1 (deploy/prefork.py numbers its replicas so)."""
+    for _ in range(100):
+        first = free_port()
+        if first + count <= 65535 and all(_port_free(first + i) for i in range(1, count)):
+            return first
+    raise RuntimeError(f"no {count} consecutive free ports")
+
+
+def _port_free(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
 class Target:
     """What the visitors reach: one server, or `replicas` servers behind nginx with deploy/nginx.conf
     (cookie-sticky, as in production). Sessions through nginx first load the page to get the route cookie."""
 
-    def __init__(self, replicas: int, app: str, log_dir: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, replicas: int, app: str, log_dir: Path, env: dict[str, str] | None = None, prefork: bool = False
+    ) -> None:
         self.replicas = replicas
+        self.prefork = prefork and replicas > 1  # deploy/prefork.py: one load, then the replicas are forked
         self.app = app
         self.log_dir = log_dir
         self.env = dict(env or {})  # extra server environment (GLASSBOX_PRETRAINED for the broken-model check)
@@ -588,13 +611,31 @@ class Target:
         started = time.monotonic()
         # A cookie secret shared by the replicas, as the deploy notes require.
         env = {"STREAMLIT_SERVER_COOKIE_SECRET": secrets.token_hex(32), **self.env}
-        for i in range(self.replicas):
+        if self.prefork:
+            first = consecutive_free_ports(self.replicas)
+            log = open(self.log_dir / "loadtest-prefork.log", "w")  # noqa: SIM115 - closed with the process
+            command = [sys.executable, "-m", "deploy.prefork", "--replicas", str(self.replicas), "--port", str(first)]
+            command += ["--server.address", "127.0.0.1", "--server.headless", "true"]
+            server = subprocess.Popen(
+                command,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **env},
+                start_new_session=True,
+            )
+            self.servers.append(server)
+            self.replica_urls = [f"http://127.0.0.1:{first + i}" for i in range(self.replicas)]
+            for url in self.replica_urls:
+                wait_healthy(url, server, timeout=300)  # the parent warms every view before it forks
+        for i in range(0 if self.prefork else self.replicas):
             replica_port = port if (self.replicas == 1 and port) else free_port()
             log = self.log_dir / ("loadtest-server.log" if self.replicas == 1 else f"loadtest-replica-{i}.log")
             self.servers.append(start_streamlit(replica_port, app=self.app, log_path=log, env=env))
             self.replica_urls.append(f"http://127.0.0.1:{replica_port}")
-        for url, server in zip(self.replica_urls, self.servers, strict=True):
-            wait_healthy(url, server, timeout=120)
+        for url, server in zip(self.replica_urls, self.servers, strict=False):
+            if not self.prefork:
+                wait_healthy(url, server, timeout=120)
         if self.replicas == 1:
             self.url = self.replica_urls[0]
             return time.monotonic() - started
@@ -632,20 +673,33 @@ class Target:
             headers["Cookie"] = f"{ROUTE_COOKIE}={cookie}"
         return Session(self.url, origin=self.url, headers=headers, open_timeout=timeout)
 
+    def pids(self) -> list[int]:
+        """Every server process: each replica, and with prefork the parent and the replicas it forked."""
+        pids = [server.pid for server in self.servers]
+        if self.prefork:
+            for server in self.servers:
+                with contextlib.suppress(OSError):
+                    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+                    pids += [int(c) for c in children]
+        return pids
+
     def cpu_s(self) -> float:
         """CPU seconds (user + system) the replicas have used so far."""
         total = 0.0
-        for server in self.servers:
+        for pid in self.pids():
             try:
-                fields = Path(f"/proc/{server.pid}/stat").read_text().rsplit(")", 1)[1].split()
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
                 total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
             except (OSError, IndexError, ValueError):
                 pass
         return total
 
-    def rss_mb(self, field: str = "VmRSS") -> float | None:
-        """Resident memory of all servers together (nginx's few MB left out); see read_rss_mb for `field`."""
-        readings = [read_rss_mb(server.pid, field) for server in self.servers]
+    def rss_mb(self, field: str = "") -> float | None:
+        """Memory of all servers together (nginx's few MB left out); see read_rss_mb for `field`. By default
+        resident memory (VmRSS); with prefork, the proportional share (Pss): the replicas share the pages the
+        parent loaded, and adding their RSS would count those pages once per process."""
+        field = field or ("Pss" if self.prefork else "VmRSS")
+        readings = [read_rss_mb(pid, field) for pid in self.pids()]
         return None if any(r is None for r in readings) else sum(readings)
 
     def rss_parts_mb(self) -> dict[str, float | None]:
@@ -869,8 +923,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
         report["pretrained"] = env["GLASSBOX_PRETRAINED"]
     launched = time.monotonic()
     global TARGET
-    target = TARGET = Target(args.replicas, args.app, log_path.parent, env=env)
+    target = TARGET = Target(args.replicas, args.app, log_path.parent, env=env, prefork=args.prefork)
     report["replicas"] = args.replicas
+    report["prefork"] = target.prefork
+    report["memory_measure"] = "Pss (shared pages counted once)" if target.prefork else "VmRSS"
     if args.replicas > 1:
         report["what"] = (
             f"N simulated visitors over Streamlit's websocket protocol through nginx (deploy/nginx.conf, cookie-sticky) "
@@ -1146,6 +1202,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--visitors", type=int, default=50)
     parser.add_argument(
         "--replicas", type=int, default=1, help="servers behind nginx (deploy/nginx.conf); 1 = no proxy"
+    )
+    parser.add_argument(
+        "--prefork", action="store_true", help="start the replicas with deploy/prefork.py (shared models and views)"
     )
     parser.add_argument("--duration", type=float, default=180, help="seconds visitors stay active")
     # A reader looks at what changed before the next move: 3-10 s, the classroom the README's figures describe.

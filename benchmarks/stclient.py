@@ -542,9 +542,10 @@ def percentile(values: list[float], q: float) -> float | None:
 
 def read_rss_mb(pid: int, field: str = "VmRSS") -> float | None:
     """Resident memory of a process in MB, from /proc (no psutil needed). `field` "RssAnon" is the part
-    the process allocated itself; "RssFile" is pages of files it mapped (code of the libraries it ran)."""
+    the process allocated itself; "RssFile" is pages of files it mapped (code of the libraries it ran); "Pss" is
+    its proportional share: a page shared by n processes counts 1/n (forked replicas, libraries)."""
     try:
-        with open(f"/proc/{pid}/status") as status:
+        with open(f"/proc/{pid}/{'smaps_rollup' if field == 'Pss' else 'status'}") as status:
             for line in status:
                 if line.startswith(field + ":"):
                     return int(line.split()[1]) / 1024

@@ -77,7 +77,7 @@ def test_a_step_refused_by_a_busy_server_is_tried_again_after_the_others(monkeyp
         calls.append("broken")
         raise ValueError("damaged weights")
 
-    warmup._run_steps([busy_twice, lambda: calls.append("quick"), broken], rounds=3, pause_s=0)
+    warmup.run_steps([busy_twice, lambda: calls.append("quick"), broken], rounds=3, pause_s=0)
     assert calls == ["busy", "quick", "broken", "busy", "busy"]  # refused steps go again after the others
     assert log.lines == [("warning", "warm-up step failed: damaged weights")]  # only the real failure
 
@@ -85,7 +85,7 @@ def test_a_step_refused_by_a_busy_server_is_tried_again_after_the_others(monkeyp
         raise ServerBusy(Ticket(False, "busy", 1, 0, 1))
 
     log.lines.clear()
-    warmup._run_steps([always_busy], rounds=2, pause_s=0)
+    warmup.run_steps([always_busy], rounds=2, pause_s=0)
     assert log.lines == [("info", "Glassbox warm-up left 1 step(s) to the visitors: the server stayed busy")]
 
 

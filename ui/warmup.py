@@ -42,6 +42,7 @@ _started = False
 log = get_logger(__name__)
 M_ARENA_MAX = -8  # glibc's mallopt() parameter number
 MALLOC_ARENAS = 2
+PREFORKED = "GLASSBOX_PREFORKED"  # set by deploy/prefork.py in the replicas it forks
 BUSY_ROUNDS = 3  # times a warm-up step refused by a busy server is tried (after the other steps each time)
 BUSY_PAUSE_S = 5.0
 
@@ -63,13 +64,12 @@ def start_once() -> None:
     threading.Thread(target=_warm, name="glassbox-warmup", daemon=True).start()
 
 
-def _warm() -> None:
-    # Streamlit logs "missing ScriptRunContext" for cache calls made outside a page run; harmless here.
-    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
+def warm_steps() -> list[Callable[[], object]]:
+    """Every model loaded and each page's default view computed, in the order a first visitor needs them."""
     from explainers import lm as lmx
     from ui import diffusion, evaluation, gan, history, limits, lm, training, vae
 
-    steps = [
+    return [
         lm.load_gpt,
         lambda: lm.cached_next_token("The cat sat on the"),
         lambda: lm.cached_true_odds("The cat sat on the"),
@@ -82,11 +82,35 @@ def _warm() -> None:
         evaluation.warm,  # clothes: the cards, each model's pictures (diffusion: ~5 s), speed, the game's first round
         limits.warm,  # last: it times one output of every model (about 20 s)
     ]
+
+
+def _warm() -> None:
+    # Streamlit logs "missing ScriptRunContext" for cache calls made outside a page run; harmless here.
+    logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context").setLevel(logging.ERROR)
+    steps = warm_steps()
     started = time.perf_counter()
-    _run_steps(steps)
+    run_steps(steps)
     freeze_long_lived()
     log.info("Glassbox warm-up finished in %.1f s", time.perf_counter() - started)
     _tidy_when_idle()
+
+
+def load_models() -> None:
+    """Load every shipped model into the shared model caches, computing nothing (deploy/prefork.py does this
+    once, before it forks the replicas that share them)."""
+    from ui import diffusion, evaluation, gan, history, image_data, limits, lm, training, vae
+
+    lm.load_gpt()
+    history.load_rnn()
+    for name in ("fact_gaps", "bias_skewed", "bias_balanced"):
+        limits.text_model(name)
+    evaluation.load_ngram_models()
+    training.load_replay()
+    for dataset in ("fashion", "digits"):
+        image_data.get_judge(dataset)
+        vae.get_vae(dataset)
+        diffusion.get_diffusion(dataset)
+        gan.load_gan(dataset)
 
 
 def freeze_long_lived() -> None:
@@ -102,7 +126,7 @@ def freeze_long_lived() -> None:
     gc.freeze()
 
 
-def _run_steps(steps: list[Callable[[], object]], rounds: int = BUSY_ROUNDS, pause_s: float = BUSY_PAUSE_S) -> None:
+def run_steps(steps: list[Callable[[], object]], rounds: int = BUSY_ROUNDS, pause_s: float = BUSY_PAUSE_S) -> None:
     """Run every step once; a step refused because visitors kept every heavy slot busy (ServerBusy: the warm-up
     waits in the same line as everyone) is tried again after the others, up to `rounds` times. Visitors go
     first: whatever is still not warm then, the first visitor who needs it computes it, as without a warm-up.
@@ -209,7 +233,10 @@ def _tidy_when_idle(every_s: float = 15.0) -> None:
             from ui import vae
 
             vae.encoded_scatter_figure.clear()  # shared figures, rebuilt on demand
-            gc.unfreeze()
+            if os.environ.get(PREFORKED) != "1":
+                # A forked replica never unfreezes: a full collection would write to every object it shares
+                # with the other replicas, and so copy every shared page.
+                gc.unfreeze()
             freeze_long_lived()
             if trim is not None:
                 trim(0)

@@ -209,7 +209,7 @@ def test_the_diffusion_step_player_moves_in_the_browser_alone(open_page) -> None
     runs = []
     page.on("websocket", lambda ws: ws.on("framesent", lambda payload: runs.append(payload)))
     title = page.locator(".player .title")
-    slider = page.get_by_role("slider", name="Step")
+    slider = page.get_by_role("slider", name="Step", exact=True)
     assert title.inner_text().startswith("Step 10 of 20 (t = ")
     slider.focus()
     page.keyboard.press("ArrowRight")
