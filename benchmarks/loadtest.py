@@ -484,6 +484,15 @@ def visitor_address(index: int) -> str:
     return f"10.0.{index // 250}.{index % 250 + 1}"
 
 
+def loopback_address(visitor: str) -> str | None:
+    """A visitor's address (10.0.a.b, `visitor_address`) as a loopback address to connect from (127.0.a+1.b):
+    Linux answers on all of 127.0.0.0/8, so through nginx each visitor is a client address of its own."""
+    parts = visitor.split(".")
+    if len(parts) != 4 or parts[:2] != ["10", "0"]:
+        return None
+    return f"127.0.{int(parts[2]) + 1}.{parts[3]}"
+
+
 class PageVisit:
     """One visitor on one page: open it, act on it, and check every result against the page's plan."""
 
@@ -664,14 +673,17 @@ class Target:
 
     def session(self, timeout: float, url: str | None = None, headers: dict[str, str] | None = None) -> Session:
         """A visitor's websocket session (not yet connected; use `async with`). `headers` go on the websocket
-        handshake (X-Forwarded-For: which visitor this is)."""
+        handshake (X-Forwarded-For: which visitor this is). Through nginx, which sets X-Forwarded-For itself (a
+        client's own header is never trusted), the session connects from the visitor's own loopback address
+        instead (127.0.x.y, see `loopback_address`), as visitors from different machines would."""
         headers = dict(headers or {})
         if url is not None or self.replicas == 1:
             return Session(url or self.url, headers=headers, open_timeout=timeout)
+        address = loopback_address(headers.pop("X-Forwarded-For", ""))
         _, cookie = http_get(self.url + "/")  # a browser's page load: nginx pins the tab to one replica
         if cookie:
             headers["Cookie"] = f"{ROUTE_COOKIE}={cookie}"
-        return Session(self.url, origin=self.url, headers=headers, open_timeout=timeout)
+        return Session(self.url, origin=self.url, headers=headers, open_timeout=timeout, local_address=address)
 
     def pids(self) -> list[int]:
         """Every server process: each replica, and with prefork the parent and the replicas it forked."""

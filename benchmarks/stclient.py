@@ -285,8 +285,10 @@ class Session:
         origin: str | None = None,
         headers: dict[str, str] | None = None,
         open_timeout: float = 20,
+        local_address: str | None = None,
     ) -> None:
         self.ws_url = base_url.replace("http://", "ws://").rstrip("/") + "/_stcore/stream"
+        self.local_address = local_address  # connect from this loopback address (127.x.y.z): a visitor of its own
         self.origin = origin
         self.headers = dict(headers or {})
         self.open_timeout = open_timeout
@@ -312,6 +314,7 @@ class Session:
             open_timeout=self.open_timeout,
             additional_headers=headers or None,
             ping_interval=None,
+            **({"local_addr": (self.local_address, 0)} if self.local_address else {}),
         )
 
     async def close(self) -> None:
