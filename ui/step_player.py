@@ -13,6 +13,8 @@ from typing import Any
 
 import streamlit as st
 
+from ui.frame import presenting
+
 ASSETS = Path(__file__).with_name("assets")
 _player = st.components.v2.component(
     "glassbox_step_player",
@@ -22,5 +24,6 @@ _player = st.components.v2.component(
 
 
 def step_player(data: dict[str, Any], key: str) -> None:
-    """Mount the player; the same `data["run"]` on a rerun keeps the reader's step."""
-    _player(data=data, key=key)
+    """Mount the player; the same `data["run"]` on a rerun keeps the reader's step. In presenter mode its text is
+    drawn at least 18 px high, as every chart's."""
+    _player(data=data | {"large": presenting()}, key=key)

@@ -214,5 +214,9 @@ function stop(player) {
 
 export default function ({ parentElement, data }) {
   const player = parentElement.querySelector(".player") || build(parentElement);
+  const large = Boolean(data.large); // presenter mode: text for a projector
+  const resized = player.classList.contains("large") !== large;
+  player.classList.toggle("large", large);
   if (player.dataset.run !== data.run) load(player, data); // same run on a page rerun: keep the reader's step
+  else if (resized) drawCurve(player);
 }
