@@ -295,3 +295,10 @@ def test_kinds_read_naturally_in_sentences() -> None:
         with_article("ankle boot", "real") == "a real ankle boot"
         and with_article("trousers", "real") == "real trousers"
     )
+
+
+def test_the_run_gif_is_named_after_its_settings() -> None:
+    from ui.diffusion import gif_name
+
+    assert gif_name("ankle boot", 3, "ddim", 20) == "glassbox-diffusion-ankle-boot-seed-3-ddim-20"
+    assert gif_name("T-shirt", 0, "ddpm", 200) == "glassbox-diffusion-t-shirt-seed-0-ddpm-200"
