@@ -464,13 +464,14 @@ def cost_bars(labels: Sequence[str], ms: Sequence[float], passes: Sequence[float
     end = np.log10(ms.max()) + 0.2
     tickvals = [0.01, 0.1, 1, 10, 100, 1000, 10_000]
     ticktext = ["10 µs", "0.1 ms", "1 ms", "10 ms", "0.1 s", "1 s", "10 s"]
-    # A tick in the axis's last half decade sits at or near the plot's right edge, half its label beyond (more when
-    # a phone slants it), and Plotly then keeps about 8 px more than that (measured at 320 to 1280 px; a quarter
-    # decade was not enough on a phone).
+    # A tick in the axis's last decade can sit near the plot's right edge, half its label beyond it, and a phone
+    # slants the labels, which moves them further right; Plotly then keeps about 8 px more than that. The end
+    # follows the measured times, so room for the whole label of any tick in the last decade (half labels in the
+    # last half decade fell 6 px short on a phone with some timings).
     edge = [
-        math.ceil(label_px(t, SMALL_SIZE) / 2) + 12
+        math.ceil(label_px(t, SMALL_SIZE)) + 12
         for v, t in zip(tickvals, ticktext, strict=True)
-        if end - 0.5 < np.log10(v) <= end
+        if end - 1 < np.log10(v) <= end
     ]
     text, layout = titled(
         title,
