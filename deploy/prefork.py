@@ -42,7 +42,6 @@ def preload() -> None:
     from ui import warmup
 
     torch.set_num_threads(1)  # as every page run does (ui.compute): no thread pool is started before the fork
-    warmup.load_models()
     warmup.run_steps(warmup.warm_steps())
     gc.collect()
     gc.freeze()

@@ -95,24 +95,6 @@ def _warm() -> None:
     _tidy_when_idle()
 
 
-def load_models() -> None:
-    """Load every shipped model into the shared model caches, computing nothing (deploy/prefork.py does this
-    once, before it forks the replicas that share them)."""
-    from ui import diffusion, evaluation, gan, history, image_data, limits, lm, training, vae
-
-    lm.load_gpt()
-    history.load_rnn()
-    for name in ("fact_gaps", "bias_skewed", "bias_balanced"):
-        limits.text_model(name)
-    evaluation.load_ngram_models()
-    training.load_replay()
-    for dataset in ("fashion", "digits"):
-        image_data.get_judge(dataset)
-        vae.get_vae(dataset)
-        diffusion.get_diffusion(dataset)
-        gan.load_gan(dataset)
-
-
 def freeze_long_lived() -> None:
     """Collect once, then move everything alive (modules, models, torch, plotly's validators: ~260k objects)
     out of the collector's sight with `gc.freeze()`.
